@@ -1,0 +1,257 @@
+"""The command line: `python -m bot [--config PATH] COMMAND ...`.
+
+Parses arguments and calls one function per subcommand; the work is done in library, store and
+summarize. Exit status: 0 done, 1 the input could not be used, 2 bad settings or arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import textwrap
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from . import articles, library
+from .config import ALGORITHM_NAMES, MAX_SENTENCES, ConfigError, Settings, load_settings
+from .store import Store
+
+log = logging.getLogger(__name__)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and getattr(args, "command", None) == "search":
+        # A query may start with '-' (an excluded word): argparse would call it an option.
+        args.query = [*args.query, *extra]
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.ERROR,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        settings = load_settings(args.config)
+        command = args.command or "demo"
+        return int(COMMANDS[command](args, settings))
+    except ConfigError as exc:
+        print(f"newsbot: config: {exc}", file=sys.stderr)
+        return 2
+    except library.LibraryError as exc:
+        print(f"newsbot: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config", default=argparse.SUPPRESS, help="settings file (default config/newsbot.toml)"
+    )
+    common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS)
+    parser = argparse.ArgumentParser(
+        prog="python -m bot",
+        description="News summaries: index the articles folder, summarize, search.",
+        parents=[common],
+    )
+    parser.set_defaults(config=None, verbose=False, command=None)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("summarize", parents=[common], help="summarize the articles in one file")
+    p.add_argument("path", help="an article file, or - for standard input")
+    p.add_argument("--algorithm", "-a", choices=ALGORITHM_NAMES, help="default from config")
+    p.add_argument("--sentences", "-n", type=_sentences, help="default from config")
+    p.add_argument(
+        "--format",
+        choices=("text", "markdown", "json", "jsonl"),
+        help="how to read standard input (files: from their suffix)",
+    )
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = sub.add_parser("index", parents=[common], help="index the articles folder")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    p = sub.add_parser("search", parents=[common], help="search the indexed articles")
+    p.add_argument("query", nargs="*", help='words; "a phrase", word*, -word, title:word')
+    p.add_argument("--limit", type=int, default=10)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    return parser
+
+
+def _sentences(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= MAX_SENTENCES:
+        raise argparse.ArgumentTypeError(f"expected a number from 1 to {MAX_SENTENCES}")
+    return value
+
+
+# -- commands ---------------------------------------------------------------------------------
+
+
+def cmd_summarize(args: argparse.Namespace, settings: Settings) -> int:
+    from .summarize import summarize
+
+    suffixes = {"text": ".txt", "markdown": ".md", "json": ".json", "jsonl": ".jsonl"}
+    try:
+        if args.path == "-":
+            data, source = sys.stdin.buffer.read(), "-"
+            suffix = suffixes[args.format or "text"]
+            mtime = datetime.now(UTC)
+        else:
+            path = Path(args.path)
+            stat = path.stat()
+            if stat.st_size > settings.max_file_bytes:
+                raise articles.ArticleError(
+                    f"file too large ({stat.st_size / 2**20:.1f} MB, the limit is"
+                    f" {settings.max_file_bytes / 2**20:.1f} MB)"
+                )
+            data, source = path.read_bytes(), args.path
+            suffix = suffixes[args.format] if args.format else path.suffix.lower()
+            mtime = datetime.fromtimestamp(stat.st_mtime, tz=UTC)
+        parsed = articles.parse_bytes(
+            data, source=source, suffix=suffix, boilerplate=settings.boilerplate, mtime=mtime
+        )
+    except OSError as exc:
+        print(f"newsbot: {args.path}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    except articles.ArticleError as exc:
+        print(f"newsbot: {args.path}: {exc}", file=sys.stderr)
+        return 1
+    for problem in parsed.problems:
+        print(f"newsbot: {args.path}: {problem}", file=sys.stderr)
+    overrides: dict[str, object] = {}
+    if args.algorithm:
+        overrides["algorithm"] = args.algorithm
+    if args.sentences:
+        overrides["sentences"] = args.sentences
+    options = library.summary_options(settings, **overrides)
+    results: list[dict[str, object]] = []
+    summaries: list[tuple[str, list[str]]] = []
+    for article in parsed.articles:
+        summary = summarize(article, options)
+        summaries.append((article.title, summary))
+        results.append(
+            {
+                "title": article.title,
+                "summary": summary,
+                "algorithm": options.algorithm,
+                "published": article.published.isoformat(),
+                "url": article.url,
+                "tags": list(article.tags),
+                "headings": list(article.headings),
+                "source": article.source,
+            }
+        )
+    if args.json:
+        print(json.dumps(results, ensure_ascii=False, indent=2))
+        return 0
+    for i, (title, summary) in enumerate(summaries):
+        if i:
+            print()
+        _print_article(title, summary)
+    return 0
+
+
+def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
+    progress = _progress_bar if sys.stderr.isatty() and not args.json else None
+    with Store(settings.database) as store:
+        report = library.index(settings, store, progress=progress)
+    if progress:
+        print(file=sys.stderr)
+    if args.json:
+        print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+        return 0
+    print(
+        f"{settings.articles_dir}: {report.files} files; {report.added} added,"
+        f" {report.updated} updated, {report.removed} removed, {report.unchanged} unchanged,"
+        f" {len(report.failed)} failed ({report.summarized} summarized, {report.seconds:.2f} s)"
+    )
+    for failure in report.failed:
+        print(f"  failed: {failure.path}: {failure.error}")
+    return 0
+
+
+def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    query = " ".join(args.query)
+    with Store(settings.database) as store:
+        result = store.search(query, limit=max(1, args.limit))
+    if args.json:
+        hits = [
+            {
+                "id": hit.id,
+                "title": hit.title,
+                "snippet": hit.snippet,
+                "published": hit.published.isoformat(),
+                "url": hit.url,
+                "source": hit.source,
+                "score": round(hit.score, 4),
+            }
+            for hit in result.hits
+        ]
+        print(json.dumps(hits, ensure_ascii=False, indent=2))
+        return 0
+    if not result.hits:
+        print(f"No articles match {query!r}." if query.strip() else "Search for what? Give words.")
+        return 0
+    if result.relaxed:
+        print("No article has all those words; these have some of them.")
+    for hit in result.hits:
+        print(f"[{hit.id}] {hit.title}  ({hit.published:%Y-%m-%d})")
+        print(textwrap.indent(textwrap.fill(hit.snippet, 96), "    "))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    """No command: index the folder and show the newest articles with their summaries."""
+    with Store(settings.database) as store:
+        report = library.index(settings, store)
+        print(
+            f"Indexed {settings.articles_dir}: {store.count()} articles"
+            f" ({report.added} new, {len(report.failed)} files failed)."
+        )
+        options = library.summary_options(settings)
+        for stored in store.latest(5):
+            summary = store.summary(library.summary_key(stored.article, options)) or []
+            print()
+            _print_article(f"[{stored.id}] {stored.article.title}", summary)
+    print("\nTry: python -m bot search WORD   |   python -m bot --help")
+    return 0
+
+
+COMMANDS = {
+    "summarize": cmd_summarize,
+    "index": cmd_index,
+    "search": cmd_search,
+    "demo": cmd_demo,
+}
+
+
+def _print_article(title: str, summary: list[str]) -> None:
+    print(title)
+    print("=" * min(len(title), 96))
+    for sentence in summary:
+        print(textwrap.fill(sentence, 96, initial_indent="- ", subsequent_indent="  "))
+
+
+def _progress_bar(stage: str, done: int, total: int) -> None:
+    width = 30
+    filled = width * done // max(total, 1)
+    print(
+        f"\r{stage:>9} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}",
+        end="",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,647 @@
+"""Reading article files: plain text as scraped, Markdown with front matter, JSON and JSON Lines.
+
+A page becomes one or more Article values: headline, paragraphs with headings marked, site
+boilerplate dropped, text decoded whatever the encoding. A file that cannot be read raises
+ArticleError with the reason in words an operator can act on. This module imports neither sumy,
+SQL nor telegram.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import json
+import logging
+import re
+import tomllib
+import unicodedata
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .config import Boilerplate, normalize_phrase
+
+log = logging.getLogger(__name__)
+
+TEXT_SUFFIXES = {".txt", ".text", ""}
+MARKDOWN_SUFFIXES = {".md", ".markdown"}
+JSON_SUFFIXES = {".json"}
+JSONL_SUFFIXES = {".jsonl", ".ndjson"}
+
+# A heading is a short line that does not end a sentence.
+_HEADING_MAX_WORDS = 14
+_HEADING_MAX_CHARS = 120
+_SENTENCE_END = ".!?…:;,"
+_CLOSERS = "\"'”’»)]*_ "
+_OPENERS = "\"'“‘«(-–—•*"
+# A first line this long that ends like a sentence is body text, not a headline.
+_HEADLINE_MAX_WORDS = 30
+
+
+class ArticleError(Exception):
+    """A file (or an entry in it) could not be read; str() is the reason."""
+
+
+@dataclass(frozen=True)
+class Block:
+    """A paragraph of body text, or a subheading (never part of a summary)."""
+
+    text: str
+    heading: bool = False
+
+
+@dataclass(frozen=True)
+class Article:
+    title: str
+    blocks: tuple[Block, ...]
+    source: str
+    published: datetime
+    # False when `published` is the file's modification time rather than the article's own date.
+    dated: bool = False
+    ordinal: int = 0
+    url: str | None = None
+    tags: tuple[str, ...] = ()
+    language: str | None = None
+    external_id: str | None = None
+
+    @property
+    def key(self) -> str:
+        """Identity across reloads: the file and the entry's own id, else its place in the file."""
+        anchor = f"id={self.external_id}" if self.external_id else str(self.ordinal)
+        return f"{self.source}#{anchor}"
+
+    @property
+    def paragraphs(self) -> tuple[str, ...]:
+        return tuple(b.text for b in self.blocks if not b.heading)
+
+    @property
+    def headings(self) -> tuple[str, ...]:
+        return tuple(b.text for b in self.blocks if b.heading)
+
+    @property
+    def body(self) -> str:
+        """Body paragraphs and headings as plain text, paragraphs separated by a blank line."""
+        return "\n\n".join(b.text for b in self.blocks)
+
+    @property
+    def content_hash(self) -> str:
+        """What a summary depends on: the text (and its language), nothing else."""
+        payload = [self.title, [[b.text, b.heading] for b in self.blocks], self.language]
+        return _sha(payload)
+
+    @property
+    def fingerprint(self) -> str:
+        """Everything shown about the article: a change here makes it 'updated'."""
+        payload = [self.content_hash, self.url, list(self.tags), self.published.isoformat()]
+        return _sha(payload)
+
+
+@dataclass(frozen=True)
+class ParsedFile:
+    """The articles read from one file, and the entries in it that could not be read."""
+
+    articles: tuple[Article, ...]
+    problems: tuple[str, ...] = field(default=())
+
+
+# ---------------------------------------------------------------------------------------------
+# Files
+
+
+def read_file(
+    path: Path,
+    *,
+    source: str,
+    boilerplate: Boilerplate,
+    max_bytes: int,
+) -> ParsedFile:
+    """Read one article file; raises ArticleError when nothing in it can be used."""
+    try:
+        stat = path.stat()
+        if stat.st_size > max_bytes:
+            raise ArticleError(
+                f"file too large ({_mb(stat.st_size)} MB, the limit is {_mb(max_bytes)} MB;"
+                " raise articles.max_file_mb to load it)"
+            )
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ArticleError(f"cannot read file: {exc.strerror or exc}") from None
+    mtime = datetime.fromtimestamp(stat.st_mtime, tz=UTC)
+    return parse_bytes(
+        data, source=source, suffix=path.suffix.lower(), boilerplate=boilerplate, mtime=mtime
+    )
+
+
+def parse_bytes(
+    data: bytes,
+    *,
+    source: str,
+    suffix: str,
+    boilerplate: Boilerplate,
+    mtime: datetime,
+) -> ParsedFile:
+    """Decode and parse a file's content; the format comes from its suffix."""
+    text = normalize_text(decode(data))
+    if not text.strip():
+        raise ArticleError("no text (only white space)")
+    if suffix in MARKDOWN_SUFFIXES:
+        return ParsedFile((parse_markdown(text, source=source, bp=boilerplate, mtime=mtime),))
+    if suffix in JSON_SUFFIXES:
+        return _parse_records(_json_records(text), source=source, bp=boilerplate, mtime=mtime)
+    if suffix in JSONL_SUFFIXES:
+        return _parse_records(_jsonl_records(text), source=source, bp=boilerplate, mtime=mtime)
+    articles = parse_plain(text, source=source, bp=boilerplate, mtime=mtime)
+    return ParsedFile(tuple(articles))
+
+
+def decode(data: bytes) -> str:
+    """Bytes to text: UTF-8 (with or without BOM), UTF-16 with BOM, else cp1252/latin-1."""
+    if not data.strip():
+        raise ArticleError("empty file")
+    for bom, codec in ((codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
+        if data.startswith(bom):
+            try:
+                return data[len(bom) :].decode(codec)
+            except UnicodeDecodeError:
+                raise ArticleError("not valid UTF-16 text despite its byte-order mark") from None
+    if b"\x00" in data[:8192]:
+        raise ArticleError("binary file, not text (NUL bytes)")
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        # Windows exports are cp1252; its five undefined bytes mean latin-1.
+        try:
+            text = data.decode("cp1252")
+        except UnicodeDecodeError:
+            text = data.decode("latin-1")
+    sample = text[:8192]
+    controls = sum(1 for ch in sample if unicodedata.category(ch) == "Cc" and ch not in "\t\n\r\f")
+    if controls > max(2, len(sample) // 50):
+        raise ArticleError("binary file, not text (control characters)")
+    return text
+
+
+def normalize_text(text: str) -> str:
+    """Unix line ends, no trailing spaces, no invisible characters that break matching."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n")
+    text = text.replace("\ufeff", "").replace("\u200b", "").replace("\u00ad", "")
+    return "\n".join(line.rstrip() for line in text.split("\n"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Plain text as scraped
+
+
+def parse_plain(text: str, *, source: str, bp: Boilerplate, mtime: datetime) -> list[Article]:
+    """A scraped page: headline, paragraphs, subheadings; articles apart by two blank lines."""
+    blocks = _blocks(text)
+    articles = []
+    for ordinal, group in enumerate(_article_groups(blocks)):
+        lines = _drop_boilerplate([line for _, block in group for line in [*block, ""]], bp)
+        lines = _strip_blank_edges(lines)
+        if not lines:
+            continue
+        title, body_lines = _headline(lines)
+        body = tuple(_body_blocks(body_lines))
+        if not any(not b.heading for b in body):
+            log.debug("%s: article %d (%r) has no body text, skipped", source, ordinal, title)
+            continue
+        articles.append(
+            Article(title=title, blocks=body, source=source, published=mtime, ordinal=ordinal)
+        )
+    if not articles:
+        raise ArticleError(_why_no_article(blocks, bp))
+    return articles
+
+
+def body_blocks(text: str, bp: Boilerplate) -> tuple[Block, ...]:
+    """Body text (no headline line): paragraphs and subheadings, boilerplate dropped."""
+    return tuple(_body_blocks(_drop_boilerplate(normalize_text(text).split("\n"), bp)))
+
+
+def _blocks(text: str) -> list[tuple[int, list[str]]]:
+    """Runs of non-blank lines, each with the count of blank lines before it."""
+    out: list[tuple[int, list[str]]] = []
+    blank, current = 0, []
+    for raw in text.split("\n"):
+        line = raw.strip()
+        if line:
+            current.append(line)
+            continue
+        if current:
+            out.append((blank, current))
+            blank, current = 0, []
+        blank += 1
+    if current:
+        out.append((blank, current))
+    return out
+
+
+def _article_groups(blocks: list[tuple[int, list[str]]]) -> Iterator[list[tuple[int, list[str]]]]:
+    """Split at a headline-like line after two or more blank lines that heads real body text.
+
+    Requiring body text after the candidate keeps a list of related headlines (which some sites
+    print after the story) from being taken for new articles.
+    """
+    start = 0
+    for i in range(1, len(blocks)):
+        blank, lines = blocks[i]
+        if blank < 2 or not is_heading_like(lines[0]):
+            continue
+        following = [lines[1:]] + [b for _, b in _until_next_break(blocks, i + 1)]
+        if any(_is_body_line(line) for block in following for line in block):
+            yield blocks[start:i]
+            start = i
+    yield blocks[start:]
+
+
+def _until_next_break(
+    blocks: list[tuple[int, list[str]]], start: int
+) -> Iterator[tuple[int, list[str]]]:
+    for blank, lines in blocks[start:]:
+        if blank >= 2:
+            return
+        yield blank, lines
+
+
+def _drop_boilerplate(lines: list[str], bp: Boilerplate) -> list[str]:
+    out = []
+    for line in lines:
+        stripped = line.strip()
+        if not stripped:
+            out.append("")
+            continue
+        phrase = normalize_phrase(stripped.lstrip("\x00"))
+        if phrase in bp.cut_from:
+            break
+        if phrase in bp.lines or any(p.match(stripped) for p in bp.patterns):
+            continue
+        out.append(stripped)
+    return out
+
+
+def _strip_blank_edges(lines: list[str]) -> list[str]:
+    start, end = 0, len(lines)
+    while start < end and not lines[start]:
+        start += 1
+    while end > start and not lines[end - 1]:
+        end -= 1
+    return lines[start:end]
+
+
+def _headline(lines: list[str]) -> tuple[str, list[str]]:
+    """The first line is the headline, unless it is plainly a paragraph of body text."""
+    first = lines[0]
+    if len(first.split()) > _HEADLINE_MAX_WORDS and _ends_sentence(first):
+        # No headline line: take the opening words, keep the paragraph as body.
+        return shorten(first, 100), lines
+    return first, lines[1:]
+
+
+def _body_blocks(lines: list[str]) -> Iterator[Block]:
+    """Paragraphs from blank-line separated runs; hard-wrapped lines are joined again."""
+    para: list[str] = []
+    for line in [*lines, ""]:
+        if line:
+            para.append(line)
+            continue
+        if para:
+            yield from _paragraph_blocks(para)
+            para = []
+
+
+def _paragraph_blocks(lines: list[str]) -> Iterator[Block]:
+    if len(lines) == 1:
+        yield Block(lines[0], heading=is_heading_like(lines[0]))
+        return
+    # A short title-like first line over a longer paragraph is a subheading without a blank line.
+    longest = max(len(line) for line in lines[1:])
+    if is_heading_like(lines[0]) and len(lines[0]) <= 0.6 * longest and _starts_sentence(lines[1]):
+        yield Block(lines[0], heading=True)
+        lines = lines[1:]
+    if all(_ends_sentence(line) for line in lines[:-1]):
+        # One paragraph a line, as most scrapers write them.
+        for line in lines:
+            yield Block(line)
+        return
+    yield Block(" ".join(lines))
+
+
+def is_heading_like(line: str) -> bool:
+    """Short, with letters, not ending like a sentence, not a quote: a headline or subheading."""
+    text = line.strip()
+    if not text or len(text) > _HEADING_MAX_CHARS or len(text.split()) > _HEADING_MAX_WORDS:
+        return False
+    if not any(ch.isalpha() for ch in text):
+        return False
+    if text[0] in '"“‘«':
+        return False
+    return not _ends_sentence(text)
+
+
+def _is_body_line(line: str) -> bool:
+    return _ends_sentence(line) or not is_heading_like(line)
+
+
+def _ends_sentence(line: str) -> bool:
+    text = line.rstrip(_CLOSERS)
+    return bool(text) and text[-1] in _SENTENCE_END
+
+
+def _starts_sentence(line: str) -> bool:
+    first = line.lstrip(_OPENERS)[:1]
+    return bool(first) and (first.isupper() or first.isdigit())
+
+
+def _why_no_article(blocks: list[tuple[int, list[str]]], bp: Boilerplate) -> str:
+    lines = _drop_boilerplate([line for _, block in blocks for line in block], bp)
+    if not any(lines):
+        return "nothing but site boilerplate"
+    if len([line for line in lines if line]) == 1:
+        return "only a headline, no body text"
+    return "no body text: every line is a heading (no sentence ends with punctuation)"
+
+
+# ---------------------------------------------------------------------------------------------
+# Markdown with front matter
+
+_FRONT_MATTER = re.compile(r"\A(---|\+\+\+)[ \t]*\n(.*?)\n\1[ \t]*(?:\n|\Z)", re.DOTALL)
+_MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_MD_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
+_MD_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
+_MD_REF_LINK = re.compile(r"\[([^\]]+)\]\[[^\]]*\]")
+_MD_EMPHASIS = re.compile(r"(\*\*|__|\*|_|`)(?=\S)(.+?)(?<=\S)\1")
+_MD_LIST = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+_MD_RULE = re.compile(r"^\s*([-*_])(\s*\1){2,}\s*$")
+_HTML_TAG = re.compile(r"</?[A-Za-z][^>]*>")
+
+
+def parse_markdown(text: str, *, source: str, bp: Boilerplate, mtime: datetime) -> Article:
+    """One article: front matter (YAML or TOML) for title/date/url/tags, Markdown body."""
+    meta: Mapping[str, Any] = {}
+    match = _FRONT_MATTER.match(text)
+    if match:
+        meta = _front_matter(match.group(1), match.group(2))
+        text = text[match.end() :]
+    lines: list[str] = []
+    title = _text_field(meta, "title", "headline")
+    in_code = False
+    for raw in text.split("\n"):
+        if raw.lstrip().startswith(("```", "~~~")):
+            in_code = not in_code
+            continue
+        if in_code or _MD_RULE.match(raw) or raw.lstrip().startswith("[//]"):
+            continue
+        if lines and re.fullmatch(r"\s*(=+|-+)\s*", raw) and lines[-1]:
+            # Setext heading: the line above is the heading.
+            heading = lines.pop()
+            lines.extend(["", f"\x00{heading}", ""])
+            continue
+        heading_match = _MD_HEADING.match(raw)
+        if heading_match:
+            heading = _md_inline(heading_match.group(2))
+            if not title and len(heading_match.group(1)) == 1 and not any(lines):
+                title = heading
+            elif heading:
+                lines.extend(["", f"\x00{heading}", ""])
+            continue
+        line = _md_inline(_MD_LIST.sub("", raw.lstrip("> \t")))
+        lines.append(line if line or not raw.strip() else "")
+    body = _drop_boilerplate(lines, bp)
+    if not title:
+        body = _strip_blank_edges(body)
+        if not body:
+            raise ArticleError("no text after the front matter")
+        title, body = _headline(body)
+    blocks = tuple(_md_blocks(body))
+    if not any(not b.heading for b in blocks):
+        raise ArticleError("no body text after the headline")
+    published, dated = _published(meta, mtime)
+    return Article(
+        title=title.lstrip("\x00"),
+        blocks=blocks,
+        source=source,
+        published=published,
+        dated=dated,
+        url=_text_field(meta, "url", "link", "canonical_url") or None,
+        tags=_tags(meta),
+        language=_text_field(meta, "language", "lang") or None,
+        external_id=_text_field(meta, "id", "guid") or None,
+    )
+
+
+def _md_blocks(lines: list[str]) -> Iterator[Block]:
+    para: list[str] = []
+    for line in [*lines, ""]:
+        if line.startswith("\x00"):
+            yield from _paragraph_blocks(para) if para else ()
+            para = []
+            yield Block(line[1:], heading=True)
+        elif line:
+            para.append(line)
+        elif para:
+            yield from _paragraph_blocks(para)
+            para = []
+
+
+def _md_inline(text: str) -> str:
+    text = _MD_IMAGE.sub("", text)
+    text = _MD_LINK.sub(r"\1", text)
+    text = _MD_REF_LINK.sub(r"\1", text)
+    text = _HTML_TAG.sub("", text)
+    for _ in range(2):  # nested emphasis, like ***bold italic***
+        text = _MD_EMPHASIS.sub(r"\2", text)
+    return text.replace("\\", "").strip()
+
+
+def _front_matter(kind: str, raw: str) -> Mapping[str, Any]:
+    try:
+        meta = tomllib.loads(raw) if kind == "+++" else yaml.safe_load(raw)
+    except (yaml.YAMLError, ValueError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        language = "TOML" if kind == "+++" else "YAML"
+        raise ArticleError(f"front matter is not valid {language}: {reason}") from None
+    if meta is None:
+        return {}
+    if not isinstance(meta, dict):
+        raise ArticleError("front matter is not a set of 'key: value' lines")
+    return {str(k).lower(): v for k, v in meta.items()}
+
+
+# ---------------------------------------------------------------------------------------------
+# JSON and JSON Lines
+
+
+def _json_records(text: str) -> Iterator[tuple[str, Any]]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ArticleError(f"not valid JSON: {exc.msg} at line {exc.lineno}") from None
+    if isinstance(data, dict) and isinstance(data.get("articles"), list):
+        data = data["articles"]
+    if isinstance(data, dict):
+        yield "", data
+    elif isinstance(data, list):
+        for i, item in enumerate(data):
+            yield f"entry {i + 1}", item
+    else:
+        raise ArticleError("JSON holds neither an article object nor a list of them")
+
+
+def _jsonl_records(text: str) -> Iterator[tuple[str, Any]]:
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        where = f"line {number}"
+        try:
+            yield where, json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield where, ArticleError(f"not valid JSON: {exc.msg}")
+
+
+def _parse_records(
+    records: Iterable[tuple[str, Any]], *, source: str, bp: Boilerplate, mtime: datetime
+) -> ParsedFile:
+    articles: list[Article] = []
+    problems: list[str] = []
+    for ordinal, (where, record) in enumerate(records):
+        try:
+            if isinstance(record, ArticleError):
+                raise record
+            articles.append(_record_article(record, ordinal, source=source, bp=bp, mtime=mtime))
+        except ArticleError as exc:
+            problems.append(f"{where}: {exc}" if where else str(exc))
+    if not articles:
+        if len(problems) == 1:
+            raise ArticleError(problems[0])
+        raise ArticleError(
+            f"no article could be read ({len(problems)} problems; first: {problems[0]})"
+            if problems
+            else "no articles in the file"
+        )
+    return ParsedFile(tuple(articles), tuple(problems))
+
+
+def _record_article(
+    record: Any, ordinal: int, *, source: str, bp: Boilerplate, mtime: datetime
+) -> Article:
+    if not isinstance(record, dict):
+        raise ArticleError("not a JSON object")
+    meta = {str(k).lower(): v for k, v in record.items()}
+    raw_text = meta.get("text", meta.get("body", meta.get("content", meta.get("article"))))
+    if isinstance(raw_text, list):
+        raw_text = "\n\n".join(str(p) for p in raw_text if p)
+    if not isinstance(raw_text, str) or not raw_text.strip():
+        raise ArticleError("no 'text' or 'body'")
+    title = _text_field(meta, "title", "headline", "name")
+    if title:
+        blocks = body_blocks(raw_text, bp)
+    else:
+        lines = _strip_blank_edges(_drop_boilerplate(normalize_text(raw_text).split("\n"), bp))
+        if not lines:
+            raise ArticleError("no text")
+        title, rest = _headline(lines)
+        blocks = tuple(_body_blocks(rest))
+    if not any(not b.heading for b in blocks):
+        raise ArticleError("no body text (only headings)")
+    published, dated = _published(meta, mtime)
+    return Article(
+        title=" ".join(title.split()),
+        blocks=blocks,
+        source=source,
+        published=published,
+        dated=dated,
+        ordinal=ordinal,
+        url=_text_field(meta, "url", "link") or None,
+        tags=_tags(meta),
+        language=_text_field(meta, "language", "lang") or None,
+        external_id=_text_field(meta, "id", "guid") or None,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Metadata
+
+
+def _text_field(meta: Mapping[str, Any], *names: str) -> str:
+    for name in names:
+        value = meta.get(name)
+        if isinstance(value, str | int | float) and not isinstance(value, bool):
+            text = " ".join(str(value).split())
+            if text:
+                return text
+    return ""
+
+
+def _tags(meta: Mapping[str, Any]) -> tuple[str, ...]:
+    for name in ("tags", "keywords", "categories", "category"):
+        value = meta.get(name)
+        if isinstance(value, str):
+            value = value.split(",")
+        if isinstance(value, list):
+            tags = (" ".join(str(v).split()) for v in value if isinstance(v, str | int))
+            return tuple(dict.fromkeys(t for t in tags if t))
+    return ()
+
+
+def _published(meta: Mapping[str, Any], mtime: datetime) -> tuple[datetime, bool]:
+    for name in ("date", "published", "published_at", "pubdate", "datetime", "time", "updated"):
+        if name in meta:
+            parsed = parse_date(meta[name])
+            if parsed:
+                return parsed, True
+    return mtime, False
+
+
+def parse_date(value: Any) -> datetime | None:
+    """ISO 8601, RFC 2822, a bare date or a Unix time; naive times are taken as UTC."""
+    parsed: datetime | None = None
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, date):
+        parsed = datetime(value.year, value.month, value.day)
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            parsed = datetime.fromtimestamp(value / 1000 if value > 1e11 else value, tz=UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+    elif isinstance(value, str) and value.strip():
+        text = value.strip()
+        try:
+            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            try:
+                parsed = parsedate_to_datetime(text)
+            except (TypeError, ValueError, IndexError):
+                return None
+    if parsed is None:
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers
+
+
+def shorten(text: str, limit: int) -> str:
+    """Cut at a word boundary with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:-")
+    return f"{cut}…"
+
+
+def _sha(payload: Any) -> str:
+    raw = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f}"

@@ -1,0 +1,254 @@
+"""Settings: read once at start from config/*.toml (tomllib) and the environment, checked there.
+
+A bad value raises ConfigError with one line naming the key; the command line turns it into
+exit status 2. Relative paths in a config file are resolved against that file's folder, relative
+paths in environment variables against the current directory.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG = PROJECT_ROOT / "config" / "newsbot.toml"
+
+# Kept here rather than imported from summarize so that reading settings never loads sumy/nltk.
+ALGORITHM_NAMES = (
+    "lead",
+    "lexrank",
+    "lsa",
+    "textrank",
+    "luhn",
+    "sumbasic",
+    "kl",
+    "reduction",
+    "edmundson",
+)
+LANGUAGES = (
+    "czech",
+    "danish",
+    "dutch",
+    "english",
+    "estonian",
+    "finnish",
+    "french",
+    "german",
+    "greek",
+    "italian",
+    "norwegian",
+    "polish",
+    "portuguese",
+    "russian",
+    "slovene",
+    "spanish",
+    "swedish",
+    "turkish",
+)
+MAX_SENTENCES = 50
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; the message names the key and what to do."""
+
+
+@dataclass(frozen=True)
+class Boilerplate:
+    """What counts as site boilerplate in scraped text (see config/boilerplate.toml)."""
+
+    lines: frozenset[str] = frozenset()
+    cut_from: frozenset[str] = frozenset()
+    patterns: tuple[re.Pattern[str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Settings:
+    articles_dir: Path
+    database: Path
+    max_file_bytes: int = 5 * 1024 * 1024
+    boilerplate: Boilerplate = field(default_factory=Boilerplate)
+    algorithm: str = "lexrank"
+    sentences: int = 3
+    language: str = "english"
+    kl_max_sentences: int = 80
+    kl_fallback: str = "lexrank"
+    max_sentences: int = 600
+    workers: int = 0
+    config_path: Path | None = None
+
+    @property
+    def worker_count(self) -> int:
+        return self.workers or os.cpu_count() or 1
+
+
+# key -> (section, name); the schema of newsbot.toml, so that a typo is an error, not a no-op.
+_KNOWN: dict[str, set[str]] = {
+    "articles": {"dir", "max_file_mb", "boilerplate"},
+    "summary": {
+        "algorithm",
+        "sentences",
+        "language",
+        "kl_max_sentences",
+        "kl_fallback",
+        "max_sentences",
+    },
+    "database": {"path"},
+    "index": {"workers"},
+}
+
+
+def load_settings(
+    config_path: str | os.PathLike[str] | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Read the config file (argument, NEWSBOT_CONFIG or config/newsbot.toml) and environment."""
+    env = os.environ if environ is None else environ
+    path = Path(config_path or env.get("NEWSBOT_CONFIG") or _default_config_path())
+    data = _read_toml(path, what="config file")
+    _check_keys(data, path)
+    base = path.parent
+
+    articles = _section(data, "articles")
+    summary = _section(data, "summary")
+    database = _section(data, "database")
+    index = _section(data, "index")
+
+    articles_dir = _path_setting(
+        env.get("NEWSBOT_ARTICLES_DIR"), articles.get("dir", "../articles"), base, "articles.dir"
+    )
+    db_path = _path_setting(
+        env.get("NEWSBOT_DATABASE"),
+        database.get("path", "../var/newsbot.sqlite3"),
+        base,
+        "database.path",
+    )
+    max_mb = _number(articles, "articles.max_file_mb", default=5, low=0.001, high=1024)
+    boilerplate_file = articles.get("boilerplate", "boilerplate.toml")
+    if not isinstance(boilerplate_file, str):
+        raise ConfigError("articles.boilerplate: expected a file name, like 'boilerplate.toml'")
+    boilerplate = load_boilerplate(base / boilerplate_file)
+
+    algorithm = _choice(summary, "summary.algorithm", "lexrank", ALGORITHM_NAMES)
+    kl_fallback = _choice(
+        summary, "summary.kl_fallback", "lexrank", tuple(a for a in ALGORITHM_NAMES if a != "kl")
+    )
+    language = _choice(summary, "summary.language", "english", LANGUAGES)
+    sentences = int(_number(summary, "summary.sentences", default=3, low=1, high=MAX_SENTENCES))
+    kl_max = int(_number(summary, "summary.kl_max_sentences", default=80, low=1, high=100_000))
+    max_sentences = int(_number(summary, "summary.max_sentences", default=600, low=1, high=10**6))
+    workers = int(_number(index, "index.workers", default=0, low=0, high=1024))
+
+    return Settings(
+        articles_dir=articles_dir,
+        database=db_path,
+        max_file_bytes=int(max_mb * 1024 * 1024),
+        boilerplate=boilerplate,
+        algorithm=algorithm,
+        sentences=sentences,
+        language=language,
+        kl_max_sentences=kl_max,
+        kl_fallback=kl_fallback,
+        max_sentences=max_sentences,
+        workers=workers,
+        config_path=path,
+    )
+
+
+def load_boilerplate(path: Path) -> Boilerplate:
+    """Read the boilerplate list; phrases are normalized the way articles.py compares lines."""
+    data = _read_toml(path, what="boilerplate file")
+    lines = _string_list(data, "lines", path)
+    cut_from = _string_list(data, "cut_from", path)
+    patterns = []
+    for raw in _string_list(data, "patterns", path):
+        try:
+            patterns.append(re.compile(raw, re.IGNORECASE))
+        except re.error as exc:
+            raise ConfigError(
+                f"{path}: patterns: {raw!r} is not a valid regular expression ({exc})"
+            ) from None
+    return Boilerplate(
+        lines=frozenset(normalize_phrase(s) for s in lines),
+        cut_from=frozenset(normalize_phrase(s) for s in cut_from),
+        patterns=tuple(patterns),
+    )
+
+
+def normalize_phrase(text: str) -> str:
+    """Case-folded, spaces collapsed, no trailing punctuation: how boilerplate is compared."""
+    return " ".join(text.split()).casefold().rstrip(" .:!?…|-–—»>")
+
+
+def _default_config_path() -> Path:
+    local = Path("config") / "newsbot.toml"
+    return local if local.is_file() else DEFAULT_CONFIG
+
+
+def _read_toml(path: Path, *, what: str) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"{what} {path} not found (set NEWSBOT_CONFIG or --config)") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{what} {path} is not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{what} {path} cannot be read: {exc.strerror}") from None
+
+
+def _check_keys(data: Mapping[str, Any], path: Path) -> None:
+    for section, value in data.items():
+        if section not in _KNOWN:
+            raise ConfigError(f"{path}: unknown section [{section}]")
+        if not isinstance(value, dict):
+            raise ConfigError(f"{path}: {section} must be a [{section}] table")
+        for key in value:
+            if key not in _KNOWN[section]:
+                known = ", ".join(sorted(_KNOWN[section]))
+                raise ConfigError(f"{path}: unknown key {section}.{key} (known: {known})")
+
+
+def _section(data: Mapping[str, Any], name: str) -> dict[str, Any]:
+    value = data.get(name, {})
+    return value if isinstance(value, dict) else {}
+
+
+def _path_setting(env_value: str | None, file_value: Any, base: Path, key: str) -> Path:
+    if env_value:
+        return Path(env_value).expanduser().resolve()
+    if not isinstance(file_value, str) or not file_value:
+        raise ConfigError(f"{key}: expected a path, got {file_value!r}")
+    path = Path(file_value).expanduser()
+    return (path if path.is_absolute() else base / path).resolve()
+
+
+def _number(
+    section: Mapping[str, Any], key: str, *, default: float, low: float, high: float
+) -> float:
+    value = section.get(key.split(".", 1)[1], default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+        raise ConfigError(f"{key}: expected a number from {low:g} to {high:g}, got {value!r}")
+    return float(value)
+
+
+def _choice(section: Mapping[str, Any], key: str, default: str, choices: tuple[str, ...]) -> str:
+    value = section.get(key.split(".", 1)[1], default)
+    if value not in choices:
+        raise ConfigError(f"{key}: expected one of {', '.join(choices)}; got {value!r}")
+    return str(value)
+
+
+def _string_list(data: Mapping[str, Any], key: str, path: Path) -> list[str]:
+    value = data.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{path}: {key} must be a list of strings")
+    return list(value)

