@@ -409,7 +409,10 @@ def parse_markdown(text: str, *, source: str, bp: Boilerplate, mtime: datetime) 
             heading = _md_inline(heading_match.group(2))
             if not title and len(heading_match.group(1)) == 1 and not any(lines):
                 title = heading
-            elif heading:
+            elif heading and not (
+                # Many exporters repeat the front-matter title as the first '# heading'.
+                not any(lines) and normalize_phrase(heading) == normalize_phrase(title)
+            ):
                 lines.extend(["", f"\x00{heading}", ""])
             continue
         line = _md_inline(_MD_LIST.sub("", raw.lstrip("> \t")))

@@ -379,14 +379,13 @@ class Store:
             ).fetchone()[0]
             if not total:
                 return SearchResult((), 0)
-            # Scores within 0.1 count as equal, so that among equals the newest comes first.
             rows = self.conn.execute(
                 f"""SELECT a.id, a.title, a.published, a.url, a.source,
                        snippet(articles_fts, 1, '{MARK_START}', '{MARK_END}', '…', 24) AS snippet,
                        bm25(articles_fts, {TITLE_WEIGHT}, 1.0) AS score
                    FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid
                    WHERE articles_fts MATCH ?
-                   ORDER BY round(score, 1), a.published DESC, a.id DESC
+                   ORDER BY score, a.published DESC, a.id DESC
                    LIMIT ? OFFSET ?""",
                 (match, limit, offset),
             ).fetchall()

@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
+import numpy
 from nltk.tokenize import NLTKWordTokenizer
 from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
 from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
@@ -174,8 +175,18 @@ def summarize(article: Article, options: Options) -> list[str]:
     if isinstance(summarizer, EdmundsonSummarizer):
         summarizer.bonus_words = _heading_words(document)
         summarizer.stigma_words = ("photo", "caption", "copyright", "subscribe", "click")
-    chosen = summarizer(document, wanted)
-    return [str(s) for s in chosen]
+    # Degenerate texts (every word a stop word) make sumy divide by zero; the ratings are
+    # then meaningless rather than wrong, and the lead fills what is missing below.
+    with numpy.errstate(divide="ignore", invalid="ignore"):
+        chosen = {str(s) for s in summarizer(document, wanted)}
+    # Some methods (LSA on a low-rank text) return fewer sentences than asked: the earliest
+    # unchosen ones make up the count, so a summary's length is what was asked for.
+    body = [str(s) for s in document.sentences]
+    for sentence in body:
+        if len(chosen) >= wanted:
+            break
+        chosen.add(sentence)
+    return [s for s in body if s in chosen]
 
 
 def _document(article: Article, t: Tools, *, limit: int) -> tuple[ObjectDocumentModel, int]:

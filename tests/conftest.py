@@ -1,0 +1,72 @@
+"""Shared fixtures: settings pointing into tmp_path, a store per test, a file writer."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.config import DEFAULT_CONFIG, Boilerplate, Settings, load_boilerplate, load_settings
+from bot.store import Store
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE_PAGE = REPO / "articles" / "000_1cfae1a95075e546.txt"
+
+WriteFile = Callable[[str, str | bytes], Path]
+
+
+@pytest.fixture(scope="session")
+def boilerplate() -> Boilerplate:
+    return load_boilerplate(DEFAULT_CONFIG.parent / "boilerplate.toml")
+
+
+@pytest.fixture
+def articles_dir(tmp_path: Path) -> Path:
+    path = tmp_path / "articles"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def settings(tmp_path: Path, articles_dir: Path) -> Settings:
+    """The committed defaults, with the folder and database in tmp_path and no process pool."""
+    base = load_settings(DEFAULT_CONFIG, environ={})
+    return dataclasses.replace(
+        base, articles_dir=articles_dir, database=tmp_path / "db" / "news.sqlite3", workers=1
+    )
+
+
+@pytest.fixture
+def store(settings: Settings) -> Iterator[Store]:
+    with Store(settings.database) as db:
+        yield db
+
+
+@pytest.fixture
+def memory_store() -> Iterator[Store]:
+    with Store(":memory:") as db:
+        yield db
+
+
+@pytest.fixture
+def write(articles_dir: Path) -> WriteFile:
+    """Write an article file below the articles folder; str is written as UTF-8."""
+
+    def _write(name: str, content: str | bytes) -> Path:
+        path = articles_dir / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, str):
+            path.write_text(content, encoding="utf-8")
+        else:
+            path.write_bytes(content)
+        return path
+
+    return _write
+
+
+def story(title: str, *sentences: str) -> str:
+    """A plain-text article: headline, blank line, one paragraph per sentence pair."""
+    paragraphs = [" ".join(sentences[i : i + 2]) for i in range(0, len(sentences), 2)]
+    return "\n\n".join([title, *paragraphs]) + "\n"

@@ -1,0 +1,388 @@
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.articles import (
+    Article,
+    ArticleError,
+    Block,
+    ParsedFile,
+    decode,
+    parse_bytes,
+    parse_date,
+    read_file,
+)
+from bot.config import Boilerplate, normalize_phrase
+
+from .conftest import SAMPLE_PAGE, story
+
+MTIME = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+
+def parse(content: str | bytes, bp: Boilerplate, suffix: str = ".txt") -> ParsedFile:
+    data = content.encode() if isinstance(content, str) else content
+    return parse_bytes(data, source="f" + suffix, suffix=suffix, boilerplate=bp, mtime=MTIME)
+
+
+def only(content: str | bytes, bp: Boilerplate, suffix: str = ".txt") -> Article:
+    (article,) = parse(content, bp, suffix).articles
+    return article
+
+
+# -- plain text as scraped --------------------------------------------------------------------
+
+
+def test_sample_page_gives_two_articles_under_their_headlines(boilerplate: Boilerplate) -> None:
+    parsed = read_file(SAMPLE_PAGE, source="sample.txt", boilerplate=boilerplate, max_bytes=2**20)
+    titles = [a.title for a in parsed.articles]
+    assert titles == [
+        "Azerbaijan grateful to Pakistan for support during Patriotic War and liberation of"
+        " Karabakh",
+        "Keir Starmer becomes UK’s new prime minister as Labour wins UK general election 2024",
+    ]
+    assert parsed.problems == ()
+
+
+def test_sample_page_drops_site_boilerplate(boilerplate: Boilerplate) -> None:
+    parsed = read_file(SAMPLE_PAGE, source="sample.txt", boilerplate=boilerplate, max_bytes=2**20)
+    text = "\n".join(a.title + "\n" + a.body for a in parsed.articles)
+    assert "Exit mobile version" not in text
+    assert "More Articles Like This" not in text
+    assert parsed.articles[1].paragraphs[-1].endswith("end 14 years of Conservative rule.")
+
+
+def test_short_lines_without_closing_punctuation_are_subheadings(bp: Boilerplate) -> None:
+    parsed = read_file(SAMPLE_PAGE, source="sample.txt", boilerplate=bp, max_bytes=2**20)
+    first = parsed.articles[0]
+    assert first.headings == ("War crimes by Armenia", "Patriotic War", "Liberation of Karabakh")
+    assert all(not p.startswith("Patriotic War") or len(p) > 20 for p in first.paragraphs)
+    assert first.blocks[0] == Block(
+        "The Azerbaijan Embassy in Pakistan on November 1 marked the first anniversary of the"
+        " “44-day Patriotic War” to liberate its territories from Armenian occupation."
+    )
+
+
+@pytest.fixture
+def bp(boilerplate: Boilerplate) -> Boilerplate:
+    return boilerplate
+
+
+def test_one_blank_line_separates_paragraphs_not_articles(bp: Boilerplate) -> None:
+    text = story("Headline one", "First sentence here.", "Second one here.", "Third one.")
+    article = only(text, bp)
+    assert article.title == "Headline one"
+    assert article.paragraphs == ("First sentence here. Second one here.", "Third one.")
+
+
+def test_two_blank_lines_before_a_headline_start_a_new_article(bp: Boilerplate) -> None:
+    text = "Story A\n\nBody of A.\n\n\nStory B\n\nBody of B.\n"
+    assert [(a.title, a.paragraphs, a.ordinal) for a in parse(text, bp).articles] == [
+        ("Story A", ("Body of A.",), 0),
+        ("Story B", ("Body of B.",), 1),
+    ]
+
+
+def test_two_blank_lines_before_a_paragraph_do_not_split(bp: Boilerplate) -> None:
+    text = "Story A\n\nBody of A.\n\n\nMore body of A, after a wide gap.\n"
+    assert only(text, bp).paragraphs == ("Body of A.", "More body of A, after a wide gap.")
+
+
+def test_related_headlines_after_the_cut_marker_are_dropped(bp: Boilerplate) -> None:
+    text = (
+        "Main story\n\nThe story itself.\n\nMore Articles Like This\n\n"
+        "Other headline one\n\n\nOther headline two\n\nExit mobile version\n"
+    )
+    article = only(text, bp)
+    assert article.title == "Main story"
+    assert article.blocks == (Block("The story itself."),)
+
+
+def test_a_list_of_headlines_after_two_blank_lines_is_not_an_article(bp: Boilerplate) -> None:
+    text = "Main story\n\nThe story itself.\n\n\nHeadline one\n\nHeadline two\n"
+    (article,) = parse(text, bp).articles
+    assert article.paragraphs == ("The story itself.",)
+
+
+def test_boilerplate_lines_and_patterns_are_dropped(bp: Boilerplate) -> None:
+    text = (
+        "Skip to content\nHeadline\n\nAdvertisement\n\nPhoto: Someone / Agency\n\n"
+        "Real text of the story.\n\nShare this:\n\nREAD MORE: another story\n\nFollow us on X\n"
+    )
+    article = only(text, bp)
+    assert article.title == "Headline"
+    assert article.blocks == (Block("Real text of the story."),)
+
+
+def test_operators_can_add_their_own_boilerplate(bp: Boilerplate) -> None:
+    text = "Headline\n\nReal text.\n\nBrought to you by Acme.\n"
+    assert only(text, bp).paragraphs == ("Real text.", "Brought to you by Acme.")
+    extended = Boilerplate(
+        lines=bp.lines | {normalize_phrase("Brought to you by Acme")},
+        cut_from=bp.cut_from,
+        patterns=bp.patterns,
+    )
+    assert only(text, extended).paragraphs == ("Real text.",)
+
+
+def test_crlf_bom_and_trailing_spaces_are_normalized(bp: Boilerplate) -> None:
+    data = "\ufeffHeadline  \r\n\r\nBody text here.   \r\n".encode("utf-8")
+    article = only(data, bp)
+    assert (article.title, article.paragraphs) == ("Headline", ("Body text here.",))
+
+
+def test_cp1252_text_keeps_its_accents(bp: Boilerplate) -> None:
+    data = "Café reopens\n\nThe café on the quay charges €5 for crème brûlée.\n".encode("cp1252")
+    article = only(data, bp)
+    assert article.title == "Café reopens"
+    assert article.paragraphs == ("The café on the quay charges €5 for crème brûlée.",)
+
+
+def test_bytes_undefined_in_cp1252_decode_as_latin1() -> None:
+    assert decode(b"Caf\xe9 \x81ok.") == "Café \x81ok."
+
+
+def test_utf16_with_byte_order_mark_is_read(bp: Boilerplate) -> None:
+    data = "Überschrift\n\nEin Satz über alles.\n".encode("utf-16")
+    assert only(data, bp).title == "Überschrift"
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"", "empty file"),
+        (b"   \n\n  \n", "empty file"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)), "binary"),
+        (b"Headline only\n", "only a headline"),
+        (b"Heading one\n\nHeading two\n\nHeading three\n", "every line is a heading"),
+        (b"Exit mobile version\n\nAdvertisement\n", "boilerplate"),
+    ],
+)
+def test_unusable_files_are_reported_with_a_reason(
+    bp: Boilerplate, content: bytes, reason: str
+) -> None:
+    with pytest.raises(ArticleError, match=reason):
+        parse(content, bp)
+
+
+def test_file_over_the_size_limit_is_reported_not_read(tmp_path: Path, bp: Boilerplate) -> None:
+    path = tmp_path / "big.txt"
+    path.write_text("Headline\n\n" + "Words here. " * 200_000)
+    with pytest.raises(ArticleError, match=r"too large \(2\.3 MB, the limit is 1\.0 MB"):
+        read_file(path, source="big.txt", boilerplate=bp, max_bytes=2**20)
+
+
+def test_hard_wrapped_lines_are_joined_into_one_paragraph(bp: Boilerplate) -> None:
+    text = (
+        "Headline\n\nThis paragraph was wrapped by an exporter at a fixed width so\n"
+        "that its sentences run over several lines, which a reader never sees.\n"
+    )
+    assert only(text, bp).paragraphs == (
+        "This paragraph was wrapped by an exporter at a fixed width so that its sentences run"
+        " over several lines, which a reader never sees.",
+    )
+
+
+def test_one_paragraph_per_line_stays_apart(bp: Boilerplate) -> None:
+    text = "Headline\nFirst paragraph ends here.\nSecond paragraph ends here.\n"
+    assert only(text, bp).paragraphs == (
+        "First paragraph ends here.",
+        "Second paragraph ends here.",
+    )
+
+
+def test_subheading_directly_above_its_paragraph_is_marked(bp: Boilerplate) -> None:
+    text = (
+        "Headline\n\nIntro sentence of the story.\n\nThe background\n"
+        "It all began many years ago, when the first settlers arrived at the coast.\n"
+    )
+    assert only(text, bp).blocks[1:] == (
+        Block("The background", heading=True),
+        Block("It all began many years ago, when the first settlers arrived at the coast."),
+    )
+
+
+def test_quoted_short_line_is_not_a_subheading(bp: Boilerplate) -> None:
+    text = "Headline\n\nHe spoke briefly.\n\n“We will be back”\n\nThen he left.\n"
+    assert not only(text, bp).headings
+
+
+def test_page_without_a_headline_line_gets_one_from_its_first_words(bp: Boilerplate) -> None:
+    first = (
+        "The council voted on Tuesday to close the old bridge to cars for good, after engineers"
+        " found cracks in two of its supports and warned that repairs would cost more than a new"
+        " crossing."
+    )
+    article = only(first + "\n\nSecond paragraph.\n", bp)
+    assert article.title.startswith("The council voted on Tuesday to close the old bridge")
+    assert article.title.endswith("…")
+    assert article.paragraphs[0] == first
+
+
+# -- Markdown -----------------------------------------------------------------------------------
+
+MARKDOWN = """---
+title: "Floods: what we know"
+date: 2026-03-04T05:06:07+02:00
+url: https://example.org/floods
+tags: [weather, "rivers"]
+---
+
+# Floods: what we know
+
+The river rose by **two metres** overnight, [officials said](https://example.org/x).
+
+![A flooded street](street.jpg)
+
+## Who is affected
+
+- About 300 homes were evacuated in the low-lying east of the town.
+- Schools stay closed until Monday.
+
+> "We have never seen it this high," said a resident.
+
+Share this
+"""
+
+
+def test_markdown_front_matter_gives_title_date_url_and_tags(bp: Boilerplate) -> None:
+    article = only(MARKDOWN, bp, ".md")
+    assert article.title == "Floods: what we know"
+    assert article.published == datetime(2026, 3, 4, 3, 6, 7, tzinfo=UTC)
+    assert article.dated
+    assert article.url == "https://example.org/floods"
+    assert article.tags == ("weather", "rivers")
+
+
+def test_markdown_body_is_plain_text_with_headings_marked(bp: Boilerplate) -> None:
+    article = only(MARKDOWN, bp, ".md")
+    assert article.blocks == (
+        Block("The river rose by two metres overnight, officials said."),
+        Block("Who is affected", heading=True),
+        Block("About 300 homes were evacuated in the low-lying east of the town."),
+        Block("Schools stay closed until Monday."),
+        Block('"We have never seen it this high," said a resident.'),
+    )
+
+
+def test_markdown_without_front_matter_takes_the_first_heading_as_title(
+    bp: Boilerplate,
+) -> None:
+    article = only("# The title\n\nSome body text.\n", bp, ".md")
+    assert (article.title, article.paragraphs, article.dated) == (
+        "The title",
+        ("Some body text.",),
+        False,
+    )
+    assert article.published == MTIME
+
+
+def test_markdown_with_toml_front_matter(bp: Boilerplate) -> None:
+    text = '+++\ntitle = "Toml title"\ndate = 2026-05-06\n+++\nBody text.\n'
+    article = only(text, bp, ".md")
+    assert (article.title, article.published) == ("Toml title", datetime(2026, 5, 6, tzinfo=UTC))
+
+
+def test_markdown_with_broken_front_matter_is_reported(bp: Boilerplate) -> None:
+    with pytest.raises(ArticleError, match="front matter is not valid YAML"):
+        parse("---\ntitle: [unclosed\n---\nBody.\n", bp, ".md")
+
+
+# -- JSON and JSON Lines ------------------------------------------------------------------------
+
+
+def test_json_list_of_articles_with_metadata(bp: Boilerplate) -> None:
+    data = [
+        {"title": "One", "text": "First body.\n\nSecond para.", "date": "2026-01-01", "id": 7},
+        {"headline": "Two", "body": ["Para one.", "Para two."], "tags": "a, b", "url": "u"},
+    ]
+    first, second = parse(json.dumps(data), bp, ".json").articles
+    assert (first.title, first.paragraphs, first.key) == (
+        "One",
+        ("First body.", "Second para."),
+        "f.json#id=7",
+    )
+    assert (second.title, second.paragraphs, second.tags, second.url, second.key) == (
+        "Two",
+        ("Para one.", "Para two."),
+        ("a", "b"),
+        "u",
+        "f.json#1",
+    )
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"title": "T", "text": "Body."},
+        {"articles": [{"title": "T", "text": "Body."}]},
+    ],
+)
+def test_json_object_or_articles_key(bp: Boilerplate, payload: object) -> None:
+    assert only(json.dumps(payload), bp, ".json").paragraphs == ("Body.",)
+
+
+def test_jsonl_bad_lines_are_reported_while_the_others_load(bp: Boilerplate) -> None:
+    lines = [
+        json.dumps({"title": "Good", "text": "Fine body."}),
+        "{not json",
+        json.dumps({"title": "No text"}),
+        json.dumps(["not", "an", "object"]),
+        json.dumps({"title": "Also good", "text": "Another body."}),
+    ]
+    parsed = parse("\n".join(lines), bp, ".jsonl")
+    assert [a.title for a in parsed.articles] == ["Good", "Also good"]
+    assert parsed.problems == (
+        "line 2: not valid JSON: Expecting property name enclosed in double quotes",
+        "line 3: no 'text' or 'body'",
+        "line 4: not a JSON object",
+    )
+
+
+def test_json_without_any_usable_entry_is_reported(bp: Boilerplate) -> None:
+    with pytest.raises(ArticleError, match="not valid JSON"):
+        parse('{"title": ', bp, ".json")
+    with pytest.raises(ArticleError, match="no article could be read"):
+        parse('{"a": 1}\n{"b": 2}\n', bp, ".jsonl")
+
+
+def test_json_entry_without_title_takes_its_first_line(bp: Boilerplate) -> None:
+    article = only(json.dumps({"text": "The headline\n\nThe body."}), bp, ".json")
+    assert (article.title, article.paragraphs) == ("The headline", ("The body.",))
+
+
+# -- metadata -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2026-03-04T05:06:07Z", datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)),
+        ("2026-03-04T05:06:07+01:00", datetime(2026, 3, 4, 4, 6, 7, tzinfo=UTC)),
+        ("2026-03-04", datetime(2026, 3, 4, tzinfo=UTC)),
+        ("Wed, 04 Mar 2026 05:06:07 GMT", datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)),
+        (1772600767, datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)),
+        (1772600767000, datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)),
+        ("yesterday-ish", None),
+        ("", None),
+        (True, None),
+    ],
+)
+def test_dates_in_common_formats(value: object, expected: datetime | None) -> None:
+    assert parse_date(value) == expected
+
+
+def test_article_without_a_date_gets_the_file_time(bp: Boilerplate) -> None:
+    article = only(json.dumps({"title": "T", "text": "B.", "date": "soon"}), bp, ".json")
+    assert (article.published, article.dated) == (MTIME, False)
+
+
+def test_content_hash_follows_the_text_and_fingerprint_everything(bp: Boilerplate) -> None:
+    base = only(json.dumps({"title": "T", "text": "Body."}), bp, ".json")
+    retagged = only(json.dumps({"title": "T", "text": "Body.", "tags": ["x"]}), bp, ".json")
+    edited = only(json.dumps({"title": "T", "text": "Body, edited."}), bp, ".json")
+    assert base.content_hash == retagged.content_hash != edited.content_hash
+    assert base.fingerprint != retagged.fingerprint

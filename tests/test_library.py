@@ -1,0 +1,291 @@
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+
+import pytest
+
+from bot import library, summarize
+from bot.config import Settings
+from bot.library import LibraryError, index, summary_key, summary_options
+from bot.store import Store
+
+from .conftest import SAMPLE_PAGE, WriteFile, story
+
+
+def titles(db: Store) -> list[str]:
+    return sorted(s.article.title for s in db.latest(1000))
+
+
+def ids_by_title(db: Store) -> dict[str, int]:
+    return {s.article.title: s.id for s in db.latest(1000)}
+
+
+def bump_mtime(path: Path) -> None:
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 5_000_000_000))
+
+
+@pytest.fixture
+def count_summaries(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record every article summarized in this process."""
+    seen: list[str] = []
+    real = summarize.summarize
+
+    def counting(article: summarize.Article, options: summarize.Options) -> list[str]:
+        seen.append(article.title)
+        return real(article, options)
+
+    monkeypatch.setattr(summarize, "summarize", counting)
+    return seen
+
+
+def test_first_index_adds_every_article_with_its_summary(
+    settings: Settings, store: Store, write: WriteFile
+) -> None:
+    write("sample.txt", SAMPLE_PAGE.read_bytes())
+    write("sub/one.txt", story("One", "Alpha beta gamma.", "Delta epsilon."))
+    report = index(settings, store)
+    assert (report.added, report.updated, report.removed, report.unchanged) == (3, 0, 0, 0)
+    assert report.failed == [] and report.files == 2
+    assert report.added_ids == sorted(report.added_ids) and len(report.added_ids) == 3
+    options = summary_options(settings)
+    for stored in store.latest(10):
+        summary = store.summary(summary_key(stored.article, options))
+        assert summary and all(s in stored.article.body for s in summary)
+
+
+def test_bad_files_are_reported_while_the_good_ones_load(
+    settings: Settings, store: Store, write: WriteFile
+) -> None:
+    write("good.txt", story("Good story", "It has a body."))
+    write("empty.txt", b"")
+    write("binary.bin", bytes(range(256)) * 4)
+    write("headings.txt", "Heading one\n\nHeading two\n\nHeading three\n")
+    write(
+        "windows.txt", "Crème brûlée for €5\n\nThe café’s crème brûlée costs €5.\n".encode("cp1252")
+    )
+    write("huge.txt", b"x" * (settings.max_file_bytes + 1))
+    write("broken.jsonl", '{"title": "JSON good", "text": "Body."}\n{oops\n')
+    report = index(settings, store)
+    failed = {f.path: f.error for f in report.failed}
+    assert set(failed) == {"empty.txt", "binary.bin", "headings.txt", "huge.txt", "broken.jsonl"}
+    assert failed["empty.txt"] == "empty file"
+    assert "binary" in failed["binary.bin"]
+    assert "heading" in failed["headings.txt"]
+    assert "too large" in failed["huge.txt"]
+    assert failed["broken.jsonl"].startswith("line 2: not valid JSON")
+    assert titles(store) == ["Crème brûlée for €5", "Good story", "JSON good"]
+    assert store.search("brulee").total == 1
+
+
+def test_bad_files_are_reported_again_on_the_next_run(
+    settings: Settings, store: Store, write: WriteFile
+) -> None:
+    write("empty.txt", b"")
+    index(settings, store)
+    assert [f.path for f in index(settings, store).failed] == ["empty.txt"]
+
+
+def test_reindex_with_nothing_changed_opens_no_file(
+    settings: Settings, store: Store, write: WriteFile, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for i in range(5):
+        write(f"{i}.txt", story(f"Story {i}", "A sentence.", "Another one."))
+    index(settings, store)
+
+    def no_reading(*_: object, **__: object) -> None:
+        raise AssertionError("an unchanged file was read")
+
+    monkeypatch.setattr(library, "parse_bytes", no_reading)
+    monkeypatch.setattr(Path, "read_bytes", no_reading)
+    report = index(settings, store)
+    assert (report.added, report.updated, report.removed, report.unchanged) == (0, 0, 0, 5)
+    assert report.summarized == 0
+
+
+def test_touched_but_unchanged_file_is_not_updated(
+    settings: Settings, store: Store, write: WriteFile
+) -> None:
+    path = write("a.txt", story("Story", "A sentence."))
+    index(settings, store)
+    bump_mtime(path)
+    report = index(settings, store)
+    assert (report.added, report.updated, report.unchanged) == (0, 0, 1)
+
+
+def test_editing_an_article_updates_it_and_keeps_its_id(
+    settings: Settings, store: Store, write: WriteFile
+) -> None:
+    path = write("a.txt", "First\n\nBody one.\n\n\nSecond\n\nBody two.\n")
+    index(settings, store)
+    before = ids_by_title(store)
+    path.write_text("First, corrected\n\nBody one, edited.\n\n\nSecond\n\nBody two.\n")
+    bump_mtime(path)
+    report = index(settings, store)
+    assert (report.added, report.updated, report.removed, report.unchanged) == (0, 1, 0, 1)
+    after = ids_by_title(store)
+    assert after == {"First, corrected": before["First"], "Second": before["Second"]}
+
+
+def test_an_undated_article_keeps_the_time_it_was_first_seen(
+    settings: Settings, store: Store, write: WriteFile
+) -> None:
+    path = write("a.txt", story("Story", "A sentence."))
+    index(settings, store)
+    (first,) = store.latest()
+    path.write_text(story("Story", "A sentence, edited."))
+    bump_mtime(path)
+    index(settings, store)
+    (edited,) = store.latest()
+    assert edited.id == first.id
+    assert edited.article.published == first.article.published
+    assert edited.article.paragraphs == ("A sentence, edited.",)
+
+
+def test_removing_a_file_removes_its_articles(
+    settings: Settings, store: Store, write: WriteFile
+) -> None:
+    write("keep.txt", story("Keep", "Kept."))
+    gone = write("gone.txt", story("Gone", "Going."))
+    index(settings, store)
+    gone.unlink()
+    report = index(settings, store)
+    assert (report.removed, report.unchanged) == (1, 1)
+    assert titles(store) == ["Keep"]
+    assert store.search("going").total == 0
+
+
+def test_a_renamed_file_keeps_its_article_ids(
+    settings: Settings, store: Store, write: WriteFile
+) -> None:
+    old = write("old-name.txt", story("Moving story", "It moves."))
+    index(settings, store)
+    (before,) = store.latest()
+    old.rename(old.with_name("new-name.txt"))
+    report = index(settings, store)
+    assert (report.added, report.updated, report.removed) == (0, 1, 0)
+    (after,) = store.latest()
+    assert (after.id, after.article.source) == (before.id, "new-name.txt")
+
+
+def test_a_file_that_breaks_keeps_its_articles_until_it_is_fixed(
+    settings: Settings, store: Store, write: WriteFile
+) -> None:
+    path = write("a.jsonl", '{"id": "x", "title": "Story", "text": "Body."}\n')
+    index(settings, store)
+    (before,) = store.latest()
+    path.write_text("{truncated")
+    report = index(settings, store)
+    assert [f.path for f in report.failed] == ["a.jsonl"]
+    assert (report.removed, report.unchanged) == (0, 1)
+    path.write_text('{"id": "x", "title": "Story", "text": "Body, fixed."}\n')
+    bump_mtime(path)
+    report = index(settings, store)
+    assert (report.updated, report.failed) == (1, [])
+    (after,) = store.latest()
+    assert after.id == before.id
+
+
+def test_unchanged_articles_are_never_summarized_twice_across_restarts(
+    settings: Settings, write: WriteFile, count_summaries: list[str]
+) -> None:
+    write("a.txt", story("Story A", "One.", "Two."))
+    with Store(settings.database) as db:
+        index(settings, db)
+    assert count_summaries == ["Story A"]
+    write("b.txt", story("Story B", "Three.", "Four."))
+    with Store(settings.database) as db:
+        index(settings, db)
+    assert count_summaries == ["Story A", "Story B"]
+
+
+def test_an_article_whose_text_comes_back_reuses_its_cached_summary(
+    settings: Settings, store: Store, write: WriteFile, count_summaries: list[str]
+) -> None:
+    path = write("a.txt", story("Story", "Original text."))
+    index(settings, store)
+    path.write_text(story("Story", "Original text."))
+    bump_mtime(path)
+    index(settings, store)
+    assert count_summaries == ["Story"]
+
+
+def test_a_crash_before_commit_leaves_the_previous_state(
+    settings: Settings, store: Store, write: WriteFile, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write("a.txt", story("Old", "Old body."))
+    index(settings, store)
+    write("b.txt", story("New", "New body."))
+
+    def crash(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Store, "apply", crash)
+    with pytest.raises(KeyboardInterrupt):
+        index(settings, store)
+    monkeypatch.undo()
+    assert titles(store) == ["Old"]
+    report = index(settings, store)
+    assert (report.added, report.unchanged) == (1, 1)
+
+
+def test_summaries_on_several_processes_match_one_process(
+    settings: Settings, tmp_path: Path, write: WriteFile
+) -> None:
+    for i in range(12):
+        write(f"{i:02}.txt", SAMPLE_PAGE.read_text(encoding="utf-8").replace("Azerbaijan", f"A{i}"))
+    summaries = []
+    for workers in (1, 2):
+        tuned = dataclasses.replace(
+            settings, workers=workers, database=tmp_path / f"w{workers}.sqlite3"
+        )
+        with Store(tuned.database) as db:
+            report = index(tuned, db)
+            # Twelve edited first stories, and one summary for the twelve identical second ones.
+            assert (report.added, report.summarized) == (24, 13)
+            options = summary_options(tuned)
+            summaries.append(
+                sorted(
+                    (s.article.key, db.summary(summary_key(s.article, options)) or [])
+                    for s in db.latest(100)
+                )
+            )
+    assert summaries[0] == summaries[1]
+
+
+def test_hidden_files_and_folders_are_skipped(
+    settings: Settings, store: Store, write: WriteFile
+) -> None:
+    write(".DS_Store", bytes(range(256)))
+    write(".git/config", "[core]\n")
+    write("a.txt~", "backup")
+    write("a.txt", story("Visible", "Body."))
+    report = index(settings, store)
+    assert (report.files, report.failed, titles(store)) == (1, [], ["Visible"])
+
+
+def test_progress_is_reported_per_file_and_per_summary(
+    settings: Settings, store: Store, write: WriteFile
+) -> None:
+    write("a.txt", story("A", "Body."))
+    write("b.txt", story("B", "Body."))
+    calls: list[tuple[str, int, int]] = []
+    index(settings, store, progress=lambda *call: calls.append(call))
+    assert calls == [("read", 1, 2), ("read", 2, 2), ("summarize", 1, 2), ("summarize", 2, 2)]
+
+
+def test_a_missing_articles_folder_is_a_clear_error(settings: Settings, store: Store) -> None:
+    missing = dataclasses.replace(settings, articles_dir=settings.articles_dir / "nope")
+    with pytest.raises(LibraryError, match=r"articles folder .*nope does not exist"):
+        index(missing, store)
+
+
+def test_report_as_dict_has_the_documented_keys(
+    settings: Settings, store: Store, write: WriteFile
+) -> None:
+    write("empty.txt", b"")
+    data = index(settings, store).as_dict()
+    assert {"added", "updated", "removed", "unchanged", "failed"} <= set(data)
+    assert data["failed"] == [{"path": "empty.txt", "error": "empty file"}]

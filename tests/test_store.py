@@ -1,0 +1,300 @@
+from __future__ import annotations
+
+import random
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot import store as store_module
+from bot.articles import Article, Block
+from bot.store import (
+    MARK_END,
+    MARK_START,
+    MIGRATIONS,
+    Changes,
+    FileState,
+    Store,
+    SummaryKey,
+    parse_query,
+)
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def article(
+    title: str, body: str, *, source: str = "a.txt", ordinal: int = 0, days: int = 0
+) -> Article:
+    return Article(
+        title=title,
+        blocks=(Block(body),),
+        source=source,
+        ordinal=ordinal,
+        published=T0 + timedelta(days=days),
+    )
+
+
+def add(db: Store, *articles: Article) -> list[int]:
+    return db.apply(Changes([], [], list(articles), [], [], {}))
+
+
+# -- schema ------------------------------------------------------------------------------------
+
+
+def test_a_new_database_file_is_created_with_the_latest_schema(tmp_path: Path) -> None:
+    path = tmp_path / "deep" / "folder" / "news.sqlite3"
+    with Store(path) as db:
+        assert db.schema_version == len(MIGRATIONS)
+        assert db.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert path.is_file()
+
+
+def test_reopening_keeps_the_data_and_runs_no_migration_twice(tmp_path: Path) -> None:
+    path = tmp_path / "news.sqlite3"
+    with Store(path) as db:
+        (article_id,) = add(db, article("Kept", "Still here."))
+    with Store(path) as db:
+        stored = db.get(article_id)
+        assert stored is not None
+        assert stored.article.title == "Kept"
+        assert db.schema_version == len(MIGRATIONS)
+
+
+def test_articles_round_trip_with_all_their_fields(memory_store: Store) -> None:
+    original = Article(
+        title="Title",
+        blocks=(Block("Para one."), Block("Sub", heading=True), Block("Para two.")),
+        source="dir/x.json",
+        published=datetime(2026, 5, 6, 7, 8, 9, 123456, tzinfo=UTC),
+        dated=True,
+        ordinal=3,
+        url="https://example.org/x",
+        tags=("a", "b"),
+        language="english",
+        external_id="ext-1",
+    )
+    (article_id,) = add(memory_store, original)
+    stored = memory_store.get(article_id)
+    assert stored is not None
+    assert stored.article == original
+    assert stored.article.fingerprint == original.fingerprint
+
+
+def test_ids_of_removed_articles_are_never_given_again(memory_store: Store) -> None:
+    first, second = add(memory_store, article("A", "a."), article("B", "b.", ordinal=1))
+    memory_store.apply(Changes([], [], [], [], [second], {}))
+    (third,) = add(memory_store, article("C", "c.", ordinal=2))
+    assert third > second > first
+    assert memory_store.get(second) is None
+
+
+def test_a_failure_inside_apply_leaves_the_previous_state(
+    memory_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add(memory_store, article("Old", "Old text."))
+    real_row = store_module._article_row
+    calls = []
+
+    def fail_on_second(a: Article) -> tuple[object, ...]:
+        calls.append(a)
+        if len(calls) == 2:
+            raise RuntimeError("power cut")
+        return real_row(a)
+
+    monkeypatch.setattr(store_module, "_article_row", fail_on_second)
+    files = [FileState("n.txt", 1, 1, "sha")]
+    with pytest.raises(RuntimeError, match="power cut"):
+        memory_store.apply(
+            Changes(
+                files,
+                [],
+                [article("N1", "x.", ordinal=1), article("N2", "y.", ordinal=2)],
+                [],
+                [],
+                {},
+            )
+        )
+    assert [s.article.title for s in memory_store.latest()] == ["Old"]
+    assert memory_store.file_states() == {}
+    assert memory_store.search("x").total == 0
+
+
+def test_latest_is_newest_first(memory_store: Store) -> None:
+    add(
+        memory_store,
+        article("Old", "o.", days=1),
+        article("New", "n.", ordinal=1, days=3),
+        article("Mid", "m.", ordinal=2, days=2),
+    )
+    assert [s.article.title for s in memory_store.latest(2)] == ["New", "Mid"]
+    assert [s.article.title for s in memory_store.latest(2, offset=2)] == ["Old"]
+    assert memory_store.count() == 3
+
+
+# -- summaries -----------------------------------------------------------------------------------
+
+
+def test_summary_cache_is_keyed_by_text_algorithm_length_and_language(
+    memory_store: Store,
+) -> None:
+    key = SummaryKey("hash", "lexrank", 3, "english")
+    assert memory_store.summary(key) is None
+    memory_store.put_summaries([(key, ["One.", "Two."])])
+    assert memory_store.summary(key) == ["One.", "Two."]
+    other = SummaryKey("hash", "lexrank", 4, "english")
+    assert memory_store.missing_summaries([key, other]) == {other}
+
+
+def test_summaries_of_texts_no_article_has_are_dropped(memory_store: Store) -> None:
+    kept, dropped = article("K", "k."), article("D", "d.", ordinal=1)
+    _, dropped_id = add(memory_store, kept, dropped)
+    keys = [SummaryKey(a.content_hash, "lead", 3, "english") for a in (kept, dropped)]
+    memory_store.put_summaries([(k, ["s."]) for k in keys])
+    memory_store.apply(Changes([], [], [], [], [dropped_id], {}))
+    assert memory_store.missing_summaries(keys) == {keys[1]}
+
+
+# -- search ------------------------------------------------------------------------------------
+
+
+def test_search_ranks_a_title_match_above_a_body_match(memory_store: Store) -> None:
+    add(
+        memory_store,
+        article("Council meets", "The budget for the harbour was discussed at length.", days=5),
+        article("Harbour reopens", "Boats are back after the repairs.", ordinal=1),
+    )
+    result = memory_store.search("harbour")
+    assert [h.title for h in result.hits] == ["Harbour reopens", "Council meets"]
+    assert result.total == 2
+
+
+def test_search_stems_words(memory_store: Store) -> None:
+    add(memory_store, article("Rivers", "Heavy flooding closed the roads."))
+    assert memory_store.search("floods").total == 1
+    assert memory_store.search("road").total == 1
+
+
+def test_search_ignores_accents(memory_store: Store) -> None:
+    add(memory_store, article("Café", "The café reopened."))
+    assert memory_store.search("cafe").total == 1
+
+
+def test_search_snippet_marks_the_match(memory_store: Store) -> None:
+    add(memory_store, article("T", "Nothing here. The rare platypus was seen. Nothing more."))
+    (hit,) = memory_store.search("platypus").hits
+    assert f"{MARK_START}platypus{MARK_END}" in hit.snippet_marked
+    assert "platypus" in hit.snippet and MARK_START not in hit.snippet
+
+
+def test_search_puts_the_newest_first_among_equals(memory_store: Store) -> None:
+    add(
+        memory_store,
+        article("Storm", "Wind.", days=1),
+        article("Storm", "Wind.", ordinal=1, days=9),
+        article("Storm", "Wind.", ordinal=2, days=5),
+    )
+    published = [h.published for h in memory_store.search("storm").hits]
+    assert published == sorted(published, reverse=True)
+
+
+def test_search_with_several_words_needs_all_then_relaxes(memory_store: Store) -> None:
+    add(
+        memory_store,
+        article("Trains", "The trains are late."),
+        article("Buses", "The buses are late too.", ordinal=1),
+    )
+    both = memory_store.search("late trains")
+    assert ([h.title for h in both.hits], both.relaxed) == (["Trains"], False)
+    either = memory_store.search("trains buses")
+    assert (either.total, either.relaxed) == (2, True)
+
+
+def test_search_understands_phrases_prefixes_exclusions_and_title(memory_store: Store) -> None:
+    add(
+        memory_store,
+        article("Election night", "The prime minister conceded early.", days=1),
+        article("Minister resigns", "A minister resigned over the election.", ordinal=1),
+    )
+    assert [h.title for h in memory_store.search('"prime minister"').hits] == ["Election night"]
+    assert memory_store.search("elect*").total == 2
+    assert [h.title for h in memory_store.search("election -resigned").hits] == ["Election night"]
+    assert [h.title for h in memory_store.search("title:minister").hits] == ["Minister resigns"]
+    assert memory_store.search("conceded OR resigned").total == 2
+
+
+def test_search_pages(memory_store: Store) -> None:
+    add(memory_store, *(article(f"Storm {i}", "Wind.", ordinal=i, days=i) for i in range(5)))
+    page = memory_store.search("storm", limit=2, offset=2)
+    assert (len(page.hits), page.total) == (2, 5)
+
+
+NASTY = [
+    '"',
+    "*",
+    "(",
+    ")",
+    "NEAR",
+    "NEAR(",
+    "-",
+    "--",
+    "AND OR NOT",
+    "title:x",
+    "body:",
+    "x:y",
+    "🎉",
+    "🎉 flood",
+    '"*(NEAR -',
+    "'; DROP TABLE articles; --",
+    "^flood",
+    "flood +water",
+    "{title body}: flood",
+    "a" * 5000,
+    "flood " * 1000,
+    "\x00\x01",
+    "",
+    "   ",
+    "NOT flood",
+    "-flood",
+    'title:"',
+]
+
+
+@pytest.mark.parametrize("query", NASTY)
+def test_any_text_is_a_valid_query(memory_store: Store, query: str) -> None:
+    add(memory_store, article("Flood", "Water everywhere."))
+    result = memory_store.search(query)
+    assert result.total == len(result.hits) <= 1
+
+
+def test_random_punctuation_soup_never_reaches_fts5_as_a_syntax_error(
+    memory_store: Store,
+) -> None:
+    add(memory_store, article("Flood", "Water everywhere."))
+    alphabet = list("\"*()-:^+{}[],.;NEAR AND OR NOT flood title body 🎉'\\")
+    rng = random.Random(1)
+    for _ in range(500):
+        query = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 30)))
+        parsed = parse_query(query)
+        if parsed is None:
+            continue
+        for expression in filter(None, (parsed.strict, parsed.relaxed)):
+            try:
+                memory_store.conn.execute(
+                    "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ?", (expression,)
+                ).fetchone()
+            except sqlite3.OperationalError as exc:  # pragma: no cover - the failure message
+                pytest.fail(f"{query!r} -> {expression!r}: {exc}")
+
+
+def test_query_without_words_is_no_query() -> None:
+    assert parse_query('*(-"') is None
+    assert parse_query("AND OR NOT NEAR") is None
+
+
+def test_query_words_are_quoted_and_capped() -> None:
+    parsed = parse_query("a b")
+    assert parsed is not None
+    assert (parsed.strict, parsed.relaxed) == ('("a" "b")', '("a" OR "b")')
+    long = parse_query(" ".join(f"w{i}" for i in range(100)))
+    assert long is not None and long.strict.count('"') == 2 * store_module.MAX_QUERY_TERMS

@@ -1,0 +1,163 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import pytest
+
+from bot import summarize as summarize_module
+from bot.articles import Article, Block, read_file
+from bot.config import ALGORITHM_NAMES, Boilerplate
+from bot.summarize import ALGORITHMS, Options, Tokenizer, safe_summarize_job, summarize
+
+from .conftest import SAMPLE_PAGE
+
+
+@pytest.fixture(scope="module")
+def sample(boilerplate: Boilerplate) -> Article:
+    parsed = read_file(SAMPLE_PAGE, source="s.txt", boilerplate=boilerplate, max_bytes=2**20)
+    return parsed.articles[0]
+
+
+def numbered(count: int, *, title: str = "Numbered story") -> Article:
+    blocks = [
+        Block(f"Sentence number {i} talks about the river and the town.") for i in range(count)
+    ]
+    return Article(title=title, blocks=tuple(blocks), source="n.txt", published=datetime.now(UTC))
+
+
+def test_registry_offers_every_configured_algorithm() -> None:
+    assert set(ALGORITHMS) == set(ALGORITHM_NAMES)
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHM_NAMES)
+def test_summary_is_whole_body_sentences_in_document_order(sample: Article, algorithm: str) -> None:
+    result = summarize(sample, Options(algorithm=algorithm, sentences=3))
+    assert len(result) == 3
+    body = [s for p in sample.paragraphs for s in Tokenizer("english").to_sentences(p)]
+    assert all(sentence in body for sentence in result)
+    assert [body.index(s) for s in result] == sorted(body.index(s) for s in result)
+    assert not set(result) & {sample.title, *sample.headings}
+
+
+def test_more_sentences_than_the_body_has_gives_the_whole_body(sample: Article) -> None:
+    result = summarize(sample, Options(algorithm="lexrank", sentences=50))
+    body = [s for p in sample.paragraphs for s in Tokenizer("english").to_sentences(p)]
+    assert result == body
+
+
+def test_lead_is_the_first_sentences(sample: Article) -> None:
+    result = summarize(sample, Options(algorithm="lead", sentences=2))
+    first_paragraph = Tokenizer("english").to_sentences(sample.paragraphs[0])
+    assert result == [first_paragraph[0], sample.paragraphs[1]]
+
+
+def test_sentence_count_is_configurable(sample: Article) -> None:
+    assert len(summarize(sample, Options(algorithm="textrank", sentences=5))) == 5
+
+
+def test_sentences_split_offline_around_abbreviations() -> None:
+    tokenizer = Tokenizer("english")
+    text = "Dr. Smith met Mr. Jones in the U.S. on Monday. They talked, e.g. about trade. Done!"
+    assert tokenizer.to_sentences(text) == (
+        "Dr. Smith met Mr. Jones in the U.S. on Monday.",
+        "They talked, e.g. about trade.",
+        "Done!",
+    )
+    assert tokenizer.to_words("Don't stop — 42 re-runs!") == ("Do", "n't", "stop", "re-runs")
+
+
+def test_other_languages_use_their_own_punkt_model() -> None:
+    tokenizer = Tokenizer("german")
+    assert tokenizer.to_sentences("Das ist z.B. ein Satz. Und noch einer.") == (
+        "Das ist z.B. ein Satz.",
+        "Und noch einer.",
+    )
+
+
+def test_summaries_need_no_downloaded_nltk_data() -> None:
+    """With NLTK's data path emptied and nltk.download booby-trapped, summaries still work."""
+    code = (
+        "import nltk\n"
+        "nltk.data.path.clear()\n"
+        "def boom(*a, **k): raise SystemExit('nltk.download called')\n"
+        "nltk.download = boom\n"
+        "from datetime import datetime, UTC\n"
+        "from bot.articles import Article, Block\n"
+        "from bot.summarize import summarize, Options\n"
+        "a = Article(title='T', blocks=(Block('One is here. Two is there. Three is far. Four.'),),"
+        " source='x', published=datetime.now(UTC))\n"
+        "for name in ('lexrank', 'lsa', 'textrank', 'luhn', 'sumbasic', 'kl', 'reduction',"
+        " 'edmundson', 'lead'):\n"
+        "    assert len(summarize(a, Options(algorithm=name, sentences=2))) == 2, name\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"
+
+
+def test_repeated_sentences_are_not_picked_twice() -> None:
+    repeated = "The mayor announced a new bridge over the river today."
+    article = Article(
+        title="Bridge",
+        blocks=(
+            Block(repeated),
+            Block("Work on the bridge starts in May and ends next year."),
+            Block(repeated),
+            Block("The bridge will carry trams, bicycles and people on foot."),
+        ),
+        source="b.txt",
+        published=datetime.now(UTC),
+    )
+    for algorithm in ("lexrank", "luhn", "sumbasic"):
+        result = summarize(article, Options(algorithm=algorithm, sentences=3))
+        assert len(result) == len(set(result)) == 3
+
+
+def test_kl_gives_way_to_the_fallback_on_long_articles(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_kl(_: object) -> object:
+        raise AssertionError("KL-Sum must not run on an article over the cap")
+
+    article = numbered(12)
+    expected = summarize(article, Options(algorithm="lexrank"))
+    monkeypatch.setitem(ALGORITHMS, "kl", no_kl)
+    assert summarize(article, Options(algorithm="kl", kl_max_sentences=10)) == expected
+    with pytest.raises(AssertionError, match="must not run"):
+        summarize(article, Options(algorithm="kl", kl_max_sentences=12))
+
+
+def test_only_the_first_max_sentences_are_rated() -> None:
+    article = numbered(30)
+    result = summarize(article, Options(algorithm="lexrank", sentences=3, max_sentences=5))
+    assert all(int(s.split()[2]) < 5 for s in result)
+
+
+def test_a_failing_summarizer_falls_back_to_the_lead(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(_: object) -> object:
+        raise ValueError("matrix is singular")
+
+    monkeypatch.setitem(ALGORITHMS, "lsa", broken)
+    article = numbered(6)
+    options = Options(algorithm="lsa", sentences=2)
+    assert safe_summarize_job((article, options)) == summarize(
+        article, replace(options, algorithm="lead")
+    )
+
+
+def test_unknown_article_language_uses_the_configured_one() -> None:
+    article = replace(numbered(5), language="klingon")
+    assert len(summarize(article, Options(sentences=2, language="english"))) == 2
+
+
+def test_unknown_algorithm_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown algorithm"):
+        summarize(numbered(5), Options(algorithm="magic"))
+
+
+def test_tools_are_built_once_per_language() -> None:
+    assert summarize_module.tools("english") is summarize_module.tools("english")
