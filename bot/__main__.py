@@ -23,20 +23,14 @@ log = logging.getLogger(__name__)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
-    args, extra = parser.parse_known_args(argv)
-    if extra and getattr(args, "command", None) == "search":
-        # A query may start with '-' (an excluded word): argparse would call it an option.
-        args.query = [*args.query, *extra]
-    elif extra:
-        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args = _parser().parse_args(_quote_search_words(list(sys.argv[1:] if argv is None else argv)))
     logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.ERROR,
+        level=logging.INFO if getattr(args, "verbose", False) else logging.ERROR,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
     try:
-        settings = load_settings(args.config)
+        settings = load_settings(getattr(args, "config", None))
         command = args.command or "demo"
         return int(COMMANDS[command](args, settings))
     except ConfigError as exc:
@@ -47,6 +41,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+_SEARCH_FLAGS = {"--json", "-v", "--verbose", "-h", "--help"}
+_SEARCH_OPTIONS = {"--limit", "--config"}
+
+
+def _quote_search_words(argv: list[str]) -> list[str]:
+    """After `search`, a word starting with '-' is an excluded word, not an unknown option."""
+    at = 0
+    while at < len(argv) and argv[at].startswith("-"):  # global options before the command
+        at += 2 if argv[at] == "--config" else 1
+    if argv[at : at + 1] != ["search"]:
+        return argv
+    at += 1
+    options: list[str] = []
+    words: list[str] = []
+    rest = iter(argv[at:])
+    for token in rest:
+        if token == "--":
+            words.extend(rest)
+        elif token in _SEARCH_FLAGS or token.split("=", 1)[0] in _SEARCH_OPTIONS:
+            options.append(token)
+            if token in _SEARCH_OPTIONS:
+                options.append(next(rest, ""))
+        else:
+            words.append(token)
+    return [*argv[:at], *options, "--", *words]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -60,7 +81,8 @@ def _parser() -> argparse.ArgumentParser:
         description="News summaries: index the articles folder, summarize, search.",
         parents=[common],
     )
-    parser.set_defaults(config=None, verbose=False, command=None)
+    # No set_defaults for --config/-v: parents share their action objects with the
+    # subcommands, so a default set here would overwrite a value given before the subcommand.
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("summarize", parents=[common], help="summarize the articles in one file")

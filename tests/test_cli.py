@@ -1,0 +1,237 @@
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.__main__ import main
+
+from .conftest import REPO, SAMPLE_PAGE, WriteFile, story
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, articles_dir: Path) -> Path:
+    """Point the command line at a temporary folder and database; returns the database path."""
+    database = tmp_path / "cli.sqlite3"
+    monkeypatch.setenv("NEWSBOT_ARTICLES_DIR", str(articles_dir))
+    monkeypatch.setenv("NEWSBOT_DATABASE", str(database))
+    monkeypatch.delenv("NEWSBOT_CONFIG", raising=False)
+    return database
+
+
+def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> object:
+    assert main(list(argv)) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def body_sentences(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_summarize_the_sample_page_as_json(capsys: pytest.CaptureFixture[str]) -> None:
+    """The owner's acceptance check, run the way a user would: `python -m bot summarize`."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "summarize", str(SAMPLE_PAGE), "--json"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert [a["title"] for a in result] == [
+        "Azerbaijan grateful to Pakistan for support during Patriotic War and liberation of"
+        " Karabakh",
+        "Keir Starmer becomes UK’s new prime minister as Labour wins UK general election 2024",
+    ]
+    assert "Exit mobile version" not in done.stdout
+    assert "More Articles Like This" not in done.stdout
+    first = result[0]["summary"]
+    assert len(first) == 3
+    page = SAMPLE_PAGE.read_text(encoding="utf-8")
+    assert all(sentence in page for sentence in first)
+    subheadings = {"War crimes by Armenia", "Patriotic War", "Liberation of Karabakh"}
+    assert not subheadings & set(first)
+
+
+def test_summarize_reads_standard_input(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = json.dumps({"title": "From stdin", "text": "One sentence. Two sentences. Three."})
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data.encode())))
+    result = run_json(capsys, "summarize", "-", "--format", "json", "--json", "-n", "2")
+    assert result == [
+        {
+            "title": "From stdin",
+            "summary": ["One sentence.", "Two sentences."],
+            "algorithm": "lexrank",
+            "published": result[0]["published"],  # type: ignore[index]
+            "url": None,
+            "tags": [],
+            "headings": [],
+            "source": "-",
+        }
+    ]
+
+
+@pytest.mark.parametrize("algorithm", ["lead", "kl", "edmundson"])
+def test_summarize_with_a_chosen_algorithm_and_length(
+    capsys: pytest.CaptureFixture[str], algorithm: str
+) -> None:
+    result = run_json(
+        capsys,
+        "summarize",
+        str(SAMPLE_PAGE),
+        "--algorithm",
+        algorithm,
+        "--sentences",
+        "4",
+        "--json",
+    )
+    assert isinstance(result, list)
+    assert len(result[0]["summary"]) == 4
+    assert result[0]["algorithm"] == algorithm
+
+
+def test_summarize_prints_readable_text(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["summarize", str(SAMPLE_PAGE)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Azerbaijan grateful to Pakistan")
+    assert out.count("\n- ") == 3 + 2
+
+
+def test_summarize_an_unusable_file_says_why(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    assert main(["summarize", str(empty)]) == 1
+    assert capsys.readouterr().err == f"newsbot: {empty}: empty file\n"
+    assert main(["summarize", str(tmp_path / "missing.txt")]) == 1
+    assert "No such file or directory" in capsys.readouterr().err
+
+
+def test_bad_arguments_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in (["summarize", "x", "--algorithm", "magic"], ["summarize", "x", "-n", "0"]):
+        with pytest.raises(SystemExit) as caught:
+            main(argv)
+        assert caught.value.code == 2
+    assert "expected a number from 1 to 50" in capsys.readouterr().err
+
+
+def test_a_bad_config_value_exits_2_with_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "boilerplate.toml").write_text("")
+    config = tmp_path / "bad.toml"
+    config.write_text("[summary]\nsentences = 'many'\n")
+    assert main(["--config", str(config), "index"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "summary.sentences" in err
+
+
+def test_index_json_report_and_exit_0_despite_failures(
+    capsys: pytest.CaptureFixture[str], env: Path, write: WriteFile
+) -> None:
+    write("good.txt", story("Good", "Body."))
+    write("empty.txt", b"")
+    report = run_json(capsys, "index", "--json")
+    assert report == {
+        "added": 1,
+        "updated": 0,
+        "removed": 0,
+        "unchanged": 0,
+        "failed": [{"path": "empty.txt", "error": "empty file"}],
+        "files": 2,
+        "summarized": 1,
+        "seconds": report["seconds"],  # type: ignore[index]
+    }
+    again = run_json(capsys, "index", "--json")
+    assert (again["added"], again["updated"], again["unchanged"]) == (0, 0, 1)  # type: ignore[index]
+
+
+def test_index_prints_a_summary_line_and_each_failure(
+    capsys: pytest.CaptureFixture[str], env: Path, write: WriteFile
+) -> None:
+    write("empty.txt", b"")
+    assert main(["index"]) == 0
+    out = capsys.readouterr().out
+    assert "0 added" in out and "1 failed" in out
+    assert "failed: empty.txt: empty file" in out
+
+
+def test_index_of_a_missing_folder_exits_2(
+    capsys: pytest.CaptureFixture[str], env: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("NEWSBOT_ARTICLES_DIR", str(tmp_path / "nowhere"))
+    assert main(["index"]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_search_json_finds_by_title_word(
+    capsys: pytest.CaptureFixture[str], env: Path, write: WriteFile
+) -> None:
+    write("a.txt", story("Volcano erupts again", "Ash fell on the villages."))
+    write("b.txt", story("Markets calm", "Traders waited for news."))
+    run_json(capsys, "index", "--json")
+    hits = run_json(capsys, "search", "volcano", "--json")
+    assert isinstance(hits, list) and len(hits) == 1
+    assert hits[0]["title"] == "Volcano erupts again"
+    assert isinstance(hits[0]["id"], int)
+    assert "snippet" in hits[0]
+
+
+@pytest.mark.parametrize(
+    "query",
+    ['"', "*", "(", "NEAR", "-", "AND OR NOT", "title:x", "🎉", "-volcano", "x" * 5000],
+)
+def test_search_takes_any_text(
+    capsys: pytest.CaptureFixture[str], env: Path, write: WriteFile, query: str
+) -> None:
+    write("a.txt", story("Volcano erupts again", "Ash fell on the villages."))
+    run_json(capsys, "index", "--json")
+    assert isinstance(run_json(capsys, "search", query, "--json"), list)
+
+
+def test_search_prints_hits_or_says_none_matched(
+    capsys: pytest.CaptureFixture[str], env: Path, write: WriteFile
+) -> None:
+    write("a.txt", story("Volcano erupts again", "Ash fell on the villages."))
+    main(["index"])
+    capsys.readouterr()
+    assert main(["search", "ash"]) == 0
+    assert "Volcano erupts again" in capsys.readouterr().out
+    assert main(["search", "glacier"]) == 0
+    assert capsys.readouterr().out == "No articles match 'glacier'.\n"
+
+
+def test_no_command_indexes_and_shows_the_newest_summaries(
+    capsys: pytest.CaptureFixture[str], env: Path, write: WriteFile
+) -> None:
+    write("sample.txt", SAMPLE_PAGE.read_bytes())
+    assert main([]) == 0
+    out = capsys.readouterr().out
+    assert "2 articles" in out
+    assert "Keir Starmer becomes UK’s new prime minister" in out
+
+
+def test_the_module_runs_with_the_bundled_articles(tmp_path: Path) -> None:
+    """`python -m bot` on a fresh database: what the README's first command shows."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bot"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "NEWSBOT_DATABASE": str(tmp_path / "fresh.sqlite3")},
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Harbour festival draws record crowds" in done.stdout

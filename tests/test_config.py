@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import DEFAULT_CONFIG, ConfigError, load_settings
+
+
+def write_config(tmp_path: Path, text: str, boilerplate: str = "lines = []\n") -> Path:
+    (tmp_path / "boilerplate.toml").write_text(boilerplate)
+    path = tmp_path / "newsbot.toml"
+    path.write_text(text)
+    return path
+
+
+def test_committed_defaults_load() -> None:
+    settings = load_settings(DEFAULT_CONFIG, environ={})
+    assert settings.articles_dir == DEFAULT_CONFIG.parent.parent / "articles"
+    assert (settings.algorithm, settings.sentences, settings.language) == ("lexrank", 3, "english")
+    assert "exit mobile version" in settings.boilerplate.lines
+    assert "more articles like this" in settings.boilerplate.cut_from
+
+
+def test_relative_paths_are_resolved_against_the_config_folder(tmp_path: Path) -> None:
+    path = write_config(tmp_path, '[articles]\ndir = "news"\n[database]\npath = "db/x.sqlite3"\n')
+    settings = load_settings(path, environ={})
+    assert settings.articles_dir == tmp_path / "news"
+    assert settings.database == tmp_path / "db" / "x.sqlite3"
+
+
+def test_environment_overrides_the_file(tmp_path: Path) -> None:
+    path = write_config(tmp_path, "")
+    settings = load_settings(
+        None,
+        environ={
+            "NEWSBOT_CONFIG": str(path),
+            "NEWSBOT_ARTICLES_DIR": str(tmp_path / "elsewhere"),
+            "NEWSBOT_DATABASE": str(tmp_path / "other.sqlite3"),
+        },
+    )
+    assert settings.config_path == path
+    assert settings.articles_dir == tmp_path / "elsewhere"
+    assert settings.database == tmp_path / "other.sqlite3"
+
+
+def test_size_limit_is_read_in_megabytes(tmp_path: Path) -> None:
+    path = write_config(tmp_path, "[articles]\nmax_file_mb = 0.5\n")
+    assert load_settings(path, environ={}).max_file_bytes == 512 * 1024
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[summary]\nsentences = 0\n", "summary.sentences: expected a number from 1 to 50, got 0"),
+        ('[summary]\nsentences = "3"\n', "summary.sentences: expected a number"),
+        ('[summary]\nalgorithm = "magic"\n', "summary.algorithm: expected one of lead, lexrank"),
+        ('[summary]\nlanguage = "klingon"\n', "summary.language: expected one of"),
+        ("[summary]\nsentense = 3\n", "unknown key summary.sentense"),
+        ("[sumary]\n", r"unknown section \[sumary\]"),
+        ("[articles]\nmax_file_mb = -1\n", "articles.max_file_mb"),
+        ("[articles]\ndir = 3\n", "articles.dir: expected a path"),
+        ("[index]\nworkers = true\n", "index.workers"),
+        ("[summary\n", "is not valid TOML"),
+    ],
+)
+def test_a_bad_value_is_one_line_naming_the_key(tmp_path: Path, text: str, message: str) -> None:
+    path = write_config(tmp_path, text)
+    with pytest.raises(ConfigError, match=message) as caught:
+        load_settings(path, environ={})
+    assert "\n" not in str(caught.value)
+
+
+def test_a_missing_config_file_says_how_to_point_at_one(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"not found .*NEWSBOT_CONFIG"):
+        load_settings(tmp_path / "nope.toml", environ={})
+
+
+def test_a_bad_boilerplate_pattern_is_named(tmp_path: Path) -> None:
+    path = write_config(tmp_path, "", boilerplate="patterns = ['(unclosed']\n")
+    with pytest.raises(ConfigError, match=r"patterns: '\(unclosed' is not a valid regular"):
+        load_settings(path, environ={})
