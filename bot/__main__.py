@@ -101,7 +101,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("search", parents=[common], help="search the indexed articles")
     p.add_argument("query", nargs="*", help='words; "a phrase", word*, -word, title:word')
-    p.add_argument("--limit", type=int, default=10)
+    p.add_argument("--limit", type=int, default=20, help="at most this many hits (20)")
     p.add_argument("--json", action="store_true", help="print JSON")
     return parser
 
@@ -125,26 +125,21 @@ def cmd_summarize(args: argparse.Namespace, settings: Settings) -> int:
     suffixes = {"text": ".txt", "markdown": ".md", "json": ".json", "jsonl": ".jsonl"}
     try:
         if args.path == "-":
-            data, source = sys.stdin.buffer.read(), "-"
-            suffix = suffixes[args.format or "text"]
-            mtime = datetime.now(UTC)
+            parsed = articles.parse_bytes(
+                sys.stdin.buffer.read(),
+                source="-",
+                suffix=suffixes[args.format or "text"],
+                boilerplate=settings.boilerplate,
+                mtime=datetime.now(UTC),
+            )
         else:
-            path = Path(args.path)
-            stat = path.stat()
-            if stat.st_size > settings.max_file_bytes:
-                raise articles.ArticleError(
-                    f"file too large ({stat.st_size / 2**20:.1f} MB, the limit is"
-                    f" {settings.max_file_bytes / 2**20:.1f} MB)"
-                )
-            data, source = path.read_bytes(), args.path
-            suffix = suffixes[args.format] if args.format else path.suffix.lower()
-            mtime = datetime.fromtimestamp(stat.st_mtime, tz=UTC)
-        parsed = articles.parse_bytes(
-            data, source=source, suffix=suffix, boilerplate=settings.boilerplate, mtime=mtime
-        )
-    except OSError as exc:
-        print(f"newsbot: {args.path}: {exc.strerror or exc}", file=sys.stderr)
-        return 1
+            parsed = articles.read_file(
+                Path(args.path),
+                source=args.path,
+                boilerplate=settings.boilerplate,
+                max_bytes=settings.max_file_bytes,
+                suffix=suffixes[args.format] if args.format else None,
+            )
     except articles.ArticleError as exc:
         print(f"newsbot: {args.path}: {exc}", file=sys.stderr)
         return 1

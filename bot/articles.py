@@ -119,22 +119,35 @@ def read_file(
     source: str,
     boilerplate: Boilerplate,
     max_bytes: int,
+    suffix: str | None = None,
 ) -> ParsedFile:
-    """Read one article file; raises ArticleError when nothing in it can be used."""
+    """Read one article file; raises ArticleError when nothing in it can be used.
+
+    The format comes from the file's suffix unless `suffix` names another.
+    """
     try:
         stat = path.stat()
-        if stat.st_size > max_bytes:
-            raise ArticleError(
-                f"file too large ({_mb(stat.st_size)} MB, the limit is {_mb(max_bytes)} MB;"
-                " raise articles.max_file_mb to load it)"
-            )
+        check_size(stat.st_size, max_bytes)
         data = path.read_bytes()
     except OSError as exc:
         raise ArticleError(f"cannot read file: {exc.strerror or exc}") from None
     mtime = datetime.fromtimestamp(stat.st_mtime, tz=UTC)
     return parse_bytes(
-        data, source=source, suffix=path.suffix.lower(), boilerplate=boilerplate, mtime=mtime
+        data,
+        source=source,
+        suffix=suffix or path.suffix.lower(),
+        boilerplate=boilerplate,
+        mtime=mtime,
     )
+
+
+def check_size(size: int, max_bytes: int) -> None:
+    """Refuse a file over the limit before reading it: a 30 MB 'article' is a mistake."""
+    if size > max_bytes:
+        raise ArticleError(
+            f"file too large ({_mb(size)} MB, the limit is {_mb(max_bytes)} MB;"
+            " raise articles.max_file_mb to load it)"
+        )
 
 
 def parse_bytes(

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .articles import Article, ArticleError, ParsedFile, parse_bytes
+from .articles import Article, ArticleError, ParsedFile, check_size, parse_bytes
 from .config import Settings
 from .store import ArticleRef, Changes, FileState, Store, SummaryKey
 
@@ -207,15 +207,11 @@ def _read(
         return FileState(rel, 0, 0, "", f"cannot read file: {exc.strerror}"), None
     if state and state.size == stat.st_size and state.mtime_ns == stat.st_mtime_ns:
         return state, None
-    if stat.st_size > settings.max_file_bytes:
-        limit = settings.max_file_bytes / 1024 / 1024
-        error = (
-            f"file too large ({stat.st_size / 1024 / 1024:.1f} MB, the limit is {limit:.1f} MB;"
-            " raise articles.max_file_mb to load it)"
-        )
-        return FileState(rel, stat.st_size, stat.st_mtime_ns, "", error), None
     try:
+        check_size(stat.st_size, settings.max_file_bytes)
         data = path.read_bytes()
+    except ArticleError as exc:
+        return FileState(rel, stat.st_size, stat.st_mtime_ns, "", str(exc)), None
     except OSError as exc:
         error = f"cannot read file: {exc.strerror}"
         return FileState(rel, stat.st_size, stat.st_mtime_ns, "", error), None
