@@ -8,6 +8,7 @@ and nltk are imported only when something needs summarizing.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import logging
 import multiprocessing
@@ -15,6 +16,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -96,7 +98,29 @@ def summary_key(article: Article, options: Options) -> SummaryKey:
 
 
 def index(settings: Settings, store: Store, *, progress: Progress | None = None) -> Report:
-    """Bring the store in line with the articles folder; one bad file never stops the rest."""
+    """Bring the store in line with the articles folder; one bad file never stops the rest.
+
+    Runs on one database are taken one at a time, across processes too (the CLI beside the
+    bot): a second run waits, then finds the first one's work done.
+    """
+    with _one_run_at_a_time(store):
+        return _index(settings, store, progress=progress)
+
+
+@contextmanager
+def _one_run_at_a_time(store: Store) -> Iterator[None]:
+    if store.path == ":memory:":
+        yield
+        return
+    with open(f"{store.path}.index-lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _index(settings: Settings, store: Store, *, progress: Progress | None) -> Report:
     started = time.perf_counter()
     root = settings.articles_dir
     if not root.is_dir():

@@ -169,9 +169,10 @@ class Store:
         # Autocommit mode: transactions are explicit (see `transaction`), never implicit.
         self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self.conn.row_factory = sqlite3.Row
+        # The timeout first: switching to WAL needs a lock another process may hold.
+        self.conn.execute("PRAGMA busy_timeout = 10000")
         self.conn.execute("PRAGMA journal_mode = WAL")
         self.conn.execute("PRAGMA synchronous = NORMAL")
-        self.conn.execute("PRAGMA busy_timeout = 10000")
         self.migrate()
 
     def close(self) -> None:
@@ -202,12 +203,14 @@ class Store:
     # -- schema -------------------------------------------------------------------------------
 
     def migrate(self) -> None:
-        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
         for number, (name, statements) in enumerate(MIGRATIONS, start=1):
-            if number <= version:
+            if number <= self.schema_version:
                 continue
-            log.info("applying migration %s", name)
             with self.transaction() as conn:
+                # Read again under the write lock: another process may have just migrated.
+                if number <= self.schema_version:
+                    continue
+                log.info("applying migration %s", name)
                 for statement in statements:
                     conn.execute(statement)
                 conn.execute(f"PRAGMA user_version = {number}")

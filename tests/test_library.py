@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -253,6 +254,30 @@ def test_summaries_on_several_processes_match_one_process(
                 )
             )
     assert summaries[0] == summaries[1]
+
+
+def test_two_runs_at_once_add_each_article_once(settings: Settings, write: WriteFile) -> None:
+    for i in range(6):
+        write(f"{i}.txt", story(f"Story {i}", "A sentence.", "Another sentence."))
+    reports: list[library.Report] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            with Store(settings.database) as db:
+                reports.append(index(settings, db))
+        except BaseException as exc:  # pragma: no cover - reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert sorted(r.added for r in reports) == [0, 0, 6]
+    with Store(settings.database) as db:
+        assert db.count() == 6
 
 
 def test_hidden_files_and_folders_are_skipped(
