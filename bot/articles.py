@@ -14,7 +14,6 @@ import json
 import logging
 import re
 import tomllib
-import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -39,6 +38,8 @@ _HEADING_MAX_CHARS = 120
 _SENTENCE_END = ".!?…:;,"
 _CLOSERS = "\"'”’»)]*_ "
 _OPENERS = "\"'“‘«(-–—•*"
+# Control characters (C0 and C1) other than tab, line feed, carriage return and form feed.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
 # A first line this long that ends like a sentence is body text, not a headline.
 _HEADLINE_MAX_WORDS = 30
 
@@ -195,8 +196,7 @@ def decode(data: bytes) -> str:
         except UnicodeDecodeError:
             text = data.decode("latin-1")
     sample = text[:8192]
-    controls = sum(1 for ch in sample if unicodedata.category(ch) == "Cc" and ch not in "\t\n\r\f")
-    if controls > max(2, len(sample) // 50):
+    if len(_CONTROL.findall(sample)) > max(2, len(sample) // 50):
         raise ArticleError("binary file, not text (control characters)")
     return text
 

@@ -127,66 +127,30 @@ def _index(settings: Settings, store: Store, *, progress: Progress | None) -> Re
         raise LibraryError(
             f"articles folder {root} does not exist (set articles.dir or NEWSBOT_ARTICLES_DIR)"
         )
-    report = Report()
     on_disk = dict(_scan(root))
-    report.files = len(on_disk)
     known = store.file_states()
-
-    changed: dict[str, ParsedFile] = {}
-    file_rows: list[FileState] = []
-    for done, (rel, path) in enumerate(sorted(on_disk.items()), start=1):
-        if progress:
-            progress("read", done, len(on_disk))
-        state, parsed = _read(path, rel, known.get(rel), settings)
-        if state is not known.get(rel):
-            file_rows.append(state)
-        if parsed is not None:
-            changed[rel] = parsed
-        if state.error:
-            report.failed.append(Failure(rel, state.error))
-        report.failed.extend(Failure(rel, problem) for problem in state.problems)
-    removed_files = [rel for rel in known if rel not in on_disk]
-
-    # Diff only the files that changed; every other article is unchanged by construction.
-    touched = set(changed) | set(removed_files)
-    refs = store.article_refs(touched)
-    by_key = {ref.key: ref for ref in refs}
-    added: list[Article] = []
-    updated: list[tuple[int, Article]] = []
-    seen: set[str] = set()
-    for articles in (p.articles for p in changed.values()):
-        for article in articles:
-            if article.key in seen:
-                continue  # the same entry id twice in one file: the first one wins
-            seen.add(article.key)
-            ref = by_key.get(article.key)
-            if ref is None:
-                added.append(article)
-                continue
-            article = _keep_first_seen_date(article, ref)
-            if article.fingerprint != ref.fingerprint:
-                updated.append((ref.id, article))
-            else:
-                report.unchanged += 1
-    gone = [ref for ref in refs if ref.key not in seen]
-    added, moved = _follow_moves(added, gone)
-    updated += moved
-    moved_ids = {article_id for article_id, _ in moved}
-    removed_ids = [ref.id for ref in gone if ref.id not in moved_ids]
-    report.unchanged += store.count() - len(refs)
-
-    report.summarized = _summarize_new(
-        settings, store, [*added, *(a for _, a in updated)], progress=progress
-    )
-    report.added, report.updated, report.removed = len(added), len(updated), len(removed_ids)
+    report = Report(files=len(on_disk))
+    with _Runner(settings) as runner:
+        if sum(_looks_changed(path, known.get(rel)) for rel, path in on_disk.items()) >= (
+            _POOL_THRESHOLD
+        ):
+            runner.start()  # workers start up while the files are read
+        changed, file_rows = _read_all(on_disk, known, settings, report, progress)
+        removed_files = [rel for rel in known if rel not in on_disk]
+        diff = _diff(store, changed, removed_files)
+        report.summarized = _summarize_new(
+            settings, store, diff.to_summarize, runner=runner, progress=progress
+        )
+    report.added, report.updated = len(diff.added), len(diff.updated)
+    report.removed, report.unchanged = len(diff.removed_ids), diff.unchanged
     report.seconds = time.perf_counter() - started
     report.added_ids = store.apply(
         Changes(
             files=file_rows,
             removed_files=removed_files,
-            added=added,
-            updated=updated,
-            removed_ids=removed_ids,
+            added=diff.added,
+            updated=diff.updated,
+            removed_ids=diff.removed_ids,
             report=report.as_dict(),
         )
     )
@@ -204,6 +168,74 @@ def _index(settings: Settings, store: Store, *, progress: Progress | None) -> Re
     return report
 
 
+def _read_all(
+    on_disk: dict[str, Path],
+    known: dict[str, FileState],
+    settings: Settings,
+    report: Report,
+    progress: Progress | None,
+) -> tuple[dict[str, ParsedFile], list[FileState]]:
+    """Read the files that changed; returns their articles and every file state to record."""
+    changed: dict[str, ParsedFile] = {}
+    file_rows: list[FileState] = []
+    for done, (rel, path) in enumerate(sorted(on_disk.items()), start=1):
+        if progress:
+            progress("read", done, len(on_disk))
+        state, parsed = _read(path, rel, known.get(rel), settings)
+        if state is not known.get(rel):
+            file_rows.append(state)
+        if parsed is not None:
+            changed[rel] = parsed
+        if state.error:
+            report.failed.append(Failure(rel, state.error))
+        report.failed.extend(Failure(rel, problem) for problem in state.problems)
+    return changed, file_rows
+
+
+@dataclass
+class _Diff:
+    added: list[Article]
+    updated: list[tuple[int, Article]]
+    removed_ids: list[int]
+    unchanged: int
+
+    @property
+    def to_summarize(self) -> list[Article]:
+        return [*self.added, *(article for _, article in self.updated)]
+
+
+def _diff(store: Store, changed: dict[str, ParsedFile], removed_files: list[str]) -> _Diff:
+    """Compare the changed files' articles with the stored ones of the same files.
+
+    Articles of files that did not change are unchanged by construction and never loaded.
+    """
+    refs = store.article_refs(set(changed) | set(removed_files))
+    by_key = {ref.key: ref for ref in refs}
+    added: list[Article] = []
+    updated: list[tuple[int, Article]] = []
+    unchanged = store.count() - len(refs)
+    seen: set[str] = set()
+    for parsed in changed.values():
+        for article in parsed.articles:
+            if article.key in seen:
+                continue  # the same entry id twice in one file: the first one wins
+            seen.add(article.key)
+            ref = by_key.get(article.key)
+            if ref is None:
+                added.append(article)
+                continue
+            article = _keep_first_seen_date(article, ref)
+            if article.fingerprint != ref.fingerprint:
+                updated.append((ref.id, article))
+            else:
+                unchanged += 1
+    gone = [ref for ref in refs if ref.key not in seen]
+    added, moved = _follow_moves(added, gone)
+    moved_ids = {article_id for article_id, _ in moved}
+    removed_ids = [ref.id for ref in gone if ref.id not in moved_ids]
+    return _Diff(added, updated + moved, removed_ids, unchanged)
+
+
 def _scan(root: Path) -> Iterator[tuple[str, Path]]:
     """Every regular file below root, hidden ones (.git, .DS_Store, editor swap files) aside."""
     for folder, dirs, files in os.walk(root):
@@ -214,6 +246,14 @@ def _scan(root: Path) -> Iterator[tuple[str, Path]]:
             path = Path(folder) / name
             if path.is_file():
                 yield path.relative_to(root).as_posix(), path
+
+
+def _looks_changed(path: Path, state: FileState | None) -> bool:
+    try:
+        stat = path.stat()
+    except OSError:
+        return False
+    return state is None or (state.size, state.mtime_ns) != (stat.st_size, stat.st_mtime_ns)
 
 
 def _read(
@@ -286,7 +326,12 @@ def _follow_moves(
 
 
 def _summarize_new(
-    settings: Settings, store: Store, articles: list[Article], *, progress: Progress | None
+    settings: Settings,
+    store: Store,
+    articles: list[Article],
+    *,
+    runner: _Runner,
+    progress: Progress | None,
 ) -> int:
     """Summarize (default algorithm and length) what the cache lacks; returns how many."""
     if not articles:
@@ -301,7 +346,7 @@ def _summarize_new(
         return 0
     keys = [summary_key(article, options) for article, _ in jobs]
     results: list[tuple[SummaryKey, list[str]]] = []
-    for done, (key, sentences) in enumerate(zip(keys, _run_jobs(jobs, settings), strict=True), 1):
+    for done, (key, sentences) in enumerate(zip(keys, runner.run(jobs), strict=True), 1):
         results.append((key, sentences))
         if progress:
             progress("summarize", done, len(jobs))
@@ -313,17 +358,46 @@ def _summarize_new(
     return len(jobs)
 
 
-def _run_jobs(jobs: list[tuple[Article, Options]], settings: Settings) -> Iterator[list[str]]:
-    from . import summarize
+class _Runner:
+    """Runs summary jobs in this process, or in a pool of one worker process per core.
 
-    workers = min(settings.worker_count, len(jobs))
-    if workers < 2 or len(jobs) < _POOL_THRESHOLD:
-        yield from map(summarize.safe_summarize_job, jobs)
-        return
-    # forkserver, not fork: the bot's process has threads (PTB, asyncio), and forking those is
-    # unsafe. Preloading bot.summarize makes each worker start with sumy and nltk imported.
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["bot.summarize"])
-    chunksize = max(1, min(16, len(jobs) // (workers * 4)))
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        yield from pool.map(summarize.safe_summarize_job, jobs, chunksize=chunksize)
+    The pool can be started before the files are read (`start`), so that its start-up (a
+    forkserver, workers importing sumy and nltk) overlaps with reading instead of following it.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.workers = settings.worker_count
+        self.language = settings.language
+        self.pool: ProcessPoolExecutor | None = None
+
+    def start(self) -> None:
+        if self.pool is not None or self.workers < 2:
+            return
+        from . import summarize
+
+        # forkserver, not fork: the bot's process has threads (PTB, asyncio), and forking
+        # those is unsafe. Preloading bot.summarize gives each worker sumy and nltk imported.
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["bot.summarize"])
+        self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+        for _ in range(self.workers):  # one task each makes the pool start every worker now
+            self.pool.submit(summarize.tools, self.language)
+
+    def run(self, jobs: list[tuple[Article, Options]]) -> Iterator[list[str]]:
+        from . import summarize
+
+        if len(jobs) < _POOL_THRESHOLD or self.workers < 2:
+            yield from map(summarize.safe_summarize_job, jobs)
+            return
+        self.start()
+        assert self.pool is not None
+        chunksize = max(1, min(16, len(jobs) // (self.workers * 4)))
+        yield from self.pool.map(summarize.safe_summarize_job, jobs, chunksize=chunksize)
+
+    def __enter__(self) -> _Runner:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
