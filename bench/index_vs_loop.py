@@ -76,7 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Imported here, not at the top, so that --help and a missing data file answer at once.
     # Both sides get sumy and nltk imported before any clock starts.
     from bot import library
-    from bot.config import load_settings
+    from bot.config import SummaryOptions, load_settings
     from bot.store import Store
     from bot.summarize import Tokenizer  # noqa: F401  (imports sumy and nltk)
 
@@ -89,8 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             load_settings(),
             articles_dir=articles_dir,
             database=database,
-            algorithm="lexrank",
-            sentences=3,
+            summary=SummaryOptions(algorithm="lexrank", sentences=3),
             workers=args.workers,
         )
         print(f"command: {shlex.join(sys.orig_argv)}")

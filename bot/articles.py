@@ -234,11 +234,6 @@ def parse_plain(text: str, *, source: str, bp: Boilerplate, mtime: datetime) -> 
     return articles
 
 
-def body_blocks(text: str, bp: Boilerplate) -> tuple[Block, ...]:
-    """Body text (no headline line): paragraphs and subheadings, boilerplate dropped."""
-    return tuple(_body_blocks(_drop_boilerplate(normalize_text(text).split("\n"), bp)))
-
-
 def _blocks(text: str) -> list[tuple[int, list[str]]]:
     """Runs of non-blank lines, each with the count of blank lines before it."""
     out: list[tuple[int, list[str]]] = []
@@ -311,6 +306,8 @@ def _strip_blank_edges(lines: list[str]) -> list[str]:
 
 def _headline(lines: list[str]) -> tuple[str, list[str]]:
     """The first line is the headline, unless it is plainly a paragraph of body text."""
+    if not lines:
+        raise ArticleError("no text")
     first = lines[0]
     if len(first.split()) > _HEADLINE_MAX_WORDS and _ends_sentence(first):
         # No headline line: take the opening words, keep the paragraph as body.
@@ -432,10 +429,7 @@ def parse_markdown(text: str, *, source: str, bp: Boilerplate, mtime: datetime) 
         lines.append(line if line or not raw.strip() else "")
     body = _drop_boilerplate(lines, bp)
     if not title:
-        body = _strip_blank_edges(body)
-        if not body:
-            raise ArticleError("no text after the front matter")
-        title, body = _headline(body)
+        title, body = _headline(_strip_blank_edges(body))
     blocks = tuple(_md_blocks(body))
     if not any(not b.heading for b in blocks):
         raise ArticleError("no body text after the headline")
@@ -557,14 +551,10 @@ def _record_article(
     if not isinstance(raw_text, str) or not raw_text.strip():
         raise ArticleError("no 'text' or 'body'")
     title = _text_field(meta, "title", "headline", "name")
-    if title:
-        blocks = body_blocks(raw_text, bp)
-    else:
-        lines = _strip_blank_edges(_drop_boilerplate(normalize_text(raw_text).split("\n"), bp))
-        if not lines:
-            raise ArticleError("no text")
-        title, rest = _headline(lines)
-        blocks = tuple(_body_blocks(rest))
+    lines = _drop_boilerplate(normalize_text(raw_text).split("\n"), bp)
+    if not title:
+        title, lines = _headline(_strip_blank_edges(lines))
+    blocks = tuple(_body_blocks(lines))
     if not any(not b.heading for b in blocks):
         raise ArticleError("no body text (only headings)")
     published, dated = _published(meta, mtime)

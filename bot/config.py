@@ -70,17 +70,26 @@ class Boilerplate:
 
 
 @dataclass(frozen=True)
+class SummaryOptions:
+    """How summaries are made ([summary] in the config); summarize.py takes these as they are."""
+
+    algorithm: str = "lexrank"
+    sentences: int = 3
+    language: str = "english"
+    # KL-Sum is cubic in sentences: longer articles are summarized with kl_fallback instead.
+    kl_max_sentences: int = 80
+    kl_fallback: str = "lexrank"
+    # Only the first max_sentences body sentences are rated, whatever the method.
+    max_sentences: int = 600
+
+
+@dataclass(frozen=True)
 class Settings:
     articles_dir: Path
     database: Path
     max_file_bytes: int = 5 * 1024 * 1024
     boilerplate: Boilerplate = field(default_factory=Boilerplate)
-    algorithm: str = "lexrank"
-    sentences: int = 3
-    language: str = "english"
-    kl_max_sentences: int = 80
-    kl_fallback: str = "lexrank"
-    max_sentences: int = 600
+    summary: SummaryOptions = field(default_factory=SummaryOptions)
     workers: int = 0
     config_path: Path | None = None
 
@@ -152,12 +161,14 @@ def load_settings(
         database=db_path,
         max_file_bytes=int(max_mb * 1024 * 1024),
         boilerplate=boilerplate,
-        algorithm=algorithm,
-        sentences=sentences,
-        language=language,
-        kl_max_sentences=kl_max,
-        kl_fallback=kl_fallback,
-        max_sentences=max_sentences,
+        summary=SummaryOptions(
+            algorithm=algorithm,
+            sentences=sentences,
+            language=language,
+            kl_max_sentences=kl_max,
+            kl_fallback=kl_fallback,
+            max_sentences=max_sentences,
+        ),
         workers=workers,
         config_path=path,
     )

@@ -20,14 +20,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from .articles import Article, ArticleError, ParsedFile, check_size, parse_bytes
-from .config import Settings
+from .config import Settings, SummaryOptions
 from .store import ArticleRef, Changes, FileState, Store, SummaryKey
-
-if TYPE_CHECKING:
-    from .summarize import Options
 
 log = logging.getLogger(__name__)
 
@@ -74,21 +70,12 @@ class Report:
         }
 
 
-def summary_options(settings: Settings, **overrides: object) -> Options:
-    from .summarize import Options
-
-    options = Options(
-        algorithm=settings.algorithm,
-        sentences=settings.sentences,
-        language=settings.language,
-        kl_max_sentences=settings.kl_max_sentences,
-        kl_fallback=settings.kl_fallback,
-        max_sentences=settings.max_sentences,
-    )
-    return replace(options, **overrides)  # type: ignore[arg-type]  # checked by dataclasses
+def summary_options(settings: Settings, **overrides: object) -> SummaryOptions:
+    """The configured summary options, with some replaced (e.g. a user's sentence count)."""
+    return replace(settings.summary, **overrides)  # type: ignore[arg-type]  # checked at run time
 
 
-def summary_key(article: Article, options: Options) -> SummaryKey:
+def summary_key(article: Article, options: SummaryOptions) -> SummaryKey:
     return SummaryKey(
         article.content_hash,
         options.algorithm,
@@ -367,7 +354,7 @@ class _Runner:
 
     def __init__(self, settings: Settings) -> None:
         self.workers = settings.worker_count
-        self.language = settings.language
+        self.language = settings.summary.language
         self.pool: ProcessPoolExecutor | None = None
 
     def start(self) -> None:
@@ -383,7 +370,7 @@ class _Runner:
         for _ in range(self.workers):  # one task each makes the pool start every worker now
             self.pool.submit(summarize.tools, self.language)
 
-    def run(self, jobs: list[tuple[Article, Options]]) -> Iterator[list[str]]:
+    def run(self, jobs: list[tuple[Article, SummaryOptions]]) -> Iterator[list[str]]:
         from . import summarize
 
         if len(jobs) < _POOL_THRESHOLD or self.workers < 2:

@@ -36,6 +36,7 @@ from sumy.summarizers.text_rank import TextRankSummarizer
 from sumy.utils import get_stop_words
 
 from .articles import Article
+from .config import SummaryOptions as Options
 
 log = logging.getLogger(__name__)
 
@@ -134,16 +135,6 @@ ALGORITHMS: dict[str, Callable[[Tools], AbstractSummarizer] | None] = {
     "reduction": _with_stop_words(ReductionSummarizer),
     "edmundson": _edmundson,
 }
-
-
-@dataclass(frozen=True)
-class Options:
-    algorithm: str = "lexrank"
-    sentences: int = 3
-    language: str = "english"
-    kl_max_sentences: int = 80
-    kl_fallback: str = "lexrank"
-    max_sentences: int = 600
 
 
 def split_sentences(article: Article, language: str) -> list[list[str]]:
