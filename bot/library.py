@@ -14,7 +14,7 @@ import logging
 import multiprocessing
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -137,6 +137,7 @@ def _index(settings: Settings, store: Store, *, progress: Progress | None) -> Re
             removed_files=removed_files,
             added=diff.added,
             updated=diff.updated,
+            relocated=diff.relocated,
             removed_ids=diff.removed_ids,
             report=report.as_dict(),
         )
@@ -181,14 +182,26 @@ def _read_all(
 
 @dataclass
 class _Diff:
-    added: list[Article]
-    updated: list[tuple[int, Article]]
-    removed_ids: list[int]
-    unchanged: int
+    added: list[Article] = field(default_factory=list)
+    updated: list[tuple[int, Article]] = field(default_factory=list)
+    # Same text and metadata in a new place (another file, another position): not news.
+    relocated: list[tuple[int, Article]] = field(default_factory=list)
+    removed_ids: list[int] = field(default_factory=list)
+    unchanged: int = 0
 
     @property
     def to_summarize(self) -> list[Article]:
         return [*self.added, *(article for _, article in self.updated)]
+
+    def pair(self, article: Article, ref: ArticleRef) -> None:
+        article = _keep_first_seen_date(article, ref)
+        if article.fingerprint != ref.fingerprint:
+            self.updated.append((ref.id, article))
+        elif (article.key, article.source) != (ref.key, ref.source):
+            self.relocated.append((ref.id, article))
+            self.unchanged += 1
+        else:
+            self.unchanged += 1
 
 
 def _diff(store: Store, changed: dict[str, ParsedFile], removed_files: list[str]) -> _Diff:
@@ -197,30 +210,68 @@ def _diff(store: Store, changed: dict[str, ParsedFile], removed_files: list[str]
     Articles of files that did not change are unchanged by construction and never loaded.
     """
     refs = store.article_refs(set(changed) | set(removed_files))
-    by_key = {ref.key: ref for ref in refs}
-    added: list[Article] = []
-    updated: list[tuple[int, Article]] = []
-    unchanged = store.count() - len(refs)
-    seen: set[str] = set()
-    for parsed in changed.values():
-        for article in parsed.articles:
-            if article.key in seen:
-                continue  # the same entry id twice in one file: the first one wins
-            seen.add(article.key)
-            ref = by_key.get(article.key)
-            if ref is None:
-                added.append(article)
-                continue
-            article = _keep_first_seen_date(article, ref)
-            if article.fingerprint != ref.fingerprint:
-                updated.append((ref.id, article))
+    diff = _Diff(unchanged=store.count() - len(refs))
+    by_source: dict[str, list[ArticleRef]] = {}
+    for ref in refs:
+        by_source.setdefault(ref.source, []).append(ref)
+    new: list[Article] = []
+    gone: list[ArticleRef] = [ref for source in removed_files for ref in by_source.get(source, [])]
+    for source, parsed in changed.items():
+        pairs, left = _match(_first_of_each_key(parsed.articles), by_source.get(source, []))
+        gone += left
+        for article, stored in pairs:
+            if stored is None:
+                new.append(article)
             else:
-                unchanged += 1
-    gone = [ref for ref in refs if ref.key not in seen]
-    added, moved = _follow_moves(added, gone)
-    moved_ids = {article_id for article_id, _ in moved}
-    removed_ids = [ref.id for ref in gone if ref.id not in moved_ids]
-    return _Diff(added, updated + moved, removed_ids, unchanged)
+                diff.pair(article, stored)
+    # A new article with the very text of one that disappeared is that article, moved (a
+    # renamed file, a story moved from one file to another): it keeps its id.
+    by_text: dict[str, list[ArticleRef]] = {}
+    for ref in gone:
+        by_text.setdefault(ref.content_hash, []).append(ref)
+    for article in new:
+        candidates = by_text.get(article.content_hash)
+        if candidates:
+            diff.pair(article, candidates.pop(0))
+        else:
+            diff.added.append(article)
+    diff.removed_ids = [ref.id for refs_left in by_text.values() for ref in refs_left]
+    return diff
+
+
+def _first_of_each_key(articles: Sequence[Article]) -> list[Article]:
+    """The same entry id twice in one file: the first one wins."""
+    return list({article.key: article for article in reversed(articles)}.values())[::-1]
+
+
+# How a changed file's articles find their stored selves, in order: the entry's own id; else the
+# same text (a story that moved within the file); the same headline (body edited); the same
+# place in the file (headline edited). Matching by place alone would turn a story added at the
+# top of a file into an 'update' of the old first story, and the old last one into 'news'.
+_MATCHES: tuple[tuple[Callable[[Article], str | None], Callable[[ArticleRef], str]], ...] = (
+    (lambda a: a.key if a.external_id else None, lambda r: r.key),
+    (lambda a: None if a.external_id else a.content_hash, lambda r: r.content_hash),
+    (lambda a: None if a.external_id else a.title, lambda r: r.title),
+    (lambda a: None if a.external_id else a.key, lambda r: r.key),
+)
+
+
+def _match(
+    articles: list[Article], old: list[ArticleRef]
+) -> tuple[list[tuple[Article, ArticleRef | None]], list[ArticleRef]]:
+    """Pair each article with a stored one of the same file (or None: new); and the unpaired."""
+    free = {ref.id: ref for ref in old}
+    paired: dict[int, ArticleRef] = {}
+    for of_article, of_ref in _MATCHES:
+        index: dict[str, list[int]] = {}
+        for ref in free.values():
+            index.setdefault(of_ref(ref), []).append(ref.id)
+        for i, article in enumerate(articles):
+            value = of_article(article)
+            if i in paired or value is None or not index.get(value):
+                continue
+            paired[i] = free.pop(index[value].pop(0))
+    return [(a, paired.get(i)) for i, a in enumerate(articles)], list(free.values())
 
 
 def _scan(root: Path) -> Iterator[tuple[str, Path]]:
@@ -295,21 +346,6 @@ def _keep_first_seen_date(article: Article, ref: ArticleRef) -> Article:
     if article.dated:
         return article
     return replace(article, published=ref.published)
-
-
-def _follow_moves(
-    added: list[Article], gone: list[ArticleRef]
-) -> tuple[list[Article], list[tuple[int, Article]]]:
-    """A new article with the very text of one that disappeared is that article, moved."""
-    by_hash = {ref.content_hash: ref for ref in gone}
-    still_added, moved = [], []
-    for article in added:
-        ref = by_hash.pop(article.content_hash, None)
-        if ref is None:
-            still_added.append(article)
-        else:
-            moved.append((ref.id, _keep_first_seen_date(article, ref)))
-    return still_added, moved
 
 
 def _summarize_new(

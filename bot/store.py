@@ -14,7 +14,7 @@ import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -111,6 +111,7 @@ class ArticleRef:
     id: int
     key: str
     source: str
+    title: str
     content_hash: str
     fingerprint: str
     published: datetime
@@ -159,6 +160,8 @@ class Changes:
     updated: list[tuple[int, Article]]
     removed_ids: list[int]
     report: dict[str, object]
+    # (id, article): the same article in another file or place; only its location changes.
+    relocated: list[tuple[int, Article]] = field(default_factory=list)
 
 
 class Store:
@@ -236,7 +239,10 @@ class Store:
         }
 
     def article_refs(self, sources: Iterable[str] | None = None) -> list[ArticleRef]:
-        query = "SELECT id, key, source, content_hash, fingerprint, published, dated FROM articles"
+        query = (
+            "SELECT id, key, source, title, content_hash, fingerprint, published, dated"
+            " FROM articles"
+        )
         if sources is None:
             rows = self.conn.execute(query).fetchall()
         else:
@@ -251,6 +257,7 @@ class Store:
                 r["id"],
                 r["key"],
                 r["source"],
+                r["title"],
                 r["content_hash"],
                 r["fingerprint"],
                 _from_epoch(r["published"]),
@@ -284,6 +291,16 @@ class Store:
             for article_id in changes.removed_ids:
                 conn.execute("DELETE FROM articles WHERE id = ?", (article_id,))
                 conn.execute("DELETE FROM articles_fts WHERE rowid = ?", (article_id,))
+            # Keys are unique, and two articles may swap theirs (swapped in their file): free
+            # every key about to change first.
+            conn.executemany(
+                "UPDATE articles SET key = 'moving:' || id WHERE id = ?",
+                [(article_id,) for article_id, _ in (*changes.updated, *changes.relocated)],
+            )
+            conn.executemany(
+                "UPDATE articles SET key = ?, source = ?, ordinal = ? WHERE id = ?",
+                [(a.key, a.source, a.ordinal, article_id) for article_id, a in changes.relocated],
+            )
             for article_id, article in changes.updated:
                 conn.execute(
                     f"UPDATE articles SET {', '.join(f'{c} = ?' for c in _ARTICLE_COLUMNS)},"

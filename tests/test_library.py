@@ -130,6 +130,64 @@ def test_editing_an_article_updates_it_and_keeps_its_id(
     assert after == {"First, corrected": before["First"], "Second": before["Second"]}
 
 
+def test_a_story_added_at_the_top_of_a_file_is_the_only_new_one(
+    settings: Settings, store: Store, write: WriteFile
+) -> None:
+    path = write("daily.txt", "Second\n\nBody two.\n\n\nThird\n\nBody three.\n")
+    index(settings, store)
+    before = ids_by_title(store)
+    path.write_text("First\n\nBody one.\n\n\nSecond\n\nBody two.\n\n\nThird\n\nBody three.\n")
+    bump_mtime(path)
+    report = index(settings, store)
+    assert (report.added, report.updated, report.removed, report.unchanged) == (1, 0, 0, 2)
+    after = ids_by_title(store)
+    assert {t: after[t] for t in before} == before
+    assert report.added_ids == [after["First"]]
+    assert store.search("body two").hits[0].id == before["Second"]
+
+
+def test_stories_swapped_within_a_file_keep_their_ids(
+    settings: Settings, store: Store, write: WriteFile
+) -> None:
+    path = write("a.txt", "One\n\nBody one.\n\n\nTwo\n\nBody two.\n")
+    index(settings, store)
+    before = ids_by_title(store)
+    path.write_text("Two\n\nBody two.\n\n\nOne\n\nBody one.\n")
+    bump_mtime(path)
+    report = index(settings, store)
+    assert (report.added, report.updated, report.removed, report.unchanged) == (0, 0, 0, 2)
+    assert ids_by_title(store) == before
+    report = index(settings, store)  # and the new places are recorded: nothing to do next time
+    assert (report.added, report.updated, report.unchanged) == (0, 0, 2)
+
+
+def test_a_body_edit_is_matched_by_headline_even_when_the_story_moved(
+    settings: Settings, store: Store, write: WriteFile
+) -> None:
+    path = write("a.txt", "One\n\nBody one.\n\n\nTwo\n\nBody two.\n")
+    index(settings, store)
+    before = ids_by_title(store)
+    path.write_text("Two\n\nBody two, corrected.\n\n\nOne\n\nBody one.\n")
+    bump_mtime(path)
+    report = index(settings, store)
+    assert (report.added, report.updated, report.unchanged) == (0, 1, 1)
+    assert ids_by_title(store) == before
+
+
+def test_a_story_moved_to_another_file_keeps_its_id(
+    settings: Settings, store: Store, write: WriteFile
+) -> None:
+    first = write("a.txt", "One\n\nBody one.\n\n\nTwo\n\nBody two.\n")
+    index(settings, store)
+    before = ids_by_title(store)
+    first.write_text("One\n\nBody one.\n")
+    bump_mtime(first)
+    write("b.txt", "Two\n\nBody two.\n")
+    report = index(settings, store)
+    assert (report.added, report.updated, report.removed) == (0, 0, 0)
+    assert ids_by_title(store) == before
+
+
 def test_an_undated_article_keeps_the_time_it_was_first_seen(
     settings: Settings, store: Store, write: WriteFile
 ) -> None:
@@ -166,7 +224,8 @@ def test_a_renamed_file_keeps_its_article_ids(
     (before,) = store.latest()
     old.rename(old.with_name("new-name.txt"))
     report = index(settings, store)
-    assert (report.added, report.updated, report.removed) == (0, 1, 0)
+    # Nothing a reader sees has changed: not news, not an update.
+    assert (report.added, report.updated, report.removed, report.unchanged) == (0, 0, 0, 1)
     (after,) = store.latest()
     assert (after.id, after.article.source) == (before.id, "new-name.txt")
 
