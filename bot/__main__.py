@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import textwrap
 from collections.abc import Sequence
@@ -31,7 +32,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         settings = load_settings(getattr(args, "config", None))
-        command = args.command or "demo"
+        command = args.command or "default"
         return int(COMMANDS[command](args, settings))
     except ConfigError as exc:
         print(f"newsbot: config: {exc}", file=sys.stderr)
@@ -84,6 +85,13 @@ def _parser() -> argparse.ArgumentParser:
     # No set_defaults for --config/-v: parents share their action objects with the
     # subcommands, so a default set here would overwrite a value given before the subcommand.
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("run", parents=[common], help="the bot in Telegram (TELEGRAM_BOT_TOKEN)")
+    p.add_argument(
+        "--webhook", action="store_true", help="receive updates by webhook ([telegram] settings)"
+    )
+
+    sub.add_parser("chat", parents=[common], help="the same bot in this terminal, no network")
 
     p = sub.add_parser("summarize", parents=[common], help="summarize the articles in one file")
     p.add_argument("path", help="an article file, or - for standard input")
@@ -227,28 +235,44 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
-    """No command: index the folder and show the newest articles with their summaries."""
-    with Store(settings.database) as store:
-        report = library.index(settings, store)
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    """The bot in Telegram: long polling, or a webhook server with --webhook."""
+    from .chat.app import run
+
+    token = os.environ.get("TELEGRAM_BOT_TOKEN", "").strip()
+    if not token:
         print(
-            f"Indexed {settings.articles_dir}: {store.count()} articles"
-            f" ({report.added} new, {len(report.failed)} files failed)."
+            "newsbot: set TELEGRAM_BOT_TOKEN to the token @BotFather gave you"
+            " (or run `python -m bot chat` to try the bot in this terminal)",
+            file=sys.stderr,
         )
-        options = library.summary_options(settings)
-        for stored in store.latest(5):
-            summary = store.summary(library.summary_key(stored.article, options)) or []
-            print()
-            _print_article(f"[{stored.id}] {stored.article.title}", summary)
-    print("\nTry: python -m bot search WORD   |   python -m bot --help")
-    return 0
+        return 2
+    return run(settings, token=token, webhook=args.webhook)
+
+
+def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    """The same bot in this terminal, on the configured articles, with no network."""
+    import asyncio
+
+    from .console import chat
+
+    return asyncio.run(chat(settings))
+
+
+def cmd_default(args: argparse.Namespace, settings: Settings) -> int:
+    """No command: the bot in Telegram when a token is set, else the terminal chat."""
+    if os.environ.get("TELEGRAM_BOT_TOKEN", "").strip():
+        return cmd_run(argparse.Namespace(webhook=False), settings)
+    return cmd_chat(args, settings)
 
 
 COMMANDS = {
+    "run": cmd_run,
+    "chat": cmd_chat,
     "summarize": cmd_summarize,
     "index": cmd_index,
     "search": cmd_search,
-    "demo": cmd_demo,
+    "default": cmd_default,
 }
 
 

@@ -84,6 +84,21 @@ class SummaryOptions:
 
 
 @dataclass(frozen=True)
+class TelegramSettings:
+    """[telegram]: how the bot reaches Telegram. The token is not here: it is a secret and
+    comes from TELEGRAM_BOT_TOKEN only."""
+
+    # Telegram user ids allowed to run admin commands (/reload).
+    admins: frozenset[int] = frozenset()
+    # The Bot API base URL; the token is appended (python-telegram-bot's base_url).
+    api_base_url: str = "https://api.telegram.org/bot"
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = 8443
+    webhook_url: str = ""
+    webhook_secret: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True)
 class Settings:
     articles_dir: Path
     database: Path
@@ -91,6 +106,7 @@ class Settings:
     boilerplate: Boilerplate = field(default_factory=Boilerplate)
     summary: SummaryOptions = field(default_factory=SummaryOptions)
     workers: int = 0
+    telegram: TelegramSettings = field(default_factory=TelegramSettings)
     config_path: Path | None = None
 
     @property
@@ -111,6 +127,14 @@ _KNOWN: dict[str, set[str]] = {
     },
     "database": {"path"},
     "index": {"workers"},
+    "telegram": {
+        "admins",
+        "api_base_url",
+        "webhook_listen",
+        "webhook_port",
+        "webhook_url",
+        "webhook_secret",
+    },
 }
 
 
@@ -155,6 +179,7 @@ def load_settings(
     kl_max = int(_number(summary, "summary.kl_max_sentences", default=80, low=1, high=100_000))
     max_sentences = int(_number(summary, "summary.max_sentences", default=600, low=1, high=10**6))
     workers = int(_number(index, "index.workers", default=0, low=0, high=1024))
+    telegram = _telegram_settings(_section(data, "telegram"), env)
 
     return Settings(
         articles_dir=articles_dir,
@@ -170,7 +195,64 @@ def load_settings(
             max_sentences=max_sentences,
         ),
         workers=workers,
+        telegram=telegram,
         config_path=path,
+    )
+
+
+def _telegram_settings(section: Mapping[str, Any], env: Mapping[str, str]) -> TelegramSettings:
+    raw_admins: Any = section.get("admins", [])
+    if env.get("NEWSBOT_ADMIN_IDS") is not None:
+        key = "NEWSBOT_ADMIN_IDS"
+        raw_admins = [part.strip() for part in env["NEWSBOT_ADMIN_IDS"].split(",") if part.strip()]
+    else:
+        key = "telegram.admins"
+    if not isinstance(raw_admins, list):
+        raise ConfigError(f"{key}: expected a list of Telegram user ids, like [12345678]")
+    admins = set()
+    for value in raw_admins:
+        try:
+            admins.add(int(value))
+        except (TypeError, ValueError):
+            raise ConfigError(
+                f"{key}: {value!r} is not a Telegram user id (a whole number)"
+            ) from None
+    base_url = env.get("NEWSBOT_API_BASE_URL") or section.get(
+        "api_base_url", TelegramSettings.api_base_url
+    )
+    if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
+        raise ConfigError(
+            f"telegram.api_base_url / NEWSBOT_API_BASE_URL: expected an http(s) URL like"
+            f" http://127.0.0.1:8081/bot, got {base_url!r}"
+        )
+    port_text = env.get("NEWSBOT_WEBHOOK_PORT")
+    try:
+        port = int(port_text) if port_text else section.get("webhook_port", 8443)
+    except ValueError:
+        port = -1
+    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+        raise ConfigError(f"telegram.webhook_port: expected a port from 1 to 65535, got {port!r}")
+    strings = {}
+    for name in ("webhook_listen", "webhook_url", "webhook_secret"):
+        value = env.get(f"NEWSBOT_{name.upper()}") or section.get(
+            name, getattr(TelegramSettings, name)
+        )
+        if not isinstance(value, str):
+            raise ConfigError(f"telegram.{name}: expected text, got {value!r}")
+        strings[name] = value
+    secret = strings["webhook_secret"]
+    if secret and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
+        raise ConfigError(
+            "telegram.webhook_secret / NEWSBOT_WEBHOOK_SECRET: 1-256 characters of A-Z, a-z,"
+            " 0-9, _ and - (Telegram's rule)"
+        )
+    return TelegramSettings(
+        admins=frozenset(admins),
+        api_base_url=base_url,
+        webhook_listen=strings["webhook_listen"],
+        webhook_port=port,
+        webhook_url=strings["webhook_url"],
+        webhook_secret=secret,
     )
 
 

@@ -83,6 +83,17 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             )""",
         ),
     ),
+    (
+        # Search paging buttons carry a query id, not the query: callback_data holds 64 bytes.
+        "0002_queries",
+        (
+            """CREATE TABLE queries (
+                id INTEGER PRIMARY KEY,
+                text TEXT NOT NULL UNIQUE,
+                used_at REAL NOT NULL
+            )""",
+        ),
+    ),
 )
 
 
@@ -378,6 +389,23 @@ class Store:
 
     def count(self) -> int:
         return int(self.conn.execute("SELECT count(*) FROM articles").fetchone()[0])
+
+    # -- remembered queries ---------------------------------------------------------------
+
+    def remember_query(self, text: str) -> int:
+        """A short id for a search text, the same id for the same text."""
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO queries (text, used_at) VALUES (?, ?)"
+                " ON CONFLICT (text) DO UPDATE SET used_at = excluded.used_at",
+                (text, time.time()),
+            )
+            row = conn.execute("SELECT id FROM queries WHERE text = ?", (text,)).fetchone()
+        return int(row["id"])
+
+    def query_text(self, query_id: int) -> str | None:
+        row = self.conn.execute("SELECT text FROM queries WHERE id = ?", (query_id,)).fetchone()
+        return str(row["text"]) if row else None
 
     # -- search -------------------------------------------------------------------------------
 

@@ -1,0 +1,1 @@
+"""Everything Telegram: handlers, rendering, the Application. Never writes SQL."""

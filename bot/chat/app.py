@@ -1,0 +1,206 @@
+"""Building and running the Application: the one place that wires Telegram to the library."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+from urllib.parse import urlsplit
+
+from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    Defaults,
+    InlineQueryHandler,
+    MessageHandler,
+    filters,
+)
+from telegram.request import BaseRequest
+
+from ..config import ConfigError, Settings
+from ..library import LibraryError
+from ..news import News
+from ..store import Store
+from . import handlers, texts
+from .errors import error_handler
+
+log = logging.getLogger(__name__)
+
+# PTB's Application is generic over six types (bot, context, user/chat/bot data, job queue).
+AnyApplication = Application[Any, Any, Any, Any, Any, Any]
+
+
+def build_application(
+    settings: Settings,
+    *,
+    token: str,
+    request: BaseRequest | None = None,
+    rate_limit: bool = True,
+) -> AnyApplication:
+    """The bot: handlers registered, the library opened in post_init and closed at shutdown.
+
+    `request` replaces the network (the terminal chat and the tests pass a local Bot API);
+    `rate_limit` keeps within Telegram's flood limits (off where nothing reaches Telegram).
+    """
+    base_url = settings.telegram.api_base_url
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(base_url)
+        .base_file_url(_file_url(base_url))
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
+        .post_init(open_library)
+        .post_shutdown(close_library)
+    )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    if rate_limit:
+        builder = builder.rate_limiter(AIORateLimiter())  # type: ignore[arg-type]  # PTB's stubs
+    application = builder.build()
+    application.bot_data["settings"] = settings
+    register_handlers(application, settings)
+    return application
+
+
+def register_handlers(application: AnyApplication, settings: Settings) -> None:
+    """Every handler, in the order PTB tries them (the first match in a group wins)."""
+    admins = filters.User(user_id=settings.telegram.admins)
+    private = filters.ChatType.PRIVATE
+    for handler in (
+        CommandHandler("start", handlers.start),
+        CommandHandler("help", handlers.help_command),
+        CommandHandler("latest", handlers.latest),
+        CommandHandler("read", handlers.read),
+        CommandHandler("search", handlers.search),
+        # Admin commands: the filtered handler first, the polite refusal for everyone else.
+        CommandHandler("reload", handlers.reload, filters=admins),
+        CommandHandler("reload", handlers.reload_refused),
+        # After every command above: a command nobody handled.
+        MessageHandler(filters.COMMAND, handlers.unknown_command),
+        # Plain text in a private chat is a search; anything else there gets a hint.
+        MessageHandler(private & filters.TEXT, handlers.text_search),
+        MessageHandler(private & filters.UpdateType.MESSAGE, handlers.not_text),
+        # Buttons; a pattern that no longer exists falls through to stale_button.
+        CallbackQueryHandler(handlers.latest_button, pattern=r"^lt:\d{1,9}:\d{1,3}$"),
+        CallbackQueryHandler(handlers.read_button, pattern=r"^rd:\d{1,18}:\d{1,3}$"),
+        CallbackQueryHandler(handlers.full_text_button, pattern=r"^ft:\d{1,18}:\d{1,5}$"),
+        CallbackQueryHandler(handlers.search_button, pattern=r"^sr:\d{1,18}:\d{1,9}$"),
+        CallbackQueryHandler(handlers.stale_button),
+        InlineQueryHandler(handlers.inline_query),
+    ):
+        application.add_handler(handler)
+    application.add_error_handler(error_handler)
+
+
+async def open_library(application: AnyApplication) -> None:
+    """post_init: open the store, index the folder before answering, show the command menu."""
+    settings: Settings = application.bot_data["settings"]
+    library = News(settings, Store(settings.database))
+    application.bot_data["news"] = library
+    try:
+        report = await library.reload()
+        log.info(
+            "articles: %d (%d added, %d updated, %d removed, %d failed files)",
+            library.count(),
+            report.added,
+            report.updated,
+            report.removed,
+            len(report.failed),
+        )
+        for failure in report.failed:
+            log.warning("article file %s: %s", failure.path, failure.error)
+    except LibraryError as exc:
+        log.error("%s; answering from the database as it is", exc)
+    await library.warm_up()
+    await set_commands(application, settings)
+
+
+async def close_library(application: AnyApplication) -> None:
+    library = application.bot_data.pop("news", None)
+    if isinstance(library, News):
+        library.store.close()
+
+
+async def set_commands(application: AnyApplication, settings: Settings) -> None:
+    """The command menu: everyone's, and the admins' (with admin commands) by chat scope."""
+    commands = [BotCommand(name, text) for name, text in texts.COMMANDS]
+    await application.bot.set_my_commands(commands)
+    admin_commands = commands + [BotCommand(name, text) for name, text in texts.ADMIN_COMMANDS]
+    for admin in sorted(settings.telegram.admins):
+        try:
+            await application.bot.set_my_commands(admin_commands, scope=BotCommandScopeChat(admin))
+        except TelegramError as exc:
+            # An admin who never opened a chat with the bot has no chat to scope to yet.
+            log.warning("no admin command menu for user %s: %s", admin, exc)
+
+
+def run(settings: Settings, *, token: str, webhook: bool) -> int:
+    """`python -m bot run`: long polling (pending updates kept), or a webhook server."""
+    configure_logging(secrets=(token, settings.telegram.webhook_secret))
+    application = build_application(settings, token=token)
+    if webhook:
+        tg = settings.telegram
+        if not tg.webhook_url:
+            raise ConfigError(
+                "telegram.webhook_url: --webhook needs the public HTTPS URL Telegram should call"
+                " (or NEWSBOT_WEBHOOK_URL)"
+            )
+        application.run_webhook(
+            listen=tg.webhook_listen,
+            port=tg.webhook_port,
+            url_path=urlsplit(tg.webhook_url).path.lstrip("/"),
+            webhook_url=tg.webhook_url,
+            secret_token=tg.webhook_secret or None,
+            allowed_updates=Update.ALL_TYPES,
+            drop_pending_updates=False,
+        )
+    else:
+        application.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+    return 0
+
+
+class RedactingFormatter(logging.Formatter):
+    """Formats as usual, then blanks out secrets: httpx logs request URLs, which hold the token,
+    and an exception message or traceback may quote one too."""
+
+    def __init__(self, fmt: str, secrets: tuple[str, ...]) -> None:
+        super().__init__(fmt)
+        # The whole token and its secret half (after the colon), longest first.
+        parts = {s for secret in secrets if secret for s in (secret, secret.partition(":")[2])}
+        self._secrets = sorted((p for p in parts if len(p) >= 8), key=len, reverse=True)
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        for secret in self._secrets:
+            text = text.replace(secret, "<redacted>")
+        return text
+
+
+def configure_logging(*, secrets: tuple[str, ...], level: int = logging.INFO) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", secrets)
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # One line per HTTP request (every long poll) is noise; failures still show as warnings.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+def _file_url(base_url: str) -> str:
+    """Telegram's file URLs sit beside the API's: .../bot -> .../file/bot."""
+    head, sep, tail = base_url.rstrip("/").rpartition("/")
+    return f"{head}/file/{tail}" if sep else base_url

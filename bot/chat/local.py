@@ -1,0 +1,203 @@
+"""A Bot API answered in-process, and updates made locally: the terminal chat and the tests run
+the real Application through these instead of the network.
+
+LocalBotApi is a python-telegram-bot request object (the pattern of PTB's own test suite): every
+call is recorded and answered the way Telegram would answer it, as far as this bot needs.
+LocalUser makes real Update objects, as if a person typed or pressed a button.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from telegram import Bot, Update
+from telegram._utils.defaultvalue import DEFAULT_NONE
+from telegram._utils.types import ODVInput
+from telegram.request import BaseRequest, RequestData
+
+# A token of the right shape that no Telegram server knows.
+LOCAL_TOKEN = "1000:local-terminal-chat-no-network"
+BOT_ID = 1000
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    result: Any = None  # what the local Bot API answered (a message, for sends and edits)
+
+
+class LocalBotApi(BaseRequest):
+    """Answers Bot API methods without a network; `calls` holds every request, in order."""
+
+    def __init__(
+        self,
+        *,
+        username: str = "newsbot",
+        on_call: Callable[[Call], None] | None = None,
+    ) -> None:
+        self.username = username
+        self.calls: list[Call] = []
+        self.on_call = on_call
+        self._message_ids = itertools.count(1)
+
+    @property
+    def read_timeout(self) -> float | None:
+        return None
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: ODVInput[float] = DEFAULT_NONE,
+        write_timeout: ODVInput[float] = DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = DEFAULT_NONE,
+        pool_timeout: ODVInput[float] = DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        name = url.rsplit("/", 1)[-1]
+        params = dict(request_data.parameters) if request_data else {}
+        call = Call(name, params)
+        call.result = self._result(call)
+        self.calls.append(call)
+        if self.on_call:
+            self.on_call(call)
+        return 200, json.dumps({"ok": True, "result": call.result}).encode()
+
+    def sent(self, *methods: str) -> list[Call]:
+        """The recorded calls of these methods (default: messages sent or edited)."""
+        wanted = methods or ("sendMessage", "editMessageText")
+        return [call for call in self.calls if call.method in wanted]
+
+    def bot_user(self) -> dict[str, Any]:
+        return {
+            "id": BOT_ID,
+            "is_bot": True,
+            "first_name": "News",
+            "username": self.username,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": True,
+        }
+
+    def _result(self, call: Call) -> Any:
+        p = call.params
+        if call.method == "getMe":
+            return self.bot_user()
+        if call.method == "getUpdates":
+            return []
+        if call.method == "sendMessage":
+            return self._message(p, next(self._message_ids))
+        if call.method == "editMessageText":
+            if "inline_message_id" in p:
+                return True
+            return self._message(p, int(p["message_id"]))
+        return True
+
+    def _message(self, p: dict[str, Any], message_id: int) -> dict[str, Any]:
+        chat_id = int(p["chat_id"])
+        message: dict[str, Any] = {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"},
+            "from": self.bot_user(),
+            "text": p.get("text", ""),
+        }
+        if "reply_markup" in p:
+            markup = p["reply_markup"]
+            message["reply_markup"] = json.loads(markup) if isinstance(markup, str) else markup
+        if "message_thread_id" in p:
+            message["message_thread_id"] = p["message_thread_id"]
+            message["is_topic_message"] = True
+        return message
+
+
+@dataclass
+class LocalUser:
+    """A person chatting with the bot: makes the Updates Telegram would send for them."""
+
+    bot: Bot
+    user_id: int = 1
+    chat_id: int = 1
+    chat_type: str = "private"
+    thread_id: int | None = None
+    first_name: str = "You"
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def message(self, text: str) -> Update:
+        """A text message; a leading /command carries the bot_command entity Telegram adds."""
+        message: dict[str, Any] = {
+            "message_id": next(self._ids),
+            "date": int(time.time()),
+            "chat": self._chat(),
+            "from": self._user(),
+            "text": text,
+        }
+        if text.startswith("/"):
+            command = text.split()[0]
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        if self.thread_id is not None:
+            message["message_thread_id"] = self.thread_id
+            message["is_topic_message"] = True
+        return self._update(message=message)
+
+    def sticker(self) -> Update:
+        message = {
+            "message_id": next(self._ids),
+            "date": int(time.time()),
+            "chat": self._chat(),
+            "from": self._user(),
+            "sticker": {
+                "file_id": "s1",
+                "file_unique_id": "s1u",
+                "type": "regular",
+                "width": 512,
+                "height": 512,
+                "is_animated": False,
+                "is_video": False,
+            },
+        }
+        return self._update(message=message)
+
+    def press(self, data: str, message: dict[str, Any]) -> Update:
+        """A button press on a message the bot sent (as recorded by LocalBotApi)."""
+        query = {
+            "id": str(next(self._ids)),
+            "from": self._user(),
+            "chat_instance": str(self.chat_id),
+            "data": data,
+            "message": message,
+        }
+        return self._update(callback_query=query)
+
+    def inline(self, text: str) -> Update:
+        query = {"id": str(next(self._ids)), "from": self._user(), "query": text, "offset": ""}
+        return self._update(inline_query=query)
+
+    def _update(self, **payload: Any) -> Update:
+        update = Update.de_json({"update_id": next(self._ids), **payload}, self.bot)
+        assert update is not None
+        return update
+
+    def _chat(self) -> dict[str, Any]:
+        chat: dict[str, Any] = {"id": self.chat_id, "type": self.chat_type}
+        if self.chat_type == "private":
+            chat["first_name"] = self.first_name
+        else:
+            chat["title"] = "News group"
+            chat["is_forum"] = self.thread_id is not None
+        return chat
+
+    def _user(self) -> dict[str, Any]:
+        return {"id": self.user_id, "is_bot": False, "first_name": self.first_name}

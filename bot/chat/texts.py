@@ -1,0 +1,90 @@
+"""Every sentence the bot says, in one place (HTML; {placeholders} are filled escaped)."""
+
+from __future__ import annotations
+
+# The command menu: (command, description), in the order Telegram shows them.
+COMMANDS = (
+    ("latest", "Newest articles"),
+    ("search", "Search articles: /search election"),
+    ("read", "Read an article: /read 42"),
+    ("help", "What I can do"),
+    ("start", "Start over"),
+)
+ADMIN_COMMANDS = (("reload", "Re-read the articles folder"),)
+
+START = (
+    "👋 I summarize the news: each article in a few of its own sentences.\n\n"
+    "{headlines}"
+    "Send /latest for the newest articles, /search with a few words to find one, or just type"
+    " words here to search. /help lists everything."
+)
+START_HEADLINES = "<b>Newest</b>\n{lines}\n\n"
+START_EMPTY = "There are no articles yet.\n\n"
+
+HELP = (
+    "<b>What I can do</b>\n\n"
+    "/latest — the newest articles; /latest 10 shows ten at a time\n"
+    "/read 42 — article 42: headline, summary, date and source; /read 42 6 gives six"
+    " sentences\n"
+    "/search election — articles about the election, best first\n"
+    '/search "prime minister" -budget — an exact phrase, without a word\n'
+    "Plain words in this chat search too.\n\n"
+    "In any chat, type @{bot} and a few words to share an article.\n"
+    "Buttons under a message page through it in place."
+)
+HELP_ADMIN = "\n\n<b>Admins</b>\n/reload — re-read the articles folder and report what changed"
+
+LATEST_TITLE = "<b>Latest news</b> ({first}–{last} of {total})"
+LATEST_EMPTY = "There are no articles yet. Ask an admin to add some and /reload."
+LATEST_BAD_COUNT = "Send /latest, or /latest 10 for ten at a time (1 to {max})."
+
+READ_NO_ID = "Which article? Send /read and its number, like /read 42. Numbers are in /latest."
+READ_NOT_A_NUMBER = (
+    "“{text}” is not an article number. Send /read and a number, like /read 42;"
+    " to look for words, use /search {text}."
+)
+READ_UNKNOWN = "There is no article {id} (it may have been removed). See /latest for what there is."
+READ_BAD_SENTENCES = "Send /read {id} and a number of sentences from 1 to {max}, like /read {id} 5."
+ARTICLE_GONE = "This article is no longer available."
+STALE_BUTTON = "This button is out of date. Send /latest to start again."
+
+SEARCH_ASK = "What should I look for? Send /search and a few words, like /search election."
+SEARCH_NONE = (
+    "Nothing found for “{query}”. Try fewer or other words, a word’s beginning with *"
+    " (like elect*), or see /latest."
+)
+SEARCH_EXPIRED = "That search has expired. Send it again with /search."
+SEARCH_TITLE = "🔎 <b>{query}</b> ({first}–{last} of {total})"
+SEARCH_RELAXED = "<i>No article has all those words; these have some of them.</i>"
+
+FULL_TEXT_TITLE = "<b>{title}</b> — page {page} of {pages}"
+
+UNKNOWN_COMMAND = "I don’t know {command}. /help lists what I can do."
+NOT_TEXT = "I read text only. Send /latest, /search with a few words, or /help."
+
+RELOAD_REFUSED = "Sorry, only the bot’s admins can do that."
+RELOAD_STARTED = "Re-reading the articles folder…"
+RELOAD_REPORT = (
+    "<b>Reload done</b> in {seconds:.1f} s: {added} added, {updated} updated,"
+    " {removed} removed, {unchanged} unchanged, {failed} failed."
+)
+RELOAD_FAILED_LINE = "• {path}: {error}"
+RELOAD_MORE_FAILED = "…and {count} more."
+RELOAD_ERROR = "The reload could not run: {error}"
+
+ERROR = "Sorry, something went wrong on my side. Please try again in a moment."
+
+BUTTON_READ = "📖 {number}"
+BUTTON_NEWER = "◀ Newer"
+BUTTON_OLDER = "Older ▶"
+BUTTON_PREVIOUS = "◀ Back"
+BUTTON_NEXT = "More ▶"
+BUTTON_MORE = "➕ More"
+BUTTON_FULL_TEXT = "📄 Full text"
+BUTTON_SUMMARY = "📝 Summary"
+BUTTON_LATEST = "◀ Latest"
+BUTTON_OPEN_IN_BOT = "Open in the bot"
+SOURCE_LINK = "Source"
+
+INLINE_EMPTY_TITLE = "No articles found"
+INLINE_EMPTY_TEXT = "Try other words."

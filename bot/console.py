@@ -1,0 +1,122 @@
+"""The terminal chat: the same Application and handlers, with a local Bot API instead of Telegram.
+
+Each line typed is a message from a local user (who is an admin here); what the bot sends is
+printed as plain text, with its buttons numbered: type the number to press one. `@bot words`
+is an inline query. No token, no network.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import logging
+import re
+import sys
+from typing import Any, TextIO
+
+from .chat import render
+from .chat.app import build_application, close_library, open_library
+from .chat.local import LOCAL_TOKEN, Call, LocalBotApi, LocalUser
+from .config import Settings
+
+log = logging.getLogger(__name__)
+
+PROMPT = "> "
+WELCOME = (
+    "newsbot terminal chat: the bot as Telegram users see it, on {articles}.\n"
+    "Type /start, /latest, /search words, or a number to press a button. Ctrl-D quits.\n"
+)
+
+
+class Terminal:
+    """Prints what the bot sends and remembers the buttons of the last message that had any."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.buttons: list[tuple[str, dict[str, Any]]] = []
+
+    def show(self, call: Call) -> None:
+        p = call.params
+        if call.method in ("sendMessage", "editMessageText"):
+            prefix = "(edited) " if call.method == "editMessageText" else ""
+            self._print(prefix + render.plain(str(p.get("text", ""))))
+            self._remember_buttons(call)
+        elif call.method == "answerCallbackQuery" and p.get("text"):
+            self._print(f"[{p['text']}]")
+        elif call.method == "answerInlineQuery":
+            results = _json(p.get("results")) or []
+            titles = [f"  {r.get('title', '')}" for r in results if isinstance(r, dict)]
+            self._print("Inline results:\n" + ("\n".join(titles) or "  (none)"))
+
+    def _remember_buttons(self, call: Call) -> None:
+        markup = _json(call.params.get("reply_markup")) or {}
+        rows = markup.get("inline_keyboard", []) if isinstance(markup, dict) else []
+        flat = [b for row in rows for b in row if b.get("callback_data")]
+        if not flat or not isinstance(call.result, dict):
+            return
+        self.buttons = [(b["callback_data"], call.result) for b in flat]
+        self._print("  ".join(f"[{i}] {b['text']}" for i, b in enumerate(flat, start=1)))
+
+    def _print(self, text: str) -> None:
+        print(text, file=self.out, flush=True)
+        print(file=self.out, flush=True)
+
+
+async def chat(
+    settings: Settings, *, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout
+) -> int:
+    """Run the terminal chat until end of input; returns the exit status."""
+    local_user_id = 1
+    telegram = dataclasses.replace(
+        settings.telegram, admins=settings.telegram.admins | {local_user_id}
+    )
+    settings = dataclasses.replace(settings, telegram=telegram)
+    terminal = Terminal(stdout)
+    api = LocalBotApi(on_call=terminal.show)
+    application = build_application(settings, token=LOCAL_TOKEN, request=api, rate_limit=False)
+    async with application:
+        print(f"Indexing {settings.articles_dir} …", file=stdout, flush=True)
+        await open_library(application)
+        user = LocalUser(application.bot, user_id=local_user_id, chat_id=local_user_id)
+        print(WELCOME.format(articles=settings.articles_dir), file=stdout, flush=True)
+        try:
+            await _loop(application, api, user, terminal, stdin, stdout)
+        finally:
+            await close_library(application)
+    return 0
+
+
+async def _loop(
+    application: Any,
+    api: LocalBotApi,
+    user: LocalUser,
+    terminal: Terminal,
+    stdin: TextIO,
+    stdout: TextIO,
+) -> None:
+    interactive = stdin.isatty()
+    while True:
+        if interactive:
+            print(PROMPT, end="", file=stdout, flush=True)
+        line = await asyncio.to_thread(stdin.readline)
+        if not line:
+            return
+        text = line.strip()
+        if not text:
+            continue
+        if not interactive:
+            print(f"{PROMPT}{text}", file=stdout, flush=True)
+        if text.isdigit() and 1 <= int(text) <= len(terminal.buttons):
+            data, message = terminal.buttons[int(text) - 1]
+            update = user.press(data, message)
+        elif re.match(rf"@{re.escape(api.username)}\b", text):
+            update = user.inline(text.split(maxsplit=1)[1] if " " in text else "")
+        else:
+            update = user.message(text)
+        await application.process_update(update)
+
+
+def _json(value: Any) -> Any:
+    """Bot API parameters arrive as objects, or as JSON text for nested ones."""
+    return json.loads(value) if isinstance(value, str) else value
