@@ -212,26 +212,55 @@ def test_search_prints_hits_or_says_none_matched(
     assert capsys.readouterr().out == "No articles match 'glacier'.\n"
 
 
-def test_no_command_indexes_and_shows_the_newest_summaries(
-    capsys: pytest.CaptureFixture[str], env: Path, write: WriteFile
+def test_no_command_without_a_token_is_the_terminal_chat(
+    capsys: pytest.CaptureFixture[str], env: Path, write: WriteFile, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     write("sample.txt", SAMPLE_PAGE.read_bytes())
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    monkeypatch.setattr(sys, "stdin", io.StringIO("/latest\n"))
     assert main([]) == 0
     out = capsys.readouterr().out
-    assert "2 articles" in out
+    assert "Latest news (1–2 of 2)" in out
     assert "Keir Starmer becomes UK’s new prime minister" in out
 
 
+def test_no_command_with_a_token_runs_the_bot_in_telegram(
+    env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[tuple[str, bool]] = []
+
+    def fake_run(settings: object, *, token: str, webhook: bool) -> int:
+        started.append((token, webhook))
+        return 0
+
+    monkeypatch.setattr("bot.chat.app.run", fake_run)
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:abc")
+    assert main([]) == 0
+    assert main(["run", "--webhook"]) == 0
+    assert started == [("123:abc", False), ("123:abc", True)]
+
+
+def test_run_without_a_token_says_where_to_get_one(
+    capsys: pytest.CaptureFixture[str], env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    assert main(["run"]) == 2
+    assert "TELEGRAM_BOT_TOKEN" in capsys.readouterr().err
+
+
 def test_the_module_runs_with_the_bundled_articles(tmp_path: Path) -> None:
-    """`python -m bot` on a fresh database: what the README's first command shows."""
+    """`python -m bot` with no token, on a fresh database: what the README's first command shows."""
+    environ = {k: v for k, v in os.environ.items() if k != "TELEGRAM_BOT_TOKEN"}
     done = subprocess.run(
         [sys.executable, "-m", "bot"],
+        input="/latest\n1\n",
         capture_output=True,
         text=True,
         cwd=REPO,
-        env={**os.environ, "NEWSBOT_DATABASE": str(tmp_path / "fresh.sqlite3")},
+        env={**environ, "NEWSBOT_DATABASE": str(tmp_path / "fresh.sqlite3")},
         timeout=300,
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert "Harbour festival draws record crowds" in done.stdout
+    assert "Latest news (1–5 of 9)" in done.stdout
+    assert "(edited) Harbour festival draws record crowds despite the rain" in done.stdout

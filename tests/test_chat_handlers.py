@@ -1,0 +1,428 @@
+"""Handlers through the real Application: real Update objects into process_update, and a local
+Bot API that records what the bot sends (PTB's own test pattern)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.chat import texts
+from bot.chat.app import AnyApplication, build_application, close_library, open_library
+from bot.chat.handlers import news
+from bot.chat.local import LOCAL_TOKEN, Call, LocalBotApi, LocalUser
+from bot.config import Settings
+from bot.news import News
+
+from . import telegram_html
+from .conftest import SAMPLE_PAGE, WriteFile, story
+
+ADMIN = 42
+
+
+@dataclasses.dataclass
+class Chat:
+    app: AnyApplication
+    api: LocalBotApi
+    user: LocalUser
+
+    async def send(self, text: str, user: LocalUser | None = None) -> list[Call]:
+        return await self._process((user or self.user).message(text))
+
+    async def press(self, data: str, on: Call, user: LocalUser | None = None) -> list[Call]:
+        assert isinstance(on.result, dict)
+        return await self._process((user or self.user).press(data, on.result))
+
+    async def _process(self, update: Any) -> list[Call]:
+        before = len(self.api.calls)
+        await self.app.process_update(update)
+        calls = self.api.calls[before:]
+        for call in self.api.sent(*()):
+            telegram_html.assert_valid(str(call.params["text"]))
+        return calls
+
+    def as_user(self, **changes: Any) -> LocalUser:
+        return dataclasses.replace(self.user, **changes)
+
+
+def messages(calls: list[Call]) -> list[str]:
+    return [str(c.params["text"]) for c in calls if c.method in ("sendMessage", "editMessageText")]
+
+
+def only_text(calls: list[Call]) -> str:
+    (text,) = messages(calls)
+    return text
+
+
+def keyboard(call: Call) -> list[list[dict[str, str]]]:
+    markup = call.params.get("reply_markup")
+    return list(markup["inline_keyboard"]) if markup else []
+
+
+def buttons(call: Call) -> dict[str, str]:
+    """Button label -> callback_data."""
+    return {b["text"]: b["callback_data"] for row in keyboard(call) for b in row}
+
+
+def sent(calls: list[Call]) -> Call:
+    (call,) = [c for c in calls if c.method in ("sendMessage", "editMessageText")]
+    return call
+
+
+@pytest.fixture
+async def chat(settings: Settings, write: WriteFile) -> AsyncIterator[Chat]:
+    write("sample.txt", SAMPLE_PAGE.read_bytes())
+    write(
+        "briefs.jsonl",
+        "\n".join(
+            json.dumps(
+                {
+                    "id": f"b{i}",
+                    "title": f"Brief number {i} about the harbour",
+                    "text": f"The harbour story {i} begins here. It goes on for a while. "
+                    f"Then the harbour story {i} ends with a quote.",
+                    "date": f"2026-11-{10 + i:02}T10:00:00Z",
+                    "url": f"https://example.org/{i}?a=1&b=2",
+                }
+            )
+            for i in range(7)
+        ),
+    )
+    telegram = dataclasses.replace(settings.telegram, admins=frozenset({ADMIN}))
+    settings = dataclasses.replace(settings, telegram=telegram)
+    api = LocalBotApi(username="newsbot")
+    app = build_application(settings, token=LOCAL_TOKEN, request=api, rate_limit=False)
+    async with app:
+        await open_library(app)
+        yield Chat(app, api, LocalUser(app.bot, user_id=7, chat_id=7))
+        await close_library(app)
+
+
+def library(chat: Chat) -> News:
+    service = chat.app.bot_data["news"]
+    assert isinstance(service, News)
+    return service
+
+
+def id_of(chat: Chat, title_start: str) -> int:
+    return next(
+        e.id for e in library(chat).latest(limit=100).entries if e.title.startswith(title_start)
+    )
+
+
+# -- start and help -----------------------------------------------------------------------------
+
+
+async def test_start_up_indexes_and_shows_the_command_menu(chat: Chat) -> None:
+    assert library(chat).count() == 9
+    menus = chat.api.sent("setMyCommands")
+    everyone = [c["command"] for c in menus[0].params["commands"]]
+    assert everyone == ["latest", "search", "read", "help", "start"]
+    admin_menu = [m for m in menus if "scope" in m.params]
+    assert len(admin_menu) == 1
+    scope = admin_menu[0].params["scope"]
+    assert (
+        json.loads(scope) if isinstance(scope, str) else scope == {"type": "chat", "chat_id": ADMIN}
+    )
+    assert "reload" in str(admin_menu[0].params["commands"])
+
+
+async def test_start_shows_three_newest_headlines_and_the_commands(chat: Chat) -> None:
+    text = only_text(await chat.send("/start"))
+    newest = library(chat).latest(limit=3).entries
+    assert [text.index(e.title) for e in newest] == sorted(text.index(e.title) for e in newest)
+    assert all(f"/read {e.id}" in text for e in newest)
+    assert "/latest" in text and "/search" in text and "/help" in text
+
+
+async def test_start_deep_link_opens_the_article(chat: Chat) -> None:
+    article_id = id_of(chat, "Keir Starmer")
+    text = only_text(await chat.send(f"/start read_{article_id}"))
+    assert text.startswith("<b>Keir Starmer becomes UK’s new prime minister")
+
+
+async def test_help_lists_every_command_with_an_example(chat: Chat) -> None:
+    text = only_text(await chat.send("/help"))
+    for example in ("/latest", "/read 42", "/search election", "@newsbot"):
+        assert example in text
+    assert "/reload" not in text
+    admin = only_text(await chat.send("/help", chat.as_user(user_id=ADMIN, chat_id=ADMIN)))
+    assert "/reload" in admin
+
+
+# -- latest ---------------------------------------------------------------------------------------
+
+
+async def test_latest_lists_the_newest_with_read_buttons_and_paging(chat: Chat) -> None:
+    call = sent(await chat.send("/latest"))
+    text = str(call.params["text"])
+    entries = library(chat).latest(limit=5).entries
+    assert "(1–5 of 9)" in text
+    assert all(e.title.replace("’", "’") in text for e in entries)
+    labels = buttons(call)
+    assert [labels[f"📖 {n}"] for n in range(1, 6)] == [f"rd:{e.id}:0" for e in entries]
+    assert labels["Older ▶"] == "lt:5:5" and "◀ Newer" not in labels
+
+
+async def test_latest_pages_by_editing_the_same_message(chat: Chat) -> None:
+    first = sent(await chat.send("/latest"))
+    calls = await chat.press("lt:5:5", first)
+    edit = sent(calls)
+    assert edit.method == "editMessageText"
+    assert edit.params["message_id"] == first.result["message_id"]
+    assert "(6–9 of 9)" in str(edit.params["text"])
+    assert buttons(edit)["◀ Newer"] == "lt:0:5" and "Older ▶" not in buttons(edit)
+    assert [c.method for c in calls].count("answerCallbackQuery") == 1
+
+
+async def test_latest_takes_a_page_size(chat: Chat) -> None:
+    assert "(1–2 of 9)" in only_text(await chat.send("/latest 2"))
+    for bad in ("/latest abc", "/latest 0", "/latest 99"):
+        assert "/latest 10" in only_text(await chat.send(bad))
+
+
+# -- read -----------------------------------------------------------------------------------------
+
+
+async def test_read_shows_headline_summary_date_and_source(chat: Chat) -> None:
+    article_id = id_of(chat, "Azerbaijan")
+    call = sent(await chat.send(f"/read {article_id}"))
+    text = str(call.params["text"])
+    stored = library(chat).get(article_id)
+    assert stored is not None
+    summary = library(chat).cached_summary(stored)
+    assert text.startswith("<b>Azerbaijan grateful to Pakistan")
+    assert text.count("\n• ") == len(summary) == 3
+    assert "sample.txt" in text and f"/read {article_id}" in text
+    assert set(buttons(call)) == {"➕ More", "📄 Full text", "◀ Latest"}
+
+
+async def test_read_links_to_the_source_url_escaped(chat: Chat) -> None:
+    text = only_text(await chat.send(f"/read {id_of(chat, 'Brief number 3')}"))
+    assert '<a href="https://example.org/3?a=1&amp;b=2">Source</a>' in text
+
+
+async def test_read_with_a_sentence_count_and_the_more_button(chat: Chat) -> None:
+    article_id = id_of(chat, "Azerbaijan")
+    text = only_text(await chat.send(f"/read {article_id} 5"))
+    assert text.count("\n• ") == 5
+    card = sent(await chat.send(f"/read {article_id}"))
+    longer = sent(await chat.press(buttons(card)["➕ More"], card))
+    assert longer.method == "editMessageText"
+    assert str(longer.params["text"]).count("\n• ") == 6
+
+
+async def test_read_without_more_to_show_has_no_more_button(chat: Chat) -> None:
+    card = sent(await chat.send(f"/read {id_of(chat, 'Keir Starmer')}"))
+    assert "➕ More" not in buttons(card)
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("/read", "Which article?"),
+        ("/read abc", "“abc” is not an article number"),
+        ("/read <b>", "“&lt;b&gt;” is not an article number"),
+        ("/read 999999", "There is no article 999999"),
+        ("/read 1 99", "a number of sentences from 1 to 20"),
+    ],
+)
+async def test_read_helps_with_what_to_type(chat: Chat, command: str, expected: str) -> None:
+    assert expected in only_text(await chat.send(command))
+
+
+async def test_full_text_pages_fit_in_a_message_and_keep_all_the_text(
+    chat: Chat, write: WriteFile
+) -> None:
+    paragraphs = [f"Paragraph {i} says something long about the harbour. " * 12 for i in range(40)]
+    write("long.txt", "A very long story\n\n" + "\n\n".join(p.strip() for p in paragraphs) + "\n")
+    await library(chat).reload()
+    card = sent(await chat.send(f"/read {id_of(chat, 'A very long story')}"))
+    page = sent(await chat.press(buttons(card)["📄 Full text"], card))
+    pages = [str(page.params["text"])]
+    while "More ▶" in buttons(page):
+        page = sent(await chat.press(buttons(page)["More ▶"], page))
+        pages.append(str(page.params["text"]))
+    assert len(pages) > 3
+    assert all(len(p) <= 4096 for p in pages)
+    assert f"page {len(pages)} of {len(pages)}" in pages[-1]
+    joined = "\n\n".join(p.split("\n\n", 1)[1] for p in pages)
+    assert joined == "\n\n".join(p.strip() for p in paragraphs)
+    back = sent(await chat.press(buttons(page)["📝 Summary"], page))
+    assert str(back.params["text"]).startswith("<b>A very long story</b>")
+
+
+async def test_a_button_of_a_removed_article_answers_with_an_alert(
+    chat: Chat, articles_dir: Path
+) -> None:
+    card = sent(await chat.send(f"/read {id_of(chat, 'Keir Starmer')}"))
+    (articles_dir / "sample.txt").unlink()
+    await library(chat).reload()
+    calls = await chat.press(buttons(card)["📄 Full text"], card)
+    (answer,) = calls
+    assert answer.method == "answerCallbackQuery"
+    assert answer.params["text"] == texts.ARTICLE_GONE and answer.params["show_alert"] is True
+
+
+async def test_a_button_from_nowhere_answers_that_it_is_out_of_date(chat: Chat) -> None:
+    card = sent(await chat.send("/latest"))
+    (answer,) = await chat.press("something-old:1", card)
+    assert answer.params["text"] == texts.STALE_BUTTON
+
+
+# -- search ---------------------------------------------------------------------------------------
+
+
+async def test_search_lists_ranked_hits_with_marked_snippets(chat: Chat) -> None:
+    call = sent(await chat.send("/search Karabakh"))
+    text = str(call.params["text"])
+    assert "Azerbaijan grateful to Pakistan" in text
+    assert "<b>Karabakh</b>" in text
+    assert buttons(call)["📖 1"] == f"rd:{id_of(chat, 'Azerbaijan')}:0"
+
+
+async def test_search_pages_with_a_short_query_id(chat: Chat) -> None:
+    query = "harbour " + "story " * 20  # longer than callback_data's 64 bytes
+    call = sent(await chat.send(f"/search {query}"))
+    assert "(1–5 of 7)" in str(call.params["text"])
+    data = buttons(call)["More ▶"]
+    assert len(data.encode()) <= 64
+    page = sent(await chat.press(data, call))
+    assert "(6–7 of 7)" in str(page.params["text"])
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("/search", "What should I look for?"),
+        ("/search zeppelin", "Nothing found for “zeppelin”"),
+        ('/search "*(NEAR -', "Nothing found"),
+        ("/search <script>&", "Nothing found for “&lt;script&gt;&amp;”"),
+    ],
+)
+async def test_search_helps_when_there_is_nothing_to_show(
+    chat: Chat, command: str, expected: str
+) -> None:
+    assert expected in only_text(await chat.send(command))
+
+
+async def test_plain_text_in_a_private_chat_searches(chat: Chat) -> None:
+    assert "Azerbaijan grateful" in only_text(await chat.send("Karabakh"))
+
+
+async def test_plain_text_in_a_group_gets_no_reply(chat: Chat) -> None:
+    group = chat.as_user(chat_id=-100123, chat_type="supergroup")
+    assert messages(await chat.send("Karabakh", group)) == []
+
+
+# -- groups -------------------------------------------------------------------------------------
+
+
+async def test_commands_addressed_to_the_bot_work_in_groups_and_quote(chat: Chat) -> None:
+    group = chat.as_user(chat_id=-100123, chat_type="supergroup")
+    call = sent(await chat.send("/latest@newsbot", group))
+    assert call.params["chat_id"] == -100123
+    assert "reply_parameters" in call.params
+
+
+async def test_commands_for_another_bot_are_left_alone(chat: Chat) -> None:
+    group = chat.as_user(chat_id=-100123, chat_type="supergroup")
+    assert messages(await chat.send("/latest@otherbot", group)) == []
+    assert messages(await chat.send("/frobnicate@otherbot", group)) == []
+
+
+async def test_replies_go_to_the_same_forum_topic(chat: Chat) -> None:
+    topic = chat.as_user(chat_id=-100123, chat_type="supergroup", thread_id=77)
+    call = sent(await chat.send("/search Karabakh", topic))
+    assert call.params["message_thread_id"] == 77
+
+
+# -- everything else ------------------------------------------------------------------------------
+
+
+async def test_an_unknown_command_points_to_help(chat: Chat) -> None:
+    assert only_text(await chat.send("/frobnicate now")) == texts.UNKNOWN_COMMAND.format(
+        command="/frobnicate"
+    )
+
+
+async def test_a_sticker_in_a_private_chat_gets_a_hint(chat: Chat) -> None:
+    before = len(chat.api.calls)
+    await chat.app.process_update(chat.user.sticker())
+    assert messages(chat.api.calls[before:]) == [texts.NOT_TEXT]
+
+
+async def test_inline_query_offers_matching_articles(chat: Chat) -> None:
+    before = len(chat.api.calls)
+    await chat.app.process_update(chat.user.inline("Karabakh"))
+    (answer,) = chat.api.calls[before:]
+    results = answer.params["results"]
+    assert [r["title"] for r in results] == [
+        "Azerbaijan grateful to Pakistan for support during Patriotic War and liberation of"
+        " Karabakh"
+    ]
+    content = results[0]["input_message_content"]
+    telegram_html.assert_valid(content["message_text"])
+    assert content["parse_mode"] == "HTML"
+    link = results[0]["reply_markup"]["inline_keyboard"][0][0]["url"]
+    assert link == f"https://t.me/newsbot?start=read_{id_of(chat, 'Azerbaijan')}"
+
+
+async def test_inline_query_without_words_offers_the_newest(chat: Chat) -> None:
+    before = len(chat.api.calls)
+    await chat.app.process_update(chat.user.inline(""))
+    results = chat.api.calls[before].params["results"]
+    assert len(results) == 9
+
+
+async def test_reload_is_for_admins_and_reports_what_changed(
+    chat: Chat, write: WriteFile, caplog: pytest.LogCaptureFixture
+) -> None:
+    write("new.txt", story("A brand new story", "It just arrived."))
+    write("empty.txt", b"")
+    with caplog.at_level(logging.WARNING, logger="bot.chat.handlers"):
+        refused = only_text(await chat.send("/reload"))
+    assert refused == texts.RELOAD_REFUSED
+    assert "refused /reload from user 7" in caplog.text
+    admin = chat.as_user(user_id=ADMIN, chat_id=ADMIN)
+    started, report = messages(await chat.send("/reload", admin))
+    assert started == texts.RELOAD_STARTED
+    assert "1 added" in report and "1 failed" in report
+    assert "• empty.txt: empty file" in report
+
+
+async def test_an_error_is_logged_and_told_and_the_bot_keeps_going(
+    chat: Chat, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(News, "latest", broken)
+    with caplog.at_level(logging.ERROR):
+        assert only_text(await chat.send("/latest")) == texts.ERROR
+    assert "disk on fire" in caplog.text and "Traceback" in caplog.text
+    monkeypatch.undo()
+    assert "Latest news" in only_text(await chat.send("/latest"))
+
+
+async def test_article_text_is_escaped_everywhere(chat: Chat, write: WriteFile) -> None:
+    write("evil.txt", story("Tags <b>& co</b> win", "A <script> tag & an ampersand."))
+    await library(chat).reload()
+    article_id = id_of(chat, "Tags <b>")
+    for command in ("/latest", f"/read {article_id}", "/search ampersand"):
+        text = only_text(await chat.send(command))
+        assert "Tags &lt;b&gt;&amp; co&lt;/b&gt; win" in text
+
+
+def test_the_news_accessor_returns_the_service() -> None:
+    class Context:
+        def __init__(self) -> None:
+            self.bot_data = {"news": object()}
+
+    with pytest.raises(AssertionError):
+        news(Context())  # type: ignore[arg-type]
