@@ -64,9 +64,12 @@ class Terminal:
 
 
 async def chat(
-    settings: Settings, *, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout
+    settings: Settings, *, stdin: TextIO | None = None, stdout: TextIO | None = None
 ) -> int:
     """Run the terminal chat until end of input; returns the exit status."""
+    # Looked up now, not at import: tests and callers may have replaced them.
+    stdin = stdin or sys.stdin
+    stdout = stdout or sys.stdout
     local_user_id = 1
     telegram = dataclasses.replace(
         settings.telegram, admins=settings.telegram.admins | {local_user_id}

@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.articles import Article, Block
+from bot.chat import render
+from bot.news import Entry, Page
+from bot.store import MARK_END, MARK_START, Hit, SearchResult, StoredArticle
+
+from . import telegram_html
+
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+
+
+def stored(*blocks: Block, title: str = "Title", article_id: int = 1) -> StoredArticle:
+    article = Article(title=title, blocks=blocks, source="s.txt", published=NOW)
+    return StoredArticle(article_id, article, NOW, NOW)
+
+
+def all_callback_data(reply: render.Reply) -> list[str]:
+    assert reply.keyboard is not None
+    return [b.callback_data for row in reply.keyboard.inline_keyboard for b in row]  # type: ignore[misc]
+
+
+def test_callback_data_stays_under_64_bytes_at_the_largest_ids() -> None:
+    huge = 10**18 - 1
+    card = render.article_card(
+        stored(Block("x."), article_id=huge), ["x."], sentences=17, more=True
+    )
+    page = render.full_text_page(stored(Block("x."), article_id=huge), 0, summary_sentences=3)
+    hits = SearchResult((Hit(huge, "t", "s", NOW, None, "s.txt", 1.0),), total=10**9, relaxed=False)
+    search = render.search_page(hits, "q", huge, 10**8, 5)
+    for reply in (card, page, search):
+        assert all(len(str(d).encode()) <= 64 for d in all_callback_data(reply))
+    with pytest.raises(ValueError, match="over 64 bytes"):
+        render.button("x", "x" * 65)
+
+
+def test_a_long_summary_is_cut_between_sentences_under_4096() -> None:
+    summary = [f"Sentence {i} " + "word " * 60 + "." for i in range(20)]
+    reply = render.article_card(stored(Block("x.")), summary, sentences=20, more=False)
+    telegram_html.assert_valid(reply.text)
+    assert reply.text.count("\n• ") < 20
+    assert "\n…\n" in reply.text
+
+
+def test_full_text_cuts_at_paragraphs_then_sentences_then_words() -> None:
+    giant_sentence = "word " * 2000  # no full stop in 10,000 characters
+    sentences = " ".join(f"Sentence {i} is here & there." for i in range(400))
+    article = stored(
+        Block("Short opening paragraph."),
+        Block("A heading", heading=True),
+        Block(sentences),
+        Block(giant_sentence.strip()),
+    )
+    pages = render.full_text_pages(article)
+    assert len(pages) >= 4
+    for i, body in enumerate(pages):
+        reply = render.full_text_page(article, i, summary_sentences=3)
+        telegram_html.assert_valid(reply.text)
+        assert body in reply.text
+    text = " ".join(pages)
+    assert "Sentence 399 is here &amp; there." in text
+    # Sentence pieces end at a sentence end, word pieces at a word.
+    sentence_pages = [p for p in pages if "Sentence" in p]
+    assert all(p.rstrip().endswith(".") for p in sentence_pages[:-1])
+    assert all(not p.endswith("wor") for p in pages)
+
+
+def test_words_are_never_cut_inside_an_entity() -> None:
+    text = ("x&y " * 3000).strip()
+    pages = render.full_text_pages(stored(Block(text)))
+    for page in pages:
+        assert not telegram_html.problems(page), page[-20:]
+
+
+def test_snippet_matches_are_bold_and_the_rest_escaped() -> None:
+    snippet = f"a <tag> & {MARK_START}match{MARK_END} end"
+    assert render.marked_snippet(snippet) == "a &lt;tag&gt; &amp; <b>match</b> end"
+
+
+def test_latest_page_without_articles_says_so() -> None:
+    reply = render.latest_page(Page((), 0, 0), 5)
+    assert reply.keyboard is None
+    assert "no articles yet" in reply.text
+
+
+def test_latest_page_numbers_continue_across_pages() -> None:
+    entries = tuple(Entry(i, f"Story {i}", NOW, "Line.") for i in (6, 7))
+    reply = render.latest_page(Page(entries, 5, 7), 5)
+    assert "6. <b>Story 6</b>" in reply.text and "7. <b>Story 7</b>" in reply.text
+    assert all_callback_data(reply) == ["rd:6:0", "rd:7:0", "lt:0:5"]
+
+
+def test_fit_never_returns_more_than_4096_characters() -> None:
+    text = "\n".join("<b>line</b> " + "x" * 100 for _ in range(100))
+    cut = render.fit(text)
+    assert len(cut) <= 4096 and cut.endswith("…")
+    telegram_html.assert_valid(cut)
+
+
+def test_plain_text_for_the_terminal() -> None:
+    assert render.plain('<b>A &amp; B</b> <a href="x">Source</a>') == "A & B Source"

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+
+from bot import summarize
+from bot.config import Settings
+from bot.news import MAX_SENTENCES, News
+from bot.store import Store
+
+from .conftest import SAMPLE_PAGE, WriteFile
+
+
+@pytest.fixture
+def library(settings: Settings, store: Store, write: WriteFile) -> Iterator[News]:
+    write("sample.txt", SAMPLE_PAGE.read_bytes())
+    service = News(settings, store)
+    asyncio.run(service.reload())
+    yield service
+
+
+def test_latest_pages_and_clamps_the_offset(library: News) -> None:
+    first = library.latest(limit=1)
+    assert (len(first.entries), first.offset, first.total) == (1, 0, 2)
+    beyond = library.latest(offset=50, limit=5)
+    assert beyond.offset == 1 and len(beyond.entries) == 1
+
+
+def test_an_entry_line_is_the_first_summary_sentence(library: News) -> None:
+    entry = library.latest(limit=5).entries[-1]
+    stored = library.get(entry.id)
+    assert stored is not None
+    assert entry.line == library.cached_summary(stored)[0]
+
+
+def test_a_new_summary_length_is_made_once_then_cached(
+    library: News, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stored = library.get(library.latest(limit=5).entries[-1].id)
+    assert stored is not None
+    calls = []
+    real = summarize.safe_summarize_job
+
+    def counting(job: tuple[object, object]) -> list[str]:
+        calls.append(job)
+        return real(job)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(summarize, "safe_summarize_job", counting)
+    five = asyncio.run(library.summary(stored, 5))
+    again = asyncio.run(library.summary(stored, 5))
+    assert len(five) == 5 and again == five and len(calls) == 1
+    assert len(asyncio.run(library.summary(stored, 999))) <= MAX_SENTENCES
+
+
+def test_queries_get_short_stable_ids(library: News) -> None:
+    first = library.remember_query("prime minister")
+    assert library.remember_query("prime minister") == first
+    assert library.query_text(first) == "prime minister"
+    assert library.query_text(first + 1000) is None
+
+
+async def test_reloads_take_turns(library: News, write: WriteFile) -> None:
+    write("more.txt", "Another story\n\nWith a body.\n")
+    reports = await asyncio.gather(library.reload(), library.reload())
+    assert sorted(r.added for r in reports) == [0, 1]
+    assert library.count() == 3
