@@ -83,9 +83,11 @@ async def chat(
         await open_library(application)
         user = LocalUser(application.bot, user_id=local_user_id, chat_id=local_user_id)
         print(WELCOME.format(articles=settings.articles_dir), file=stdout, flush=True)
+        await application.start()  # runs what handlers start in the background (/reload)
         try:
             await _loop(application, api, user, terminal, stdin, stdout)
         finally:
+            await application.stop()  # waits for those to finish
             await close_library(application)
     return 0
 

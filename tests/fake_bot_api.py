@@ -26,6 +26,7 @@ parse_mode=HTML text, usable on its own.
 
 from __future__ import annotations
 
+import contextlib
 import email.parser
 import email.policy
 import html
@@ -33,6 +34,7 @@ import itertools
 import json
 import re
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -48,75 +50,34 @@ MAX_MESSAGE_LENGTH = 4096  # in UTF-16 code units of the text after entity parsi
 MAX_CALLBACK_DATA = 64  # bytes
 MAX_CALLBACK_ANSWER = 200  # characters
 
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 # Parameters Telegram reads as JSON when they come form-encoded (PTB JSON-encodes non-strings).
-_JSON_PARAMS = frozenset(
-    {
-        "allowed_updates",
-        "button",
-        "caption_entities",
-        "commands",
-        "entities",
-        "explanation_entities",
-        "link_preview_options",
-        "media",
-        "menu_button",
-        "options",
-        "prices",
-        "reaction",
-        "reply_markup",
-        "reply_parameters",
-        "results",
-        "rights",
-        "scope",
-    }
+_JSON_PARAMS = _words(
+    "allowed_updates button caption_entities commands entities explanation_entities "
+    "link_preview_options media menu_button options prices reaction reply_markup "
+    "reply_parameters results rights scope"
 )
-_INT_PARAMS = frozenset(
-    {
-        "cache_time",
-        "chat_id",
-        "from_chat_id",
-        "limit",
-        "message_id",
-        "message_thread_id",
-        "offset",
-        "reply_to_message_id",
-        "user_id",
-    }
+_INT_PARAMS = _words(
+    "cache_time chat_id from_chat_id limit message_id message_thread_id offset "
+    "reply_to_message_id user_id"
 )
 _FLOAT_PARAMS = frozenset({"timeout"})
-_BOOL_PARAMS = frozenset(
-    {
-        "allow_sending_without_reply",
-        "disable_notification",
-        "disable_web_page_preview",
-        "drop_pending_updates",
-        "is_personal",
-        "protect_content",
-        "show_alert",
-    }
+_BOOL_PARAMS = _words(
+    "allow_sending_without_reply disable_notification disable_web_page_preview "
+    "drop_pending_updates is_personal protect_content show_alert"
 )
 
 # Method names are case-insensitive in the Bot API; calls are recorded under these spellings.
 _METHODS = {
     name.lower(): name
-    for name in (
-        "getMe",
-        "logOut",
-        "close",
-        "getUpdates",
-        "setWebhook",
-        "deleteWebhook",
-        "getWebhookInfo",
-        "sendMessage",
-        "editMessageText",
-        "editMessageReplyMarkup",
-        "deleteMessage",
-        "answerCallbackQuery",
-        "answerInlineQuery",
-        "setMyCommands",
-        "deleteMyCommands",
-        "getMyCommands",
-        "sendChatAction",
+    for name in _words(
+        "getMe logOut close getUpdates setWebhook deleteWebhook getWebhookInfo sendMessage "
+        "editMessageText editMessageReplyMarkup deleteMessage answerCallbackQuery "
+        "answerInlineQuery setMyCommands deleteMyCommands getMyCommands sendChatAction"
     )
 }
 
@@ -171,25 +132,7 @@ def _bad_request(description: str) -> ApiError:
 
 # -- Telegram HTML ------------------------------------------------------------------------------
 
-_ALLOWED_TAGS = frozenset(
-    {
-        "b",
-        "strong",
-        "i",
-        "em",
-        "u",
-        "ins",
-        "s",
-        "strike",
-        "del",
-        "a",
-        "code",
-        "pre",
-        "blockquote",
-        "tg-spoiler",
-        "span",
-    }
-)
+_ALLOWED_TAGS = _words("b strong i em u ins s strike del a code pre blockquote tg-spoiler span")
 _ENTITY = re.compile(r"&(?:lt|gt|amp|quot|#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6});")
 
 
@@ -322,7 +265,9 @@ class _Stored:
 class _State:
     token: str
     bot_user: dict[str, Any]
-    lock: threading.Condition = field(default_factory=lambda: threading.Condition(threading.RLock()))
+    lock: threading.Condition = field(
+        default_factory=lambda: threading.Condition(threading.RLock())
+    )
     calls: list[Call] = field(default_factory=list)
     updates: list[dict[str, Any]] = field(default_factory=list)  # not yet confirmed
     chats: dict[int, dict[str, Any]] = field(default_factory=dict)
@@ -377,8 +322,6 @@ class _Server(ThreadingHTTPServer):
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that went away (a bot process killed mid-request) is no error of the fake.
-        import sys
-
         exc = sys.exc_info()[1]
         if isinstance(exc, ConnectionError | TimeoutError) or self.state.closing:
             return
@@ -389,10 +332,8 @@ class _Server(ThreadingHTTPServer):
         with self.connections_lock:
             connections = dict(self.connections)
         for sock in connections.values():
-            try:
+            with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         deadline = time.monotonic() + timeout
         for thread in connections:
             thread.join(max(0.0, deadline - time.monotonic()))
@@ -423,23 +364,20 @@ class _Handler(BaseHTTPRequestHandler):
         if match is None:
             self._send(404, {"ok": False, "error_code": 404, "description": "Not Found"})
             return
-        if match["token"] != state.token:
-            self._send(401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
-            return
-        try:
-            params = dict(_query_params(url.query))
-            params.update(_body_params(self.headers.get("Content-Type", ""), body))
-        except (ValueError, UnicodeDecodeError) as exc:
-            self._send(400, {"ok": False, "error_code": 400, "description": f"Bad Request: {exc}"})
-            return
         method = _METHODS.get(match["method"].lower(), match["method"])
-        call = Call(method, params, time.monotonic())
+        call = Call(method, {}, time.monotonic())
         with state.lock:
             state.calls.append(call)
             state.changed()
         try:
+            call.params.update(_query_params(url.query))
+            call.params.update(_body_params(self.headers.get("Content-Type", ""), body))
+            if match["token"] != state.token:
+                raise ApiError(401, "Unauthorized")
             status, result = 200, _answer(state, call)
             description = ""
+        except (ValueError, UnicodeDecodeError) as exc:
+            status, result, description = 400, None, f"Bad Request: {exc}"
         except ApiError as exc:
             status, result, description = exc.status, None, exc.description
         except Exception as exc:  # a bug in the fake: answer like a server error, and keep it
@@ -670,7 +608,7 @@ def _check_markup(p: dict[str, Any]) -> dict[str, Any] | None:
     if rows is None:
         return markup
     if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
-        raise _bad_request("field \"inline_keyboard\" of the InlineKeyboardMarkup must be an Array")
+        raise _bad_request('field "inline_keyboard" of the InlineKeyboardMarkup must be an Array')
     for row in rows:
         for button in row:
             if not isinstance(button, dict) or not str(button.get("text", "")).strip():
@@ -683,7 +621,9 @@ def _check_markup(p: dict[str, Any]) -> dict[str, Any] | None:
 
 def _reply_to(state: _State, chat_id: int, p: dict[str, Any]) -> dict[str, Any] | None:
     reply = p.get("reply_parameters")
-    message_id = reply.get("message_id") if isinstance(reply, dict) else p.get("reply_to_message_id")
+    message_id = (
+        reply.get("message_id") if isinstance(reply, dict) else p.get("reply_to_message_id")
+    )
     if not isinstance(message_id, int):
         return None
     stored = state.messages.get((chat_id, message_id))
@@ -843,10 +783,10 @@ class FakeBotApi:
         *,
         user_id: int | None = None,
         first_name: str = "Tester",
-    ) -> int:
+    ) -> str:
         """A button press on a message the bot sent (its Message, or the sendMessage call that
-        returned it); the update carries the message as it is now. Returns the update_id; the
-        callback query's id is `str(update_id)`-independent: see `last_callback_id`."""
+        returned it); the update carries the message as it is now. Returns the callback query's
+        id, which the bot's answerCallbackQuery must name (`callback_query_id`)."""
         sent = message.result if isinstance(message, Call) else message
         if not isinstance(sent, dict) or "chat" not in sent:
             raise ValueError("push_callback needs a Message the bot sent (a call's result)")
@@ -858,7 +798,6 @@ class FakeBotApi:
             current = stored.message if stored else sent
             query_id = str(next(self._state.callback_ids))
             self._state.open_callbacks.add(query_id)
-            self.last_callback_id = query_id
             query = {
                 "id": query_id,
                 "from": {"id": user_id, "is_bot": False, "first_name": first_name},
@@ -866,9 +805,8 @@ class FakeBotApi:
                 "message": json.loads(json.dumps(current)),
                 "data": data,
             }
-            return self._push(callback_query=query)
-
-    last_callback_id: str = ""
+            self._push(callback_query=query)
+            return query_id
 
     def _push(self, **payload: Any) -> int:
         with self._state.lock:

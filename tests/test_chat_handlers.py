@@ -3,6 +3,7 @@ Bot API that records what the bot sends (PTB's own test pattern)."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import logging
@@ -99,7 +100,9 @@ async def chat(settings: Settings, write: WriteFile) -> AsyncIterator[Chat]:
     app = build_application(settings, token=LOCAL_TOKEN, request=api, rate_limit=False)
     async with app:
         await open_library(app)
+        await app.start()
         yield Chat(app, api, LocalUser(app.bot, user_id=7, chat_id=7))
+        await app.stop()
         await close_library(app)
 
 
@@ -390,7 +393,16 @@ async def test_reload_is_for_admins_and_reports_what_changed(
     assert refused == texts.RELOAD_REFUSED
     assert "refused /reload from user 7" in caplog.text
     admin = chat.as_user(user_id=ADMIN, chat_id=ADMIN)
-    started, report = messages(await chat.send("/reload", admin))
+    before = len(chat.api.calls)
+    await chat.send("/reload", admin)  # runs in the background (block=False)
+    # Meanwhile the bot keeps answering others.
+    assert "Latest news" in only_text(await chat.send("/latest"))
+    for _ in range(500):
+        replies = messages([c for c in chat.api.calls[before:] if c.params["chat_id"] == ADMIN])
+        if len(replies) == 2:
+            break
+        await asyncio.sleep(0.01)
+    started, report = replies
     assert started == texts.RELOAD_STARTED
     assert "1 added" in report and "1 failed" in report
     assert "• empty.txt: empty file" in report

@@ -84,7 +84,8 @@ def register_handlers(application: AnyApplication, settings: Settings) -> None:
         CommandHandler("read", handlers.read),
         CommandHandler("search", handlers.search),
         # Admin commands: the filtered handler first, the polite refusal for everyone else.
-        CommandHandler("reload", handlers.reload, filters=admins),
+        # A reload takes seconds to minutes: block=False keeps everyone else answered meanwhile.
+        CommandHandler("reload", handlers.reload, filters=admins, block=False),
         CommandHandler("reload", handlers.reload_refused),
         # After every command above: a command nobody handled.
         MessageHandler(filters.COMMAND, handlers.unknown_command),
