@@ -54,8 +54,10 @@ class Report:
     files: int = 0
     summarized: int = 0
     seconds: float = 0.0
-    # Ids of the articles added by this run, oldest first (for deliveries and messages).
+    # Ids of the articles added by this run, oldest first.
     added_ids: list[int] = field(default_factory=list)
+    # Deliveries queued for subscribers of the added articles.
+    queued: int = 0
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -66,6 +68,7 @@ class Report:
             "failed": [{"path": f.path, "error": f.error} for f in self.failed],
             "files": self.files,
             "summarized": self.summarized,
+            "queued": self.queued,
             "seconds": round(self.seconds, 3),
         }
 
@@ -131,7 +134,7 @@ def _index(settings: Settings, store: Store, *, progress: Progress | None) -> Re
     report.added, report.updated = len(diff.added), len(diff.updated)
     report.removed, report.unchanged = len(diff.removed_ids), diff.unchanged
     report.seconds = time.perf_counter() - started
-    report.added_ids = store.apply(
+    applied = store.apply(
         Changes(
             files=file_rows,
             removed_files=removed_files,
@@ -142,6 +145,7 @@ def _index(settings: Settings, store: Store, *, progress: Progress | None) -> Re
             report=report.as_dict(),
         )
     )
+    report.added_ids, report.queued = applied.added_ids, applied.queued
     report.seconds = time.perf_counter() - started
     log.info(
         "indexed %s: %d added, %d updated, %d removed, %d unchanged, %d failed in %.2fs",

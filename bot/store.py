@@ -94,6 +94,56 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             )""",
         ),
     ),
+    (
+        # Subscriptions and their delivery outbox: one row per (article, chat), written in the
+        # transaction that adds the article, so a crash can lose or repeat nothing.
+        "0003_subscriptions_outbox",
+        (
+            """CREATE TABLE chats (
+                chat_id INTEGER PRIMARY KEY,
+                kind TEXT NOT NULL,
+                active INTEGER NOT NULL DEFAULT 1,
+                inactive_reason TEXT,
+                timezone TEXT NOT NULL DEFAULT 'UTC',
+                digest_time TEXT,
+                last_digest_at REAL,
+                created_at REAL NOT NULL
+            )""",
+            """CREATE TABLE subscriptions (
+                id INTEGER PRIMARY KEY,
+                chat_id INTEGER NOT NULL REFERENCES chats (chat_id),
+                query TEXT NOT NULL,
+                created_at REAL NOT NULL,
+                UNIQUE (chat_id, query)
+            )""",
+            """CREATE TABLE outbox (
+                id INTEGER PRIMARY KEY,
+                article_id INTEGER NOT NULL,
+                chat_id INTEGER NOT NULL,
+                status TEXT NOT NULL,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                not_before REAL NOT NULL DEFAULT 0,
+                created_at REAL NOT NULL,
+                sent_at REAL,
+                message_id INTEGER,
+                error TEXT,
+                UNIQUE (article_id, chat_id)
+            )""",
+            "CREATE INDEX outbox_due ON outbox (status, not_before, id)",
+            "CREATE INDEX outbox_chat ON outbox (chat_id, status)",
+        ),
+    ),
+)
+
+# Outbox states: queued (to send now), digest (held for the chat's daily digest), sending (handed
+# to Telegram, not yet confirmed), sent, failed (gave up), dropped (the chat went away).
+QUEUED, DIGEST, SENDING, SENT, FAILED, DROPPED = (
+    "queued",
+    "digest",
+    "sending",
+    "sent",
+    "failed",
+    "dropped",
 )
 
 
@@ -158,6 +208,12 @@ class SearchResult:
     total: int
     # True when no article had every word and the hits have any of them instead.
     relaxed: bool = False
+
+
+@dataclass(frozen=True)
+class Applied:
+    added_ids: list[int]  # the ids given to the added articles, in order
+    queued: int  # deliveries queued for subscribers
 
 
 @dataclass
@@ -277,11 +333,9 @@ class Store:
             for r in rows
         ]
 
-    def apply(self, changes: Changes) -> list[int]:
-        """Write one index run atomically (a crash before COMMIT leaves the previous state).
-
-        Returns the ids given to the added articles, in the order they were added.
-        """
+    def apply(self, changes: Changes) -> Applied:
+        """Write one index run atomically (a crash before COMMIT leaves the previous state),
+        and in the same transaction queue the new articles for their subscribers."""
         now = time.time()
         added_ids: list[int] = []
         with self.transaction() as conn:
@@ -333,6 +387,7 @@ class Store:
                     (cursor.lastrowid, article.title, article.body),
                 )
                 added_ids.append(int(cursor.lastrowid or 0))
+            queued = _queue_deliveries(conn, added_ids, now)
             # Summaries of texts no article has any more would only grow the file.
             if changes.removed_ids or changes.updated:
                 conn.execute(
@@ -341,9 +396,9 @@ class Store:
                 )
             conn.execute(
                 "INSERT INTO reloads (finished_at, report) VALUES (?, ?)",
-                (now, json.dumps(changes.report)),
+                (now, json.dumps({**changes.report, "queued": queued})),
             )
-        return added_ids
+        return Applied(added_ids, queued)
 
     def last_reload(self) -> tuple[datetime, dict[str, object]] | None:
         row = self.conn.execute(
@@ -389,6 +444,209 @@ class Store:
 
     def count(self) -> int:
         return int(self.conn.execute("SELECT count(*) FROM articles").fetchone()[0])
+
+    # -- chats and subscriptions --------------------------------------------------------------
+
+    def chat(self, chat_id: int) -> ChatState | None:
+        row = self.conn.execute("SELECT * FROM chats WHERE chat_id = ?", (chat_id,)).fetchone()
+        return _chat_state(row) if row else None
+
+    def subscribe(self, chat_id: int, kind: str, query: str) -> bool:
+        """Add a filter ('' for all news); False if the chat had it already."""
+        with self.transaction() as conn:
+            _ensure_chat(conn, chat_id, kind)
+            conn.execute(
+                "UPDATE chats SET active = 1, inactive_reason = NULL WHERE chat_id = ?", (chat_id,)
+            )
+            cursor = conn.execute(
+                "INSERT OR IGNORE INTO subscriptions (chat_id, query, created_at) VALUES (?, ?, ?)",
+                (chat_id, query, time.time()),
+            )
+            return cursor.rowcount == 1
+
+    def subscriptions(self, chat_id: int) -> list[Subscription]:
+        rows = self.conn.execute(
+            "SELECT id, chat_id, query FROM subscriptions WHERE chat_id = ? ORDER BY id",
+            (chat_id,),
+        )
+        return [Subscription(r["id"], r["chat_id"], r["query"]) for r in rows]
+
+    def unsubscribe(
+        self, chat_id: int, *, query: str | None = None, sub_id: int | None = None
+    ) -> int:
+        """Remove one filter (by text or id), or every filter of the chat; returns how many."""
+        with self.transaction() as conn:
+            if sub_id is not None:
+                cursor = conn.execute(
+                    "DELETE FROM subscriptions WHERE chat_id = ? AND id = ?", (chat_id, sub_id)
+                )
+            elif query is not None:
+                cursor = conn.execute(
+                    "DELETE FROM subscriptions WHERE chat_id = ? AND query = ?", (chat_id, query)
+                )
+            else:
+                cursor = conn.execute("DELETE FROM subscriptions WHERE chat_id = ?", (chat_id,))
+            removed = cursor.rowcount
+            left = conn.execute(
+                "SELECT count(*) FROM subscriptions WHERE chat_id = ?", (chat_id,)
+            ).fetchone()[0]
+            if not left:
+                # Nothing subscribed any more: what was still waiting for this chat is not sent.
+                conn.execute(
+                    "UPDATE outbox SET status = ?, error = 'unsubscribed' WHERE chat_id = ?"
+                    " AND status IN (?, ?)",
+                    (DROPPED, chat_id, QUEUED, DIGEST),
+                )
+        return removed
+
+    def set_digest(self, chat_id: int, kind: str, at: str | None) -> None:
+        """Daily digest at 'HH:MM' in the chat's time zone, or None for one message per article.
+
+        Switching either way moves what is waiting: held items go out now, or queued ones wait.
+        """
+        with self.transaction() as conn:
+            _ensure_chat(conn, chat_id, kind)
+            conn.execute(
+                "UPDATE chats SET digest_time = ?, last_digest_at = coalesce(last_digest_at, ?)"
+                " WHERE chat_id = ?",
+                (at, time.time(), chat_id),
+            )
+            old, new = (QUEUED, DIGEST) if at else (DIGEST, QUEUED)
+            conn.execute(
+                "UPDATE outbox SET status = ? WHERE chat_id = ? AND status = ?",
+                (new, chat_id, old),
+            )
+
+    def set_timezone(self, chat_id: int, kind: str, zone: str) -> None:
+        with self.transaction() as conn:
+            _ensure_chat(conn, chat_id, kind)
+            conn.execute("UPDATE chats SET timezone = ? WHERE chat_id = ?", (zone, chat_id))
+
+    def digest_chats(self) -> list[ChatState]:
+        rows = self.conn.execute(
+            "SELECT * FROM chats WHERE digest_time IS NOT NULL AND active = 1"
+        ).fetchall()
+        return [_chat_state(r) for r in rows]
+
+    def deactivate_chat(self, chat_id: int, reason: str) -> None:
+        """The bot was blocked or removed: stop sending, keep the filters for a comeback."""
+        with self.transaction() as conn:
+            conn.execute(
+                "UPDATE chats SET active = 0, inactive_reason = ? WHERE chat_id = ?",
+                (reason, chat_id),
+            )
+            conn.execute(
+                "UPDATE outbox SET status = ?, error = ? WHERE chat_id = ? AND status IN (?, ?, ?)",
+                (DROPPED, reason, chat_id, QUEUED, DIGEST, SENDING),
+            )
+
+    def activate_chat(self, chat_id: int) -> None:
+        with self.transaction() as conn:
+            conn.execute(
+                "UPDATE chats SET active = 1, inactive_reason = NULL WHERE chat_id = ?", (chat_id,)
+            )
+
+    def migrate_chat(self, old: int, new: int) -> None:
+        """A group became a supergroup with a new id: its filters and waiting deliveries move."""
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT OR IGNORE INTO chats (chat_id, kind, active, timezone, digest_time,"
+                " last_digest_at, created_at) SELECT ?, 'supergroup', active, timezone,"
+                " digest_time, last_digest_at, created_at FROM chats WHERE chat_id = ?",
+                (new, old),
+            )
+            conn.execute(
+                "UPDATE OR IGNORE subscriptions SET chat_id = ? WHERE chat_id = ?", (new, old)
+            )
+            conn.execute("DELETE FROM subscriptions WHERE chat_id = ?", (old,))
+            conn.execute(
+                "UPDATE OR IGNORE outbox SET chat_id = ?, status = CASE status WHEN ? THEN ?"
+                " ELSE status END WHERE chat_id = ? AND status IN (?, ?, ?)",
+                (new, SENDING, QUEUED, old, QUEUED, DIGEST, SENDING),
+            )
+            conn.execute(
+                "UPDATE chats SET active = 0, inactive_reason = ? WHERE chat_id = ?",
+                (f"migrated to {new}", old),
+            )
+
+    # -- the outbox ---------------------------------------------------------------------------
+
+    def due_deliveries(self, now: float, limit: int) -> list[Delivery]:
+        rows = self.conn.execute(
+            "SELECT o.* FROM outbox o JOIN chats c ON c.chat_id = o.chat_id"
+            " WHERE o.status = ? AND o.not_before <= ? AND c.active = 1"
+            " ORDER BY o.id LIMIT ?",
+            (QUEUED, now, limit),
+        ).fetchall()
+        return [_delivery(r) for r in rows]
+
+    def next_due_time(self) -> float | None:
+        row = self.conn.execute(
+            "SELECT min(not_before) FROM outbox WHERE status = ?", (QUEUED,)
+        ).fetchone()
+        return float(row[0]) if row and row[0] is not None else None
+
+    def mark_sending(self, delivery_id: int) -> None:
+        """Before the message goes to Telegram: a crash from here to mark_sent is the one window
+        in which a message can go out twice (see requeue_interrupted)."""
+        with self.transaction() as conn:
+            conn.execute(
+                "UPDATE outbox SET status = ?, attempts = attempts + 1 WHERE id = ?",
+                (SENDING, delivery_id),
+            )
+
+    def mark_sent(self, delivery_ids: Sequence[int], message_id: int | None) -> None:
+        with self.transaction() as conn:
+            conn.executemany(
+                "UPDATE outbox SET status = ?, sent_at = ?, message_id = ?, error = NULL"
+                " WHERE id = ?",
+                [(SENT, time.time(), message_id, i) for i in delivery_ids],
+            )
+
+    def retry_later(self, delivery_id: int, not_before: float, error: str) -> None:
+        with self.transaction() as conn:
+            conn.execute(
+                "UPDATE outbox SET status = ?, not_before = ?, error = ? WHERE id = ?",
+                (QUEUED, not_before, error, delivery_id),
+            )
+
+    def mark_failed(self, delivery_id: int, error: str) -> None:
+        with self.transaction() as conn:
+            conn.execute(
+                "UPDATE outbox SET status = ?, error = ? WHERE id = ?",
+                (FAILED, error, delivery_id),
+            )
+
+    def requeue_interrupted(self) -> int:
+        """At start: deliveries left 'sending' by a crash go out again (at most one per chat,
+        since a chat never has two in flight)."""
+        with self.transaction() as conn:
+            return conn.execute(
+                "UPDATE outbox SET status = ? WHERE status = ?", (QUEUED, SENDING)
+            ).rowcount
+
+    def digest_items(self, chat_id: int) -> list[Delivery]:
+        rows = self.conn.execute(
+            "SELECT * FROM outbox WHERE chat_id = ? AND status = ? ORDER BY id",
+            (chat_id, DIGEST),
+        ).fetchall()
+        return [_delivery(r) for r in rows]
+
+    def digest_done(self, chat_id: int, when: float) -> None:
+        with self.transaction() as conn:
+            conn.execute("UPDATE chats SET last_digest_at = ? WHERE chat_id = ?", (when, chat_id))
+
+    def delivery_counts(self) -> dict[str, int]:
+        rows = self.conn.execute("SELECT status, count(*) FROM outbox GROUP BY status")
+        return {r[0]: int(r[1]) for r in rows}
+
+    def subscribed_chat_count(self) -> int:
+        return int(
+            self.conn.execute(
+                "SELECT count(DISTINCT s.chat_id) FROM subscriptions s"
+                " JOIN chats c ON c.chat_id = s.chat_id WHERE c.active = 1"
+            ).fetchone()[0]
+        )
 
     # -- remembered queries ---------------------------------------------------------------
 
@@ -475,8 +733,39 @@ def parse_query(text: str) -> ParsedQuery | None:
 
     Words are quoted, so FTS5 syntax typed by accident is just text. Understood on purpose:
     "exact phrase", word* (prefix), -word (exclude), title:word, and OR between words.
-    Returns None when the text holds no word at all.
+    Returns None when the text holds no word to look for.
     """
+    groups, excluded = _terms(text)
+    if not groups:
+        return None
+    strict = _any_group(groups) + "".join(f" NOT {term}" for term in excluded)
+    all_terms = [t for g in groups for t in g]
+    relaxed = None
+    if len(all_terms) > 1 and len(groups) == 1:
+        relaxed = f"({' OR '.join(all_terms)})" + "".join(f" NOT {t}" for t in excluded)
+    return ParsedQuery(strict, relaxed)
+
+
+@dataclass(frozen=True)
+class Filter:
+    """A subscription's words as FTS5 expressions: what must match (None: every article) and
+    what must not (None: nothing excluded). `-football` alone is all news but football."""
+
+    match: str | None
+    exclude: str | None
+
+
+def parse_filter(text: str) -> Filter | None:
+    """A subscription filter, read like a search (the same words, phrases, -word); None when
+    the text holds no word at all."""
+    groups, excluded = _terms(text)
+    if not groups and not excluded:
+        return None
+    return Filter(_any_group(groups) if groups else None, " OR ".join(excluded) or None)
+
+
+def _terms(text: str) -> tuple[list[list[str]], list[str]]:
+    """Quoted FTS5 terms: groups of terms that must all match (OR between groups), exclusions."""
     groups: list[list[str]] = [[]]
     excluded: list[str] = []
     terms = 0
@@ -502,18 +791,109 @@ def parse_query(text: str) -> ParsedQuery | None:
             excluded.append(term)
         else:
             groups[-1].append(term)
-    groups = [g for g in groups if g]
-    if not groups:
-        return None
+    return [g for g in groups if g], excluded
+
+
+def _any_group(groups: list[list[str]]) -> str:
     positive = " OR ".join(f"({' '.join(g)})" if len(g) > 1 else g[0] for g in groups)
-    if len(groups) > 1:
-        positive = f"({positive})"
-    strict = positive + "".join(f" NOT {term}" for term in excluded)
-    all_terms = [t for g in groups for t in g]
-    relaxed = None
-    if len(all_terms) > 1 and len(groups) == 1:
-        relaxed = f"({' OR '.join(all_terms)})" + "".join(f" NOT {t}" for t in excluded)
-    return ParsedQuery(strict, relaxed)
+    return f"({positive})" if len(groups) > 1 else positive
+
+
+# -- deliveries -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChatState:
+    chat_id: int
+    kind: str
+    active: bool
+    timezone: str
+    digest_time: str | None
+    last_digest_at: float | None
+
+
+@dataclass(frozen=True)
+class Subscription:
+    id: int
+    chat_id: int
+    query: str  # '' means all news
+
+
+@dataclass(frozen=True)
+class Delivery:
+    id: int
+    article_id: int
+    chat_id: int
+    status: str
+    attempts: int
+
+
+def _ensure_chat(conn: sqlite3.Connection, chat_id: int, kind: str) -> None:
+    conn.execute(
+        "INSERT OR IGNORE INTO chats (chat_id, kind, created_at) VALUES (?, ?, ?)",
+        (chat_id, kind, time.time()),
+    )
+
+
+def _queue_deliveries(conn: sqlite3.Connection, article_ids: Sequence[int], now: float) -> int:
+    """One outbox row per (new article, subscribed chat whose filters match it)."""
+    if not article_ids:
+        return 0
+    chats_by_query: dict[str, list[tuple[int, bool]]] = {}
+    for row in conn.execute(
+        "SELECT s.chat_id, s.query, c.digest_time FROM subscriptions s"
+        " JOIN chats c ON c.chat_id = s.chat_id WHERE c.active = 1"
+    ):
+        chats_by_query.setdefault(row["query"], []).append(
+            (row["chat_id"], bool(row["digest_time"]))
+        )
+    rows: dict[tuple[int, int], str] = {}
+    for query, chats in chats_by_query.items():
+        for article_id in _matching(conn, query, article_ids):
+            for chat_id, digest in chats:
+                rows.setdefault((article_id, chat_id), DIGEST if digest else QUEUED)
+    conn.executemany(
+        "INSERT OR IGNORE INTO outbox (article_id, chat_id, status, created_at)"
+        " VALUES (?, ?, ?, ?)",
+        sorted((a, c, status, now) for (a, c), status in rows.items()),
+    )
+    return len(rows)
+
+
+def _matching(conn: sqlite3.Connection, query: str, article_ids: Sequence[int]) -> list[int]:
+    """Which of these (new, consecutive) articles a subscription filter matches."""
+    wanted = set(article_ids)
+    if not query:
+        return sorted(wanted)
+    parsed = parse_filter(query)
+    if parsed is None:
+        return []
+    low = min(wanted)
+    # New articles have the highest ids (AUTOINCREMENT): FTS5 seeks to them by rowid.
+    sql = "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? AND rowid >= ?"
+    try:
+        hits = {r[0] for r in conn.execute(sql, (parsed.match, low))} if parsed.match else wanted
+        if parsed.exclude:
+            hits -= {r[0] for r in conn.execute(sql, (parsed.exclude, low))}
+    except sqlite3.OperationalError:
+        log.exception("subscription filter %r could not be matched", query)
+        return []
+    return sorted(hits & wanted)
+
+
+def _chat_state(row: sqlite3.Row) -> ChatState:
+    return ChatState(
+        row["chat_id"],
+        row["kind"],
+        bool(row["active"]),
+        row["timezone"],
+        row["digest_time"],
+        row["last_digest_at"],
+    )
+
+
+def _delivery(row: sqlite3.Row) -> Delivery:
+    return Delivery(row["id"], row["article_id"], row["chat_id"], row["status"], row["attempts"])
 
 
 # -- rows -------------------------------------------------------------------------------------

@@ -151,6 +151,7 @@ def test_index_json_report_and_exit_0_despite_failures(
         "failed": [{"path": "empty.txt", "error": "empty file"}],
         "files": 2,
         "summarized": 1,
+        "queued": 0,
         "seconds": report["seconds"],  # type: ignore[index]
     }
     again = run_json(capsys, "index", "--json")

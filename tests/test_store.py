@@ -36,7 +36,7 @@ def article(
 
 
 def add(db: Store, *articles: Article) -> list[int]:
-    return db.apply(Changes([], [], list(articles), [], [], {}))
+    return db.apply(Changes([], [], list(articles), [], [], {})).added_ids
 
 
 # -- schema ------------------------------------------------------------------------------------
