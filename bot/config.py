@@ -99,6 +99,20 @@ class TelegramSettings:
 
 
 @dataclass(frozen=True)
+class DeliverySettings:
+    """[delivery]: how fast new articles go out to subscribers, within Telegram's limits."""
+
+    # Telegram allows about 30 messages a second overall...
+    max_per_second: float = 30.0
+    # ...about one a second in one chat...
+    per_chat_seconds: float = 1.0
+    # ...and 20 a minute in one group.
+    group_per_minute: int = 20
+    # Re-index the folder this often through the same code path as /reload (0: never).
+    reload_minutes: float = 0.0
+
+
+@dataclass(frozen=True)
 class Settings:
     articles_dir: Path
     database: Path
@@ -107,6 +121,7 @@ class Settings:
     summary: SummaryOptions = field(default_factory=SummaryOptions)
     workers: int = 0
     telegram: TelegramSettings = field(default_factory=TelegramSettings)
+    delivery: DeliverySettings = field(default_factory=DeliverySettings)
     config_path: Path | None = None
 
     @property
@@ -127,6 +142,7 @@ _KNOWN: dict[str, set[str]] = {
     },
     "database": {"path"},
     "index": {"workers"},
+    "delivery": {"max_per_second", "per_chat_seconds", "group_per_minute", "reload_minutes"},
     "telegram": {
         "admins",
         "api_base_url",
@@ -180,6 +196,15 @@ def load_settings(
     max_sentences = int(_number(summary, "summary.max_sentences", default=600, low=1, high=10**6))
     workers = int(_number(index, "index.workers", default=0, low=0, high=1024))
     telegram = _telegram_settings(_section(data, "telegram"), env)
+    section = _section(data, "delivery")
+    delivery = DeliverySettings(
+        max_per_second=_number(section, "delivery.max_per_second", default=30, low=0.1, high=1e6),
+        per_chat_seconds=_number(section, "delivery.per_chat_seconds", default=1, low=0, high=3600),
+        group_per_minute=int(
+            _number(section, "delivery.group_per_minute", default=20, low=1, high=1e6)
+        ),
+        reload_minutes=_number(section, "delivery.reload_minutes", default=0, low=0, high=10080),
+    )
 
     return Settings(
         articles_dir=articles_dir,
@@ -196,6 +221,7 @@ def load_settings(
         ),
         workers=workers,
         telegram=telegram,
+        delivery=delivery,
         config_path=path,
     )
 

@@ -9,17 +9,39 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from . import library
 from .config import Settings
-from .store import SearchResult, Store, StoredArticle
+from .store import (
+    ChatState,
+    SearchResult,
+    Store,
+    StoredArticle,
+    Subscription,
+    parse_filter,
+)
 
 log = logging.getLogger(__name__)
 
 # The longest summary a person can ask for in chat.
 MAX_SENTENCES = 20
+# Filters a chat may have, and how long one may be: enough for anyone, bounded for the matcher.
+MAX_FILTERS = 20
+MAX_FILTER_CHARS = 200
+
+
+class Refused(ValueError):
+    """A request that cannot be done as asked. `reason` is a code the chat turns into words
+    (too_long, no_words, too_many, bad_time, bad_zone); `limit` the number it mentions."""
+
+    def __init__(self, reason: str, limit: int = 0) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.limit = limit
 
 
 @dataclass(frozen=True)
@@ -95,6 +117,68 @@ class News:
     def query_text(self, query_id: int) -> str | None:
         return self.store.query_text(query_id)
 
+    # -- subscriptions ------------------------------------------------------------------------
+
+    def subscribe(self, chat_id: int, kind: str, words: str) -> bool:
+        """Subscribe a chat to all news (no words) or to articles matching the words.
+
+        Returns False when the chat had that filter already; raises Refused for a filter that
+        can never match or one too many.
+        """
+        words = " ".join(words.split())
+        if len(words) > MAX_FILTER_CHARS:
+            raise Refused("too_long", MAX_FILTER_CHARS)
+        if words and parse_filter(words) is None:
+            raise Refused("no_words")
+        existing = self.store.subscriptions(chat_id)
+        if len(existing) >= MAX_FILTERS and words not in {s.query for s in existing}:
+            raise Refused("too_many", MAX_FILTERS)
+        return self.store.subscribe(chat_id, kind, words)
+
+    def subscriptions(self, chat_id: int) -> list[Subscription]:
+        return self.store.subscriptions(chat_id)
+
+    def unsubscribe(self, chat_id: int, words: str | None) -> int:
+        """Remove the filter with these words, or every filter (None or 'all')."""
+        if words is None or words.strip().lower() == "all":
+            return self.store.unsubscribe(chat_id)
+        return self.store.unsubscribe(chat_id, query=" ".join(words.split()))
+
+    def unsubscribe_id(self, chat_id: int, subscription_id: int) -> int:
+        return self.store.unsubscribe(chat_id, sub_id=subscription_id)
+
+    def chat(self, chat_id: int) -> ChatState | None:
+        return self.store.chat(chat_id)
+
+    def set_digest(self, chat_id: int, kind: str, when: str) -> str | None:
+        """'HH:MM' for a daily digest, 'off' for one message per article; returns the time."""
+        text = when.strip().lower()
+        if text in {"off", "stop", "none"}:
+            self.store.set_digest(chat_id, kind, None)
+            return None
+        match = re.fullmatch(r"([01]?\d|2[0-3])[:.h]([0-5]\d)", text)
+        if not match:
+            raise Refused("bad_time")
+        at = f"{int(match[1]):02}:{match[2]}"
+        self.store.set_digest(chat_id, kind, at)
+        return at
+
+    def set_timezone(self, chat_id: int, kind: str, name: str) -> str:
+        zone = zone_named(name)
+        self.store.set_timezone(chat_id, kind, zone.key)
+        return zone.key
+
+    def stats(self) -> dict[str, object]:
+        last = self.store.last_reload()
+        return {
+            "articles": self.store.count(),
+            "chats": self.store.subscribed_chat_count(),
+            "deliveries": self.store.delivery_counts(),
+            "last_reload": last,
+        }
+
+    # -- the library ---------------------------------------------------------------------------
+
     async def reload(self) -> library.Report:
         """Run the index operation in a worker thread; one at a time."""
         async with self._reload_lock:
@@ -107,6 +191,30 @@ class News:
     async def warm_up(self) -> None:
         """Import sumy and nltk now, so that the first 'More' press does not wait for them."""
         await asyncio.to_thread(_load_summarizer, self.settings.summary.language)
+
+
+def zone_named(name: str) -> ZoneInfo:
+    """An IANA time zone ('Europe/Berlin', 'UTC'), or Refused."""
+    name = name.strip()
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+){0,2}", name):
+        raise Refused("bad_zone")
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise Refused("bad_zone") from None
+
+
+def digest_due(chat: ChatState, now: float) -> bool:
+    """Has the chat's digest time passed since its last digest? (Catches up after downtime.)"""
+    if not chat.digest_time:
+        return False
+    zone = zone_named(chat.timezone)
+    hours, minutes = (int(part) for part in chat.digest_time.split(":"))
+    local_now = datetime.fromtimestamp(now, tz=UTC).astimezone(zone)
+    latest = local_now.replace(hour=hours, minute=minutes, second=0, microsecond=0)
+    if latest > local_now:
+        latest -= timedelta(days=1)
+    return (chat.last_digest_at or 0) < latest.timestamp()
 
 
 def _load_summarizer(language: str) -> None:

@@ -241,9 +241,22 @@ class Store:
         self.conn.row_factory = sqlite3.Row
         # The timeout first: switching to WAL needs a lock another process may hold.
         self.conn.execute("PRAGMA busy_timeout = 10000")
-        self.conn.execute("PRAGMA journal_mode = WAL")
+        self._use_wal()
         self.conn.execute("PRAGMA synchronous = NORMAL")
         self.migrate()
+
+    def _use_wal(self) -> None:
+        """WAL lets readers go on while an index run writes. Switching a new file to it needs
+        an exclusive lock, and SQLite reports 'locked' at once (no busy wait) when several
+        connections open a new file together: so try again for a while."""
+        for attempt in range(100):
+            try:
+                self.conn.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or attempt == 99:
+                    raise
+                time.sleep(0.05)
 
     def close(self) -> None:
         self.conn.close()

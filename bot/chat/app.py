@@ -15,6 +15,7 @@ from telegram.ext import (
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     Defaults,
     InlineQueryHandler,
@@ -28,6 +29,7 @@ from ..library import LibraryError
 from ..news import News
 from ..store import Store
 from . import handlers, texts
+from .delivery import Sender, schedule_all
 from .errors import error_handler
 
 log = logging.getLogger(__name__)
@@ -66,7 +68,14 @@ def build_application(
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     if rate_limit:
-        builder = builder.rate_limiter(AIORateLimiter())  # type: ignore[arg-type]  # PTB's stubs
+        pace = settings.delivery
+        limiter = AIORateLimiter(
+            overall_max_rate=pace.max_per_second,
+            overall_time_period=1,
+            group_max_rate=pace.group_per_minute,
+            group_time_period=60,
+        )
+        builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]  # PTB's stubs
     application = builder.build()
     application.bot_data["settings"] = settings
     register_handlers(application, settings)
@@ -86,7 +95,13 @@ def register_handlers(application: AnyApplication, settings: Settings) -> None:
         # Admin commands: the filtered handler first, the polite refusal for everyone else.
         # A reload takes seconds to minutes: block=False keeps everyone else answered meanwhile.
         CommandHandler("reload", handlers.reload, filters=admins, block=False),
-        CommandHandler("reload", handlers.reload_refused),
+        CommandHandler("stats", handlers.stats, filters=admins),
+        CommandHandler(["reload", "stats"], handlers.admins_only),
+        CommandHandler("subscribe", handlers.subscribe),
+        CommandHandler("subscriptions", handlers.subscriptions),
+        CommandHandler("unsubscribe", handlers.unsubscribe),
+        CommandHandler("digest", handlers.digest),
+        CommandHandler("timezone", handlers.timezone),
         # After every command above: a command nobody handled.
         MessageHandler(filters.COMMAND, handlers.unknown_command),
         # Plain text in a private chat is a search; anything else there gets a hint.
@@ -97,8 +112,11 @@ def register_handlers(application: AnyApplication, settings: Settings) -> None:
         CallbackQueryHandler(handlers.read_button, pattern=r"^rd:\d{1,18}:\d{1,3}$"),
         CallbackQueryHandler(handlers.full_text_button, pattern=r"^ft:\d{1,18}:\d{1,5}$"),
         CallbackQueryHandler(handlers.search_button, pattern=r"^sr:\d{1,18}:\d{1,9}$"),
+        CallbackQueryHandler(handlers.remove_button, pattern=r"^us:\d{1,18}:0$"),
         CallbackQueryHandler(handlers.stale_button),
         InlineQueryHandler(handlers.inline_query),
+        # The bot blocked, kicked or added back: deliveries stop or resume.
+        ChatMemberHandler(handlers.membership, ChatMemberHandler.MY_CHAT_MEMBER),
     ):
         application.add_handler(handler)
     application.add_error_handler(error_handler)
@@ -125,6 +143,22 @@ async def open_library(application: AnyApplication) -> None:
         log.error("%s; answering from the database as it is", exc)
     await library.warm_up()
     await set_commands(application, settings)
+    # Deliveries a crash left 'sending' go out again; then the outbox drains every second.
+    requeued = library.store.requeue_interrupted()
+    if requeued:
+        log.warning("%d deliveries were interrupted by a stop; sending them again", requeued)
+    service = Sender(
+        library,
+        application.bot,
+        per_second=settings.delivery.max_per_second,
+        per_chat_seconds=settings.delivery.per_chat_seconds,
+        running=lambda: application.running,
+    )
+    application.bot_data["sender"] = service
+    if application.job_queue is not None:
+        schedule_all(
+            application.job_queue, service, reload_minutes=settings.delivery.reload_minutes
+        )
 
 
 async def close_library(application: AnyApplication) -> None:

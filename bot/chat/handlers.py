@@ -12,13 +12,14 @@ from telegram import (
     InputTextMessageContent,
     Update,
 )
-from telegram.constants import ChatType, ParseMode
+from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from ..articles import shorten
-from ..news import MAX_SENTENCES, News
-from . import render, texts
+from ..news import MAX_SENTENCES, News, Refused
+from ..store import DIGEST, DROPPED, FAILED, QUEUED, SENDING, SENT
+from . import delivery, render, texts
 from .render import Reply
 
 log = logging.getLogger(__name__)
@@ -92,8 +93,7 @@ async def read(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/search <words>: ranked hits with snippets, paged."""
-    message = update.effective_message
-    query = (message.text or "").partition(" ")[2].strip() if message else ""
+    query = _command_text(update)
     if not query:
         await _reply(update, Reply(texts.SEARCH_ASK))
         return
@@ -133,8 +133,11 @@ async def reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.exception("reload failed")
         await _reply(update, Reply(texts.RELOAD_ERROR.format(error=render.esc(str(exc)))))
         return
+    if report.queued and context.job_queue is not None:
+        context.job_queue.run_once(delivery.drain_job, 0, name="deliveries-now")
     lines = [
         texts.RELOAD_REPORT.format(
+            queued=report.queued,
             seconds=report.seconds,
             added=report.added,
             updated=report.updated,
@@ -154,11 +157,183 @@ async def reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _reply(update, Reply(render.fit("\n".join(lines))))
 
 
-async def reload_refused(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/reload from someone who is not an admin: a polite no, and a line in the log."""
+async def admins_only(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An admin command from someone who is not an admin: a polite no, and a line in the log."""
     user = update.effective_user
-    log.warning("refused /reload from user %s", user.id if user else "?")
-    await _reply(update, Reply(texts.RELOAD_REFUSED))
+    message = update.effective_message
+    command = (message.text or "").split()[0] if message else "?"
+    log.warning("refused %s from user %s", command, user.id if user else "?")
+    await _reply(update, Reply(texts.ADMINS_ONLY))
+
+
+async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/stats (admins): articles, subscribed chats, deliveries, the last reload."""
+    numbers = news(context).stats()
+    deliveries = numbers["deliveries"]
+    assert isinstance(deliveries, dict)
+    last = numbers["last_reload"]
+    if isinstance(last, tuple):
+        when, report = last
+        last_text = texts.STATS_LAST_RELOAD.format(
+            when=when,
+            added=report.get("added", 0),
+            updated=report.get("updated", 0),
+            removed=report.get("removed", 0),
+        )
+    else:
+        last_text = texts.STATS_NEVER
+    text = texts.STATS.format(
+        articles=numbers["articles"],
+        chats=numbers["chats"],
+        sent=deliveries.get(SENT, 0),
+        queued=deliveries.get(QUEUED, 0) + deliveries.get(SENDING, 0),
+        held=deliveries.get(DIGEST, 0),
+        failed=deliveries.get(FAILED, 0),
+        dropped=deliveries.get(DROPPED, 0),
+        last_reload=last_text,
+    )
+    await _reply(update, Reply(text))
+
+
+# -- subscriptions ------------------------------------------------------------------------------
+
+
+async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/subscribe [words]: all new articles, or those matching the words (like a search)."""
+    chat = update.effective_chat
+    if chat is None or not await _may_manage(update, context):
+        return
+    words = _command_text(update)
+    try:
+        new = news(context).subscribe(chat.id, chat.type, words)
+    except Refused as refused:
+        await _reply(update, Reply(_refusal(refused, words)))
+        return
+    if not new:
+        text = texts.ALREADY_SUBSCRIBED
+    elif words:
+        text = texts.SUBSCRIBED_WORDS.format(words=render.esc(" ".join(words.split())))
+    else:
+        text = texts.SUBSCRIBED_ALL
+    await _reply(update, Reply(text))
+
+
+async def subscriptions(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/subscriptions: the chat's filters, each with a remove button, and how they arrive."""
+    chat = update.effective_chat
+    if chat is not None:
+        await _reply(update, _subscriptions_reply(context, chat.id))
+
+
+async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/unsubscribe [words|all]: remove one filter, or all; with several and no words, ask."""
+    chat = update.effective_chat
+    if chat is None or not await _may_manage(update, context):
+        return
+    library = news(context)
+    words = _command_text(update)
+    current = library.subscriptions(chat.id)
+    if not current:
+        await _reply(update, Reply(texts.UNSUBSCRIBE_NOTHING))
+        return
+    if not words and len(current) > 1:
+        reply = _subscriptions_reply(context, chat.id)
+        await _reply(update, Reply(texts.UNSUBSCRIBE_WHICH, reply.keyboard))
+        return
+    if words.lower() == "all" or (not words and len(current) == 1 and not current[0].query):
+        library.unsubscribe(chat.id, None)
+        await _reply(update, Reply(texts.UNSUBSCRIBED_ALL))
+        return
+    target = words or current[0].query
+    if not library.unsubscribe(chat.id, target):
+        text = texts.UNSUBSCRIBE_UNKNOWN.format(words=render.esc(shorten(words, 100)))
+        await _reply(update, Reply(text))
+        return
+    await _reply(update, Reply(texts.UNSUBSCRIBED.format(label=render.esc(target))))
+
+
+async def remove_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """us:<id>:0 under /subscriptions: remove that filter and show what is left."""
+    chat = update.effective_chat
+    if chat is None or not await _may_manage(update, context):
+        return
+    subscription_id, _ = _callback_numbers(update)
+    if not news(context).unsubscribe_id(chat.id, subscription_id):
+        await _answer(update, texts.SUBSCRIPTION_GONE, alert=True)
+        return
+    await _edit(update, _subscriptions_reply(context, chat.id))
+
+
+async def digest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/digest HH:MM | off: one message a day with the new articles, or one per article."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    library = news(context)
+    words = _command_text(update)
+    state = library.chat(chat.id)
+    zone = state.timezone if state else "UTC"
+    if not words:
+        if state and state.digest_time:
+            text = texts.DIGEST_SHOW_ON.format(time=state.digest_time, zone=render.esc(zone))
+        else:
+            text = texts.DIGEST_SHOW_OFF
+        await _reply(update, Reply(text))
+        return
+    if not await _may_manage(update, context):
+        return
+    try:
+        at = library.set_digest(chat.id, chat.type, words)
+    except Refused:
+        await _reply(update, Reply(texts.DIGEST_BAD))
+        return
+    if context.job_queue is not None:
+        delivery.schedule_digest(context.job_queue, chat.id, at, zone)
+    text = texts.DIGEST_SET.format(time=at, zone=render.esc(zone)) if at else texts.DIGEST_OFF
+    await _reply(update, Reply(text))
+
+
+async def timezone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/timezone Area/City: the time zone of the chat's digest."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    library = news(context)
+    name = _command_text(update)
+    state = library.chat(chat.id)
+    if not name:
+        zone = state.timezone if state else "UTC"
+        await _reply(update, Reply(texts.TIMEZONE_SHOW.format(zone=render.esc(zone))))
+        return
+    if not await _may_manage(update, context):
+        return
+    try:
+        zone = library.set_timezone(chat.id, chat.type, name)
+    except Refused:
+        text = texts.TIMEZONE_BAD.format(name=render.esc(shorten(name, 60)))
+        await _reply(update, Reply(text))
+        return
+    if state and state.digest_time and context.job_queue is not None:
+        delivery.schedule_digest(context.job_queue, chat.id, state.digest_time, zone)
+    await _reply(update, Reply(texts.TIMEZONE_SET.format(zone=render.esc(zone))))
+
+
+async def membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """my_chat_member: the bot blocked, kicked or added back; deliveries follow."""
+    change = update.my_chat_member
+    if change is None:
+        return
+    status = change.new_chat_member.status
+    chat_id = change.chat.id
+    if status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT):
+        log.info("chat %s: the bot is %s; its deliveries stop", chat_id, status)
+        news(context).store.deactivate_chat(chat_id, f"bot {status}")
+    elif status in (
+        ChatMemberStatus.MEMBER,
+        ChatMemberStatus.ADMINISTRATOR,
+        ChatMemberStatus.OWNER,
+    ):
+        news(context).store.activate_chat(chat_id)
 
 
 # -- buttons ------------------------------------------------------------------------------------
@@ -248,6 +423,61 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 # -- helpers ------------------------------------------------------------------------------------
+
+
+def _subscriptions_reply(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> Reply:
+    library = news(context)
+    current = library.subscriptions(chat_id)
+    if not current:
+        return Reply(texts.SUBSCRIPTIONS_NONE)
+    state = library.chat(chat_id)
+    if state and state.digest_time:
+        how = texts.DELIVERY_DIGEST.format(time=state.digest_time, zone=render.esc(state.timezone))
+    else:
+        how = texts.DELIVERY_INSTANT
+    labels = [s.query or texts.SUBSCRIPTION_ALL for s in current]
+    lines = [texts.SUBSCRIPTIONS_TITLE, ""]
+    lines += [f"• {render.esc(label)}" for label in labels]
+    lines += ["", how]
+    keyboard = [
+        [render.button(texts.BUTTON_REMOVE.format(label=shorten(label, 40)), f"us:{sub.id}:0")]
+        for sub, label in zip(current, labels, strict=True)
+    ]
+    return Reply(render.fit("\n".join(lines)), InlineKeyboardMarkup(keyboard))
+
+
+async def _may_manage(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """Anyone in a private chat; in a group, its admins (anonymous ones included)."""
+    chat = update.effective_chat
+    user = update.effective_user
+    if chat is None or chat.type == ChatType.PRIVATE:
+        return True
+    message = update.effective_message
+    if message and message.sender_chat and message.sender_chat.id == chat.id:
+        return True  # an anonymous admin posts as the group itself
+    if user is not None:
+        member = await context.bot.get_chat_member(chat.id, user.id)
+        if member.status in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER):
+            return True
+    if update.callback_query:
+        await _answer(update, texts.GROUP_ADMINS_ONLY, alert=True)
+    else:
+        await _reply(update, Reply(texts.GROUP_ADMINS_ONLY))
+    return False
+
+
+def _refusal(refused: Refused, words: str) -> str:
+    if refused.reason == "too_long":
+        return texts.SUBSCRIBE_TOO_LONG.format(limit=refused.limit)
+    if refused.reason == "too_many":
+        return texts.SUBSCRIBE_TOO_MANY.format(limit=refused.limit)
+    return texts.SUBSCRIBE_NO_WORDS.format(words=render.esc(shorten(words, 100)))
+
+
+def _command_text(update: Update) -> str:
+    """What follows the command, as typed (quotes and all)."""
+    message = update.effective_message
+    return (message.text or "").partition(" ")[2].strip() if message else ""
 
 
 async def _send_article(

@@ -170,6 +170,22 @@ def marked_snippet(snippet: str) -> str:
     return escaped.replace(MARK_START, "<b>").replace(MARK_END, "</b>")
 
 
+def delivery_message(stored: StoredArticle, summary: Sequence[str]) -> Reply:
+    """A new article for a subscriber: the article card, marked new, with a full-text button."""
+    card = article_card(stored, summary, sentences=len(summary) or 1, more=False)
+    keyboard = InlineKeyboardMarkup([[button(texts.BUTTON_FULL_TEXT, f"ft:{stored.id}:0")]])
+    return Reply(fit(texts.NEW_ARTICLE + card.text), keyboard)
+
+
+def digest_message(entries: Sequence[Entry]) -> str:
+    """The daily digest: each new headline with its first summary sentence and its /read."""
+    lines = [texts.DIGEST_TITLE.format(count=len(entries)), ""]
+    for entry in entries:
+        lines.append(f"<b>{esc(entry.title)}</b>")
+        lines.append(f"{esc(shorten(entry.line, _LINE_CHARS))} /read {entry.id}\n")
+    return fit("\n".join(lines).rstrip())
+
+
 def share_text(stored: StoredArticle, summary: Sequence[str]) -> str:
     """What an inline result posts: headline, summary and source."""
     article = stored.article

@@ -7,10 +7,18 @@ COMMANDS = (
     ("latest", "Newest articles"),
     ("search", "Search articles: /search election"),
     ("read", "Read an article: /read 42"),
+    ("subscribe", "Get new articles: all, or /subscribe climate"),
+    ("subscriptions", "Your subscriptions, to remove one"),
+    ("unsubscribe", "Stop: /unsubscribe climate, or all"),
+    ("digest", "One message a day: /digest 08:00, or off"),
+    ("timezone", "Your time zone: /timezone Europe/Berlin"),
     ("help", "What I can do"),
     ("start", "Start over"),
 )
-ADMIN_COMMANDS = (("reload", "Re-read the articles folder"),)
+ADMIN_COMMANDS = (
+    ("reload", "Re-read the articles folder"),
+    ("stats", "Articles, subscribers, deliveries"),
+)
 
 START = (
     "👋 I summarize the news: each article in a few of its own sentences.\n\n"
@@ -32,7 +40,10 @@ HELP = (
     "In any chat, type @{bot} and a few words to share an article.\n"
     "Buttons under a message page through it in place."
 )
-HELP_ADMIN = "\n\n<b>Admins</b>\n/reload — re-read the articles folder and report what changed"
+HELP_ADMIN = (
+    "\n\n<b>Admins</b>\n/reload — re-read the articles folder and report what changed\n"
+    "/stats — articles, subscribed chats, deliveries"
+)
 
 LATEST_TITLE = "<b>Latest news</b> ({first}–{last} of {total})"
 LATEST_EMPTY = "There are no articles yet. Ask an admin to add some and /reload."
@@ -62,15 +73,76 @@ FULL_TEXT_TITLE = "<b>{title}</b> — page {page} of {pages}"
 UNKNOWN_COMMAND = "I don’t know {command}. /help lists what I can do."
 NOT_TEXT = "I read text only. Send /latest, /search with a few words, or /help."
 
-RELOAD_REFUSED = "Sorry, only the bot’s admins can do that."
 RELOAD_STARTED = "Re-reading the articles folder…"
 RELOAD_REPORT = (
     "<b>Reload done</b> in {seconds:.1f} s: {added} added, {updated} updated,"
-    " {removed} removed, {unchanged} unchanged, {failed} failed."
+    " {removed} removed, {unchanged} unchanged, {failed} failed; {queued} deliveries queued."
 )
 RELOAD_FAILED_LINE = "• {path}: {error}"
 RELOAD_MORE_FAILED = "…and {count} more."
 RELOAD_ERROR = "The reload could not run: {error}"
+
+ADMINS_ONLY = "Sorry, only the bot’s admins can do that."
+STATS = (
+    "<b>Stats</b>\n"
+    "Articles: {articles}\n"
+    "Subscribed chats: {chats}\n"
+    "Deliveries: {sent} sent, {queued} queued, {held} held for digests, {failed} failed,"
+    " {dropped} dropped\n"
+    "Last reload: {last_reload}"
+)
+STATS_NEVER = "never"
+STATS_LAST_RELOAD = (
+    "{when:%Y-%m-%d %H:%M} UTC ({added} added, {updated} updated, {removed} removed)"
+)
+
+NEW_ARTICLE = "🆕 "
+DIGEST_TITLE = "📰 <b>Your digest</b>: {count} new"
+
+SUBSCRIBED_ALL = (
+    "✅ Subscribed to all new articles: they will come here as they arrive."
+    " /subscriptions lists your filters; /unsubscribe stops."
+)
+SUBSCRIBED_WORDS = (
+    "✅ Subscribed: new articles matching “{words}” will come here."
+    " /subscriptions lists your filters."
+)
+ALREADY_SUBSCRIBED = "This chat has that subscription already. /subscriptions lists them."
+SUBSCRIBE_NO_WORDS = (
+    "“{words}” has no word to match. Try /subscribe climate, or /subscribe for all news."
+)
+SUBSCRIBE_TOO_LONG = "That filter is too long: at most {limit} characters."
+SUBSCRIBE_TOO_MANY = "This chat has {limit} filters already; remove one in /subscriptions first."
+GROUP_ADMINS_ONLY = "Only this group’s admins can change its subscriptions."
+SUBSCRIPTIONS_NONE = (
+    "No subscriptions here. /subscribe for all news, or /subscribe climate for articles"
+    " about climate."
+)
+SUBSCRIPTIONS_TITLE = "<b>Subscriptions</b> (tap one to remove it)"
+SUBSCRIPTION_ALL = "all news"
+DELIVERY_INSTANT = "New articles come as they arrive; /digest 08:00 sends one message a day."
+DELIVERY_DIGEST = "A digest comes daily at {time} ({zone}); /digest off for one per article."
+BUTTON_REMOVE = "✖ {label}"
+UNSUBSCRIBED = "Removed “{label}”."
+UNSUBSCRIBED_ALL = "Unsubscribed from everything here. /subscribe to start again."
+UNSUBSCRIBE_UNKNOWN = "There is no filter “{words}” here. /subscriptions lists them."
+UNSUBSCRIBE_NOTHING = "There is nothing to unsubscribe from here."
+UNSUBSCRIBE_WHICH = "Which one? Tap it below, or send /unsubscribe all."
+SUBSCRIPTION_GONE = "That subscription is gone already."
+
+DIGEST_SET = (
+    "📰 One digest a day at {time} ({zone}) with the new articles since the last one."
+    " /timezone Europe/Berlin sets your time zone; /digest off ends it."
+)
+DIGEST_OFF = "Digest off: new articles come as they arrive."
+DIGEST_BAD = "Send /digest and a time like 08:00, or /digest off."
+DIGEST_SHOW_OFF = "No digest: new articles come as they arrive. /digest 08:00 sends one a day."
+DIGEST_SHOW_ON = "Your digest comes daily at {time} ({zone}). /digest off ends it."
+TIMEZONE_SET = "Time zone set: {zone}."
+TIMEZONE_BAD = (
+    "“{name}” is not a time zone I know. Use a name like Europe/Berlin, America/New_York or UTC."
+)
+TIMEZONE_SHOW = "This chat’s time zone is {zone}. Change it with /timezone Europe/Berlin."
 
 ERROR = "Sorry, something went wrong on my side. Please try again in a moment."
 
