@@ -25,6 +25,23 @@ LOCAL_TOKEN = "1000:local-terminal-chat-no-network"
 BOT_ID = 1000
 
 
+# The flags Telegram sends with an administrator's or owner's membership.
+_ADMIN_RIGHTS = (
+    "can_be_edited",
+    "is_anonymous",
+    "can_manage_chat",
+    "can_delete_messages",
+    "can_manage_video_chats",
+    "can_restrict_members",
+    "can_promote_members",
+    "can_change_info",
+    "can_invite_users",
+    "can_post_stories",
+    "can_edit_stories",
+    "can_delete_stories",
+)
+
+
 @dataclass
 class Call:
     method: str
@@ -40,10 +57,16 @@ class LocalBotApi(BaseRequest):
         *,
         username: str = "newsbot",
         on_call: Callable[[Call], None] | None = None,
+        failure: Callable[[Call], tuple[int, dict[str, Any]] | None] | None = None,
     ) -> None:
         self.username = username
         self.calls: list[Call] = []
         self.on_call = on_call
+        # Tests inject Telegram's failures: return (HTTP status, error body) for a call, or
+        # None to answer it normally; raising (e.g. telegram.error.TimedOut) works too.
+        self.failure = failure
+        # Group members' statuses for getChatMember (anyone else is a plain member).
+        self.member_status: dict[int, str] = {}
         self._message_ids = itertools.count(1)
 
     @property
@@ -69,16 +92,28 @@ class LocalBotApi(BaseRequest):
         name = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data else {}
         call = Call(name, params)
-        call.result = self._result(call)
         self.calls.append(call)
+        try:
+            failed = self.failure(call) if self.failure else None
+        except Exception as exc:  # an injected network failure: the call never got an answer
+            call.result = {"ok": False, "raised": repr(exc)}
+            raise
+        if failed is not None:
+            call.result = failed[1]
+            return failed[0], json.dumps(failed[1]).encode()
+        call.result = self._result(call)
         if self.on_call:
             self.on_call(call)
         return 200, json.dumps({"ok": True, "result": call.result}).encode()
 
     def sent(self, *methods: str) -> list[Call]:
-        """The recorded calls of these methods (default: messages sent or edited)."""
+        """The recorded calls of these methods (default: messages sent or edited), answered."""
         wanted = methods or ("sendMessage", "editMessageText")
-        return [call for call in self.calls if call.method in wanted]
+        return [
+            call
+            for call in self.calls
+            if call.method in wanted and not (isinstance(call.result, dict) and "ok" in call.result)
+        ]
 
     def bot_user(self) -> dict[str, Any]:
         return {
@@ -103,6 +138,14 @@ class LocalBotApi(BaseRequest):
             if "inline_message_id" in p:
                 return True
             return self._message(p, int(p["message_id"]))
+        if call.method == "getChatMember":
+            user_id = int(p["user_id"])
+            rights = dict.fromkeys(_ADMIN_RIGHTS, False)
+            return {
+                **rights,
+                "status": self.member_status.get(user_id, "member"),
+                "user": {"id": user_id, "is_bot": False, "first_name": "Member"},
+            }
         return True
 
     def _message(self, p: dict[str, Any], message_id: int) -> dict[str, Any]:
