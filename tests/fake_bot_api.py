@@ -146,7 +146,7 @@ class _TelegramHtml(HTMLParser):
         self.open: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        where = f"<{tag}> at offset {self._offset()}"
+        where = f"<{tag}> at {self._offset()}"
         if tag not in _ALLOWED_TAGS:
             self.problems.append(f"unsupported start tag {where}")
             return
@@ -175,15 +175,15 @@ class _TelegramHtml(HTMLParser):
         self.open.append(tag)
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.problems.append(f"self-closing tag <{tag}/> at offset {self._offset()}")
+        self.problems.append(f"self-closing tag <{tag}/> at {self._offset()}")
 
     def handle_endtag(self, tag: str) -> None:
-        if not self.open:
-            self.problems.append(f"end tag </{tag}> with no open tag at offset {self._offset()}")
+        if tag not in _ALLOWED_TAGS:
+            self.problems.append(f"unsupported end tag </{tag}> at {self._offset()}")
+        elif not self.open:
+            self.problems.append(f"end tag </{tag}> with no open tag at {self._offset()}")
         elif self.open[-1] != tag:
-            self.problems.append(
-                f"end tag </{tag}> closes <{self.open[-1]}> at offset {self._offset()}"
-            )
+            self.problems.append(f"end tag </{tag}> closes <{self.open[-1]}> at {self._offset()}")
             if tag in self.open:
                 del self.open[self.open.index(tag) :]
         else:
@@ -201,25 +201,25 @@ class _TelegramHtml(HTMLParser):
         self.text.append(html.unescape(f"&#{name};"))
 
     def handle_comment(self, data: str) -> None:
-        self.problems.append(f"an HTML comment at offset {self._offset()}")
+        self.problems.append(f"an HTML comment at {self._offset()}")
 
     def handle_decl(self, decl: str) -> None:
-        self.problems.append(f"a declaration <!{decl}> at offset {self._offset()}")
+        self.problems.append(f"a declaration <!{decl}> at {self._offset()}")
 
     def handle_pi(self, data: str) -> None:
-        self.problems.append(f"a processing instruction at offset {self._offset()}")
+        self.problems.append(f"a processing instruction at {self._offset()}")
 
     def unknown_decl(self, data: str) -> None:
-        self.problems.append(f"an unknown declaration at offset {self._offset()}")
+        self.problems.append(f"an unknown declaration at {self._offset()}")
 
     def _offset(self) -> str:
         line, column = self.getpos()
-        return f"{line}:{column}"
+        return f"line {line}, column {column + 1}"
 
 
 def _parse_html(text: str) -> tuple[list[str], str]:
     problems = [
-        f"unescaped '&' at offset {m.start()}: {text[m.start() : m.start() + 12]!r}"
+        f"unescaped '&' at character {m.start() + 1}: {text[m.start() : m.start() + 12]!r}"
         for m in re.finditer("&", text)
         if not _ENTITY.match(text, m.start())
     ]
@@ -274,6 +274,7 @@ class _State:
     messages: dict[tuple[int, int], _Stored] = field(default_factory=dict)
     last_message_id: dict[int, int] = field(default_factory=dict)
     open_callbacks: set[str] = field(default_factory=set)
+    failures: dict[str, list[ApiError]] = field(default_factory=dict)  # method -> errors to give
     commands: dict[str, list[Any]] = field(default_factory=dict)  # scope as JSON -> commands
     errors: list[str] = field(default_factory=list)  # the fake's own failures
     update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(700_000_001))
@@ -374,6 +375,10 @@ class _Handler(BaseHTTPRequestHandler):
             call.params.update(_body_params(self.headers.get("Content-Type", ""), body))
             if match["token"] != state.token:
                 raise ApiError(401, "Unauthorized")
+            with state.lock:
+                planned = state.failures.get(method)
+                if planned:
+                    raise planned.pop(0)
             status, result = 200, _answer(state, call)
             description = ""
         except (ValueError, UnicodeDecodeError) as exc:
@@ -389,8 +394,11 @@ class _Handler(BaseHTTPRequestHandler):
             state.changed()
         if status == 200:
             self._send(200, {"ok": True, "result": result})
-        else:
-            self._send(status, {"ok": False, "error_code": status, "description": description})
+            return
+        error: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
+        if status == 429:
+            error["parameters"] = {"retry_after": 1}
+        self._send(status, error)
 
     def _read_body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)
@@ -814,6 +822,15 @@ class FakeBotApi:
             self._state.updates.append({"update_id": update_id, **payload})
             self._state.changed()
             return update_id
+
+    def fail_next(
+        self, method: str, *, status: int = 502, description: str = "Bad Gateway", times: int = 1
+    ) -> None:
+        """Answer the next `times` calls of this method with this error instead (429 comes with
+        retry_after 1, as Telegram's flood control does)."""
+        with self._state.lock:
+            errors = self._state.failures.setdefault(method, [])
+            errors.extend(ApiError(status, description) for _ in range(times))
 
     @property
     def pending_updates(self) -> list[dict[str, Any]]:

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -74,6 +74,8 @@ def build_application(
             overall_time_period=1,
             group_max_rate=pace.group_per_minute,
             group_time_period=60,
+            # A reply that meets flood control waits and goes out instead of being lost.
+            max_retries=2,
         )
         builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]  # PTB's stubs
     application = builder.build()
@@ -184,6 +186,19 @@ def run(settings: Settings, *, token: str, webhook: bool) -> int:
     """`python -m bot run`: long polling (pending updates kept), or a webhook server."""
     configure_logging(secrets=(token, settings.telegram.webhook_secret))
     application = build_application(settings, token=token)
+    try:
+        _serve(application, settings, webhook=webhook)
+    except InvalidToken:
+        # Python would print the exception, token included, past the redacting formatter.
+        print(
+            "newsbot: Telegram rejected the bot token; check TELEGRAM_BOT_TOKEN (from @BotFather)",
+            file=sys.stderr,
+        )
+        return 2
+    return 0
+
+
+def _serve(application: AnyApplication, settings: Settings, *, webhook: bool) -> None:
     if webhook:
         tg = settings.telegram
         if not tg.webhook_url:
@@ -202,7 +217,6 @@ def run(settings: Settings, *, token: str, webhook: bool) -> int:
         )
     else:
         application.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
-    return 0
 
 
 class RedactingFormatter(logging.Formatter):

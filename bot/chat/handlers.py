@@ -114,8 +114,9 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return
     command = message.text.split()[0]
     _, _, addressee = command.partition("@")
-    if addressee and addressee.lower() != (context.bot.username or "").lower():
-        return
+    meant_for_another_bot = addressee.lower() != (context.bot.username or "").lower()
+    if addressee and meant_for_another_bot and message.chat.type != ChatType.PRIVATE:
+        return  # in a group, another bot's command is that bot's business
     await _reply(update, Reply(texts.UNKNOWN_COMMAND.format(command=render.esc(command[:64]))))
 
 

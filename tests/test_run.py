@@ -1,0 +1,486 @@
+"""`python -m bot run` end to end: the real process, long-polling a fake Bot API on 127.0.0.1.
+
+Each bot runs as a subprocess (its own session, so that its summarizer pool goes with it) on
+three articles written to a temporary folder. The replies are checked the way Telegram would
+take them: one per message, in time, under 4096 characters, HTML that Telegram can parse.
+
+The tests that only send messages share one bot (module scope, one chat per test: a bot start
+is about a second); the ones that stop and restart the bot start their own.
+"""
+
+from __future__ import annotations
+
+import html
+import itertools
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import suppress
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from .conftest import REPO, story
+from .fake_bot_api import Call, FakeBotApi, telegram_html_problems
+
+TOKEN = "123456:TEST-token-abcdefghijklmnop"
+SECRET = TOKEN.partition(":")[2]
+ADMIN_ID = 31337
+
+REPLY_WITHIN = 2.0  # seconds from a message to its reply
+STOP_WITHIN = 5.0  # seconds from SIGTERM to exit
+START_WITHIN = 60.0  # a cap for a slow machine; a start takes about a second
+QUIET_FOR = 3.0  # seconds a restarted bot must stay silent when nothing waits for it
+
+SEARCH_WORD = "orchard"  # in exactly one headline below, and in no other article
+ARTICLES = {
+    "ferry.txt": story(
+        "Harbour ferry returns after storm repairs",
+        "The harbour ferry sailed again on Monday after three weeks of repairs.",
+        "Engineers replaced the damaged propeller and checked the hull.",
+        "Commuters welcomed the return of the morning crossing.",
+        "The operator said the timetable will stay the same through the winter.",
+        "A second vessel will join the route in spring.",
+    ),
+    "orchard.txt": story(
+        "Volunteers replant the old orchard on Mill Lane",
+        "Forty volunteers planted apple and pear trees on Saturday.",
+        "The trees replace those lost to disease over the last decade.",
+        "The parish council paid for the saplings and the fencing.",
+        "Local schools will help to look after the trees.",
+        "The first fruit is expected in three years.",
+    ),
+    "observatory.txt": story(
+        "Observatory opens its telescope to schoolchildren",
+        "The hilltop observatory will host school visits every Thursday evening.",
+        "Pupils will look at the moon, Jupiter and nearby star clusters.",
+        "The visits are free for schools in the district.",
+        "Volunteers from the astronomy society will guide each group.",
+        "Booking opens next week.",
+    ),
+}
+TITLES = [text.partition("\n")[0] for text in ARTICLES.values()]
+
+# Telegram chat ids for the tests' users: a new private chat for every conversation.
+_user_ids = itertools.count(5_000_001)
+
+
+# -- the bot process ----------------------------------------------------------------------------
+
+
+def write_articles(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in ARTICLES.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+def bot_env(api: FakeBotApi, articles: Path, database: Path, token: str = TOKEN) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSBOT_", "TELEGRAM_"))}
+    env.update(
+        TELEGRAM_BOT_TOKEN=token,
+        NEWSBOT_API_BASE_URL=api.base_url,
+        NEWSBOT_ARTICLES_DIR=str(articles),
+        NEWSBOT_DATABASE=str(database),
+        NEWSBOT_ADMIN_IDS=str(ADMIN_ID),
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+class BotProcess:
+    """One `python -m bot ...` subprocess; stdout and stderr go to one log file."""
+
+    def __init__(self, api: FakeBotApi, env: dict[str, str], log: Path, args: list[str]) -> None:
+        self.api = api
+        self.env = env
+        self.log = log
+        self.args = args
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, *, wait: bool = True) -> BotProcess:
+        """Start it; with wait, return once it polls for updates (fail the test if it does not)."""
+        polls = len(self.api.calls("getUpdates"))
+        with self.log.open("ab") as log:  # the child has its own descriptor
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "bot", *self.args],
+                cwd=REPO,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        if wait:
+            process = self.process
+            polling = self.api.wait_for(
+                lambda: len(self.api.calls("getUpdates")) > polls or process.poll() is not None,
+                START_WITHIN,
+            )
+            if not polling or process.poll() is not None:
+                self.kill()
+                pytest.fail(f"the bot never polled for updates; its output:\n{self.output}")
+        return self
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def terminate(self, timeout: float = STOP_WITHIN) -> int | None:
+        """SIGTERM to the bot itself; its exit status, or None if it still runs after timeout."""
+        assert self.process is not None
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def wait(self, timeout: float) -> int | None:
+        assert self.process is not None
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def kill(self) -> None:
+        """SIGKILL to its whole session (the bot and any worker it started), and reap it."""
+        if self.process is None:
+            return
+        with suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+    @property
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace") if self.log.exists() else ""
+
+
+class Bots:
+    """Starts bots on one folder, database and fake API; kills whatever still runs on close."""
+
+    def __init__(self, api: FakeBotApi, folder: Path) -> None:
+        self.api = api
+        self.folder = folder
+        self.articles = write_articles(folder / "articles")
+        self.database = folder / "db" / "news.sqlite3"
+        self.started: list[BotProcess] = []
+
+    def start(self, *args: str, token: str = TOKEN, wait: bool = True) -> BotProcess:
+        env = bot_env(self.api, self.articles, self.database, token)
+        log = self.folder / f"bot-{len(self.started) + 1}.log"
+        bot = BotProcess(self.api, env, log, list(args or ["run"]))
+        self.started.append(bot)
+        return bot.start(wait=wait)
+
+    def close(self) -> None:
+        for bot in self.started:
+            bot.kill()
+
+    def search(self, *words: str) -> list[dict[str, object]]:
+        """`python -m bot search WORDS --json` on the bots' database."""
+        done = subprocess.run(
+            [sys.executable, "-m", "bot", "search", *words, "--json"],
+            cwd=REPO,
+            env=bot_env(self.api, self.articles, self.database),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        hits = json.loads(done.stdout)
+        assert isinstance(hits, list)
+        return hits
+
+
+@dataclass
+class Chat:
+    """A private chat of a new user with the bot."""
+
+    api: FakeBotApi
+    user_id: int
+
+    def send(self, text: str) -> float:
+        """Push the message; returns the fake's clock (time.monotonic) when it was pushed."""
+        pushed = time.monotonic()
+        self.api.push_message(text, user_id=self.user_id)
+        return pushed
+
+    def replies(self) -> list[Call]:
+        return self.api.replies_to(self.user_id)
+
+    def wait_replies(self, count: int, timeout: float = REPLY_WITHIN) -> list[Call]:
+        """Wait for at least count replies, then until the bot is idle; all replies so far."""
+        self.api.wait_for(lambda: len(self.replies()) >= count, timeout)
+        settle(self.api)
+        return self.replies()
+
+    def ask(self, text: str) -> tuple[float, list[Call]]:
+        """Send text and return when it was sent and every reply the bot made to it."""
+        before = len(self.replies())
+        pushed = self.send(text)
+        return pushed, self.wait_replies(before + 1)[before:]
+
+
+def new_chat(api: FakeBotApi) -> Chat:
+    return Chat(api, next(_user_ids))
+
+
+def settle(api: FakeBotApi, timeout: float = REPLY_WITHIN) -> None:
+    """Return when the bot has finished every update pushed so far: it handles updates one at a
+    time in order (PTB's default), so once a /help sent now is answered, so is all before it."""
+    sentinel = next(_user_ids)
+    api.push_message("/help", user_id=sentinel)
+    api.wait_for(lambda: api.replies_to(sentinel), timeout)
+
+
+def check_reply(call: Call, pushed: float) -> None:
+    """One reply as Telegram would take it: sent in time, accepted, valid and short enough."""
+    text = call.text
+    assert call.method == "sendMessage", f"{call.method} instead of a new message"
+    assert call.time - pushed <= REPLY_WITHIN, f"replied after {call.time - pushed:.2f} s"
+    assert text.strip(), "an empty reply"
+    assert len(text) <= 4096, f"{len(text)} characters"
+    assert "Traceback" not in text, text
+    assert telegram_html_problems(text) == [], text
+    assert call.ok, f"the fake Bot API refused it: {call.description}"
+
+
+# -- fixtures -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def api() -> Iterator[FakeBotApi]:
+    with FakeBotApi(TOKEN) as fake:
+        yield fake
+        assert fake.errors == []
+
+
+@pytest.fixture
+def bots(api: FakeBotApi, tmp_path: Path) -> Iterator[Bots]:
+    """Bots on three articles in tmp_path; every one of them is killed at the end of the test."""
+    started = Bots(api, tmp_path)
+    try:
+        yield started
+    finally:
+        started.close()
+
+
+@dataclass
+class Shared:
+    api: FakeBotApi
+    bots: Bots
+    bot: BotProcess
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shared]:
+    """One running bot for the tests that only talk to it (killed at the end of the module)."""
+    with FakeBotApi(TOKEN) as fake:
+        started = Bots(fake, tmp_path_factory.mktemp("run"))
+        try:
+            yield Shared(fake, started, started.start())
+        finally:
+            started.close()
+        assert fake.errors == []
+
+
+@pytest.fixture
+def chat(shared: Shared) -> Chat:
+    """A new private chat with the shared bot, which must still be running."""
+    assert shared.bot.running, f"the shared bot has stopped; its output:\n{shared.bot.output}"
+    return new_chat(shared.api)
+
+
+@dataclass(frozen=True)
+class Known:
+    id: int
+    title: str
+
+
+@pytest.fixture(scope="module")
+def known(shared: Shared) -> Known:
+    """The article the command line finds for SEARCH_WORD, on the shared bot's database."""
+    hits = shared.bots.search(SEARCH_WORD)
+    assert hits, f"`search {SEARCH_WORD}` found nothing"
+    hit = hits[0]
+    assert isinstance(hit["id"], int) and isinstance(hit["title"], str)
+    assert SEARCH_WORD in hit["title"].lower()
+    return Known(hit["id"], hit["title"])
+
+
+# -- one reply to every kind of message ---------------------------------------------------------
+
+MESSAGES = [
+    "/start",
+    "/help",
+    "/latest",
+    "/read {id}",
+    "/read 999999",
+    "/read abc",
+    "/read",
+    "/search {word}",
+    '/search "*(NEAR -',
+    "/search",
+    "/frobnicate",
+    "{word}",
+]
+
+
+@pytest.mark.parametrize("template", MESSAGES)
+def test_every_message_gets_exactly_one_valid_reply(
+    chat: Chat, known: Known, template: str
+) -> None:
+    pushed, replies = chat.ask(template.format(id=known.id, word=SEARCH_WORD))
+    assert len(replies) == 1, [r.text for r in replies]
+    check_reply(replies[0], pushed)
+
+
+def test_read_shows_the_article_the_command_line_finds(chat: Chat, known: Known) -> None:
+    pushed, replies = chat.ask(f"/read {known.id}")
+    assert len(replies) == 1
+    check_reply(replies[0], pushed)
+    assert html.escape(known.title, quote=False) in replies[0].text
+
+
+def test_read_of_a_missing_id_shows_no_article(chat: Chat, known: Known) -> None:
+    _, replies = chat.ask("/read 999999")
+    assert len(replies) == 1
+    assert not any(html.escape(t, quote=False) in replies[0].text for t in TITLES)
+    assert replies[0].keyboard == []
+
+
+def test_search_lists_the_article_with_its_read_button(chat: Chat, known: Known) -> None:
+    pushed, replies = chat.ask(f"/search {SEARCH_WORD}")
+    assert len(replies) == 1
+    check_reply(replies[0], pushed)
+    assert html.escape(known.title, quote=False) in replies[0].text
+    buttons = [b.get("callback_data", "") for row in replies[0].keyboard for b in row]
+    assert any(data.startswith(f"rd:{known.id}:") for data in buttons), buttons
+
+
+def test_plain_words_in_a_private_chat_search_like_the_search_command(chat: Chat) -> None:
+    _, by_command = chat.ask(f"/search {SEARCH_WORD}")
+    _, by_words = chat.ask(SEARCH_WORD)
+    assert [r.text for r in by_words] == [r.text for r in by_command]
+
+
+def test_latest_lists_every_article(chat: Chat) -> None:
+    pushed, replies = chat.ask("/latest")
+    assert len(replies) == 1
+    check_reply(replies[0], pushed)
+    for title in TITLES:
+        assert html.escape(title, quote=False) in replies[0].text
+
+
+def test_pressing_the_first_latest_button_answers_the_press(chat: Chat) -> None:
+    _, replies = chat.ask("/latest")
+    assert len(replies) == 1 and replies[0].ok
+    latest = replies[0]
+    assert latest.keyboard and latest.keyboard[0], "/latest has no inline keyboard"
+    data = latest.keyboard[0][0]["callback_data"]
+
+    pressed = time.monotonic()
+    query_id = chat.api.push_callback(data, latest)
+
+    def answers() -> list[Call]:
+        calls = chat.api.calls("answerCallbackQuery")
+        return [c for c in calls if c.params.get("callback_query_id") == query_id]
+
+    shown = chat.api.wait_for(lambda: len(chat.replies()) > 1 and answers(), REPLY_WITHIN)
+    assert shown, f"pressing {data!r}: no message and answer within {REPLY_WITHIN} s"
+    settle(chat.api)
+    after = chat.replies()[1:]
+    assert len(after) == 1, [c.text for c in after]
+    reply = after[0]
+    assert reply.method in ("editMessageText", "sendMessage")
+    assert reply.time - pressed <= REPLY_WITHIN
+    assert reply.ok, reply.description
+    assert telegram_html_problems(reply.text) == [], reply.text
+    if reply.method == "editMessageText":
+        assert reply.params.get("message_id") == latest.result["message_id"]
+    assert len(answers()) == 1
+
+
+# -- stopping, restarting, the token ------------------------------------------------------------
+
+
+def test_sigterm_stops_the_bot_with_status_0_within_5_s(bots: Bots) -> None:
+    bot = bots.start()
+    assert bot.terminate(STOP_WITHIN) == 0, bot.output
+
+
+@pytest.mark.parametrize("args", [["run"], ["-v", "run"]], ids=["default", "verbose"])
+def test_the_token_never_appears_in_the_output(bots: Bots, args: list[str]) -> None:
+    bot = bots.start(*args)
+    chat, admin = new_chat(bots.api), Chat(bots.api, ADMIN_ID)
+    for text in ("/start", "/latest", "/frobnicate", "/reload"):
+        chat.ask(text)
+    admin.ask("/reload")
+    # A refused send goes through the error handler, which logs a traceback.
+    bots.api.fail_next("sendMessage", status=400, description="Bad Request: chat not found")
+    chat.ask("/help")
+    latest = next(r for r in chat.replies() if r.keyboard)
+    chat.api.push_callback(latest.keyboard[0][0]["callback_data"], latest)
+    chat.api.push_callback("no:such:button", latest)
+    settle(bots.api)
+    assert bot.terminate() == 0
+    assert TOKEN not in bot.output
+    assert SECRET not in bot.output
+
+
+def test_a_rejected_token_stops_the_bot_with_an_error_status(bots: Bots) -> None:
+    bot = bots.start(token="123456:REVOKED-token-abcdefghijklm", wait=False)
+    status = bot.wait(START_WITHIN)
+    assert status == 2, bot.output
+    assert "rejected the bot token" in bot.output
+    assert bots.api.calls("getMe"), "the bot never asked the API about its token"
+    assert not bots.api.calls("getUpdates")
+
+
+def test_a_rejected_token_is_not_printed(bots: Bots) -> None:
+    token = "123456:REVOKED-token-abcdefghijklm"
+    bot = bots.start(token=token, wait=False)
+    assert bot.wait(START_WITHIN) is not None
+    assert token.partition(":")[2] not in bot.output, bot.output
+
+
+def test_a_restart_answers_the_waiting_messages_once_and_nothing_twice(bots: Bots) -> None:
+    api = bots.api
+    first = new_chat(api)
+    bot = bots.start()
+    pushed, replies = first.ask("/latest")
+    assert len(replies) == 1
+    check_reply(replies[0], pushed)
+    assert bot.terminate() == 0, bot.output
+
+    waiting = [new_chat(api) for _ in range(3)]
+    for chat, text in zip(waiting, ["/help", "/latest", SEARCH_WORD], strict=True):
+        chat.send(text)
+    assert all(chat.replies() == [] for chat in waiting)
+
+    bot = bots.start()
+    answered = api.wait_for(lambda: all(chat.replies() for chat in waiting), REPLY_WITHIN)
+    assert answered, [len(chat.replies()) for chat in waiting]
+    settle(api)
+    assert bot.terminate() == 0, bot.output
+    for chat in waiting:
+        assert len(chat.replies()) == 1, [r.text for r in chat.replies()]
+        reply = chat.replies()[0]
+        assert reply.ok and telegram_html_problems(reply.text) == [], reply.text
+    assert len(first.replies()) == 1, "the message answered before the restart was answered again"
+
+    before = len(api.calls("sendMessage")) + len(api.calls("editMessageText"))
+    bot = bots.start()
+
+    def new_replies() -> list[Call]:
+        return [c for c in api.calls() if c.method in ("sendMessage", "editMessageText")][before:]
+
+    assert not api.wait_for(new_replies, QUIET_FOR), [c.text for c in new_replies()]
+    assert bot.terminate() == 0, bot.output
