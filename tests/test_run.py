@@ -484,3 +484,103 @@ def test_a_restart_answers_the_waiting_messages_once_and_nothing_twice(bots: Bot
 
     assert not api.wait_for(new_replies, QUIET_FOR), [c.text for c in new_replies()]
     assert bot.terminate() == 0, bot.output
+
+
+# -- subscriptions, end to end --------------------------------------------------------------------
+
+
+def test_a_new_article_reaches_each_matching_subscriber_once_across_a_restart(
+    bots: Bots,
+) -> None:
+    api = bots.api
+    bot = bots.start()
+    a, b, c = new_chat(api), new_chat(api), new_chat(api)
+    for subscriber, text in ((a, "/subscribe"), (b, "/subscribe pelican"), (c, "/subscribe zz")):
+        _, replies = subscriber.ask(text)
+        assert "Subscribed" in replies[0].text
+    stranger = new_chat(api)
+    _, refused = stranger.ask("/reload")
+    assert "only the bot’s admins" in refused[0].text
+
+    (bots.articles / "pelican.txt").write_text(
+        story("Pelican colony returns to the lake", "Birdwatchers counted forty nests.")
+    )
+    admin = Chat(api, ADMIN_ID)
+    _, replies = admin.ask("/reload")
+    report = admin.wait_replies(2)[-1].text
+    assert "1 added" in report and "2 deliveries queued" in report, report
+
+    def deliveries(chat: Chat) -> list[Call]:
+        return [r for r in chat.replies() if "Pelican colony returns" in r.text]
+
+    assert api.wait_for(lambda: deliveries(a) and deliveries(b), 8.0)
+    settle(api)
+    assert (len(deliveries(a)), len(deliveries(b)), len(deliveries(c))) == (1, 1, 0)
+    assert bot.terminate() == 0, bot.output
+
+    bots.start()
+    settle(api)
+    time.sleep(1.5)  # a drain runs every second: give a duplicate the chance to show
+    assert (len(deliveries(a)), len(deliveries(b)), len(deliveries(c))) == (1, 1, 0)
+
+
+def test_webhook_mode_answers_updates_posted_with_the_secret(bots: Bots) -> None:
+    import socket
+    import urllib.error
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env_extra = {
+        "NEWSBOT_WEBHOOK_URL": f"http://127.0.0.1:{port}/hook",
+        "NEWSBOT_WEBHOOK_LISTEN": "127.0.0.1",
+        "NEWSBOT_WEBHOOK_PORT": str(port),
+        "NEWSBOT_WEBHOOK_SECRET": "hook-secret_1",
+    }
+    process = BotProcess(
+        bots.api,
+        {**bot_env(bots.api, bots.articles, bots.database), **env_extra},
+        bots.folder / "webhook.log",
+        ["run", "--webhook"],
+    )
+    bots.started.append(process)
+    process.start(wait=False)
+    assert bots.api.wait_for(lambda: bots.api.calls("setWebhook"), START_WITHIN), process.output
+    (set_webhook,) = bots.api.calls("setWebhook")
+    assert set_webhook.params["url"] == env_extra["NEWSBOT_WEBHOOK_URL"]
+    assert set_webhook.params["secret_token"] == "hook-secret_1"
+
+    def post(secret: str) -> int:
+        update = {
+            "update_id": 1,
+            "message": {
+                "message_id": 1,
+                "date": int(time.time()),
+                "chat": {"id": 777, "type": "private", "first_name": "Web"},
+                "from": {"id": 777, "is_bot": False, "first_name": "Web"},
+                "text": "/help",
+                "entities": [{"type": "bot_command", "offset": 0, "length": 5}],
+            },
+        }
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/hook",
+            data=json.dumps(update).encode(),
+            headers={"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": secret},
+        )
+        for _ in range(100):  # the server may still be starting
+            try:
+                with urllib.request.urlopen(request, timeout=5) as response:
+                    return int(response.status)
+            except urllib.error.HTTPError as exc:
+                return exc.code
+            except OSError:
+                time.sleep(0.1)
+        raise AssertionError(f"webhook server never answered; output:\n{process.output}")
+
+    assert post("wrong") == 403
+    assert post("hook-secret_1") == 200
+    assert bots.api.wait_for(lambda: bots.api.replies_to(777), REPLY_WITHIN)
+    assert "What I can do" in bots.api.replies_to(777)[0].text
+    assert process.terminate() == 0, process.output
+    assert TOKEN not in process.output
