@@ -298,3 +298,14 @@ def test_query_words_are_quoted_and_capped() -> None:
     assert (parsed.strict, parsed.relaxed) == ('("a" "b")', '("a" OR "b")')
     long = parse_query(" ".join(f"w{i}" for i in range(100)))
     assert long is not None and long.strict.count('"') == 2 * store_module.MAX_QUERY_TERMS
+
+
+def test_search_ranks_only_the_newest_matches_of_a_very_common_word(
+    memory_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store_module, "RANK_WINDOW", 3)
+    ids = add(memory_store, *(article(f"Storm {i}", "Wind.", ordinal=i, days=i) for i in range(5)))
+    result = memory_store.search("storm", limit=10)
+    assert result.total == 3
+    assert sorted(h.id for h in result.hits) == ids[-3:]
+    assert memory_store.search("storm 4").total == 1  # a rarer query is ranked whole
