@@ -518,3 +518,36 @@ async def test_reload_reports_queued_deliveries_and_stats_count_them(
     stats = (await bot.send(admin, "/stats"))[0]
     assert "Articles: 2" in stats and "Subscribed chats: 1" in stats
     assert (await bot.send(bot.user(1), "/stats"))[0] == texts.ADMINS_ONLY
+
+
+async def test_automatic_reload_picks_up_new_files_and_delivers_them(
+    settings: Settings, write: WriteFile
+) -> None:
+    import asyncio
+
+    write("old.txt", story("Old", "Body."))
+    delivery = dataclasses.replace(settings.delivery, reload_minutes=0.005)  # every 0.3 s
+    api = LocalBotApi()
+    app = build_application(
+        dataclasses.replace(settings, delivery=delivery),
+        token=LOCAL_TOKEN,
+        request=api,
+        rate_limit=False,
+    )
+    async with app:
+        await open_library(app)
+        await app.process_update(LocalUser(app.bot, user_id=1, chat_id=1).message("/subscribe"))
+        await app.start()
+        try:
+            write("new.txt", story("Arrived on its own", "Nobody typed /reload."))
+            for _ in range(100):
+                if any("Arrived on its own" in str(c.params.get("text")) for c in api.sent()):
+                    break
+                await asyncio.sleep(0.05)
+        finally:
+            await app.stop()
+            await close_library(app)
+    deliveries = [
+        c for c in api.sent("sendMessage") if "Arrived on its own" in str(c.params["text"])
+    ]
+    assert len(deliveries) == 1
