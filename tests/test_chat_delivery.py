@@ -4,10 +4,12 @@ clock the tests move by hand."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -176,6 +178,43 @@ async def test_one_chat_gets_one_message_a_second(bot: Bot, write: WriteFile) ->
     bot.clock.now += 1.0
     await bot.sender.drain()
     assert sum(bot.delivered().values()) == 2
+
+
+class SlowTelegram:
+    """A Bot whose sendMessage takes a while: records how many sends overlap."""
+
+    def __init__(self) -> None:
+        self.in_flight: Counter[int] = Counter()
+        self.most = 0
+        self.most_per_chat = 0
+        self.sent: list[int] = []
+
+    async def send_message(self, chat_id: int, text: str, **_: Any) -> Any:
+        self.in_flight[chat_id] += 1
+        self.most = max(self.most, sum(self.in_flight.values()))
+        self.most_per_chat = max(self.most_per_chat, self.in_flight[chat_id])
+        await asyncio.sleep(0.01)
+        self.in_flight[chat_id] -= 1
+        self.sent.append(chat_id)
+        return SimpleNamespace(message_id=len(self.sent))
+
+
+async def test_the_drain_keeps_a_bounded_pipeline_and_one_send_per_chat(
+    bot: Bot, write: WriteFile
+) -> None:
+    for chat in range(1, 31):
+        await bot.send(bot.user(chat), "/subscribe")
+    write("a.txt", story("Story one", "Body."))
+    write("b.txt", story("Story two", "Body."))
+    assert await bot.reload() == 60
+    telegram = SlowTelegram()
+    sender = Sender(bot.news, telegram, per_second=40, per_chat_seconds=0, clock=bot.clock)  # type: ignore[arg-type]
+    assert sender.window == 10
+    assert await sender.drain() == 60
+    assert telegram.most == sender.window  # the window was kept full, and never exceeded
+    assert telegram.most_per_chat == 1
+    assert Counter(telegram.sent) == {chat: 2 for chat in range(1, 31)}
+    assert statuses(bot) == {SENT: 60}
 
 
 # -- Telegram's failures ---------------------------------------------------------------------------

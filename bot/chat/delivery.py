@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import time as clock_time
 
 from telegram import Bot
@@ -40,8 +40,9 @@ log = logging.getLogger(__name__)
 # A network failure is retried after 2, 4, 8 ... seconds, at most this often.
 MAX_ATTEMPTS = 8
 MAX_BACKOFF = 300.0
-# How long one drain job may run before yielding to the next (and to a shutdown).
-DRAIN_SECONDS = 5.0
+# How long one drain may keep starting sends. The job runs every second but skips while a drain
+# runs, so a long drain keeps the pace steady; a stop ends it sooner (`running`).
+DRAIN_SECONDS = 60.0
 # Chats whose "chat not found" means the bot can never write there again.
 _GONE = ("chat not found", "user is deactivated", "bot was kicked", "not enough rights")
 
@@ -62,8 +63,9 @@ class Sender:
         self.news = news
         self.bot = bot
         self.per_chat_seconds = per_chat_seconds
-        # One second's worth per round: a shutdown waits for at most one round in flight.
-        self.batch = max(1, int(per_second))
+        # Sends in flight at most: enough to cover Telegram's latency at the limiter's pace, few
+        # enough that a user's reply queued behind them in the limiter waits well under a second.
+        self.window = max(1, min(int(per_second), max(4, int(per_second) // 4)))
         self.clock = clock
         self._lock = asyncio.Lock()
         self._last_sent: dict[int, float] = {}
@@ -72,32 +74,65 @@ class Sender:
         self.running = running
 
     async def drain(self, seconds: float = DRAIN_SECONDS) -> int:
-        """Send what is due for up to `seconds`; returns how many went out."""
+        """Send what is due for up to `seconds`; returns how many went out.
+
+        A pipeline rather than rounds: up to `window` sends are in flight, and more rows are read
+        whenever half of them have finished, so the rate limiter (not a round's slowest reply)
+        sets the pace. After `seconds`, a stop or a RetryAfter, it starts no more and waits for
+        those in flight."""
         if self._lock.locked():
             return 0  # another drain is at it
         async with self._lock:
             deadline = time.monotonic() + seconds
+            in_flight: dict[asyncio.Task[bool], Delivery] = {}
             sent = 0
-            while self.running() and time.monotonic() < deadline:
-                now = self.clock()
-                if now < self._paused_until:
-                    break
-                batch = self._pick(self.news.store.due_deliveries(now, self.batch * 4), now)
-                if not batch:
-                    break
-                results = await asyncio.gather(*(self._send(d) for d in batch))
-                sent += sum(results)
+            starting = True
+            try:
+                while True:
+                    if starting and len(in_flight) <= self.window // 2:
+                        for delivery in self._next(in_flight.values()):
+                            in_flight[asyncio.create_task(self._send(delivery))] = delivery
+                        starting = (
+                            self.running()
+                            and time.monotonic() < deadline
+                            and self.clock() >= self._paused_until
+                        )
+                    if not in_flight:
+                        break
+                    done, _ = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+                    for task in done:
+                        del in_flight[task]
+                        sent += task.result()
+                    if self.clock() < self._paused_until:
+                        starting = False
+            finally:
+                for task in in_flight:  # cancelled with us: rows stay 'sending' and are requeued
+                    task.cancel()
             return sent
 
-    def _pick(self, due: list[Delivery], now: float) -> list[Delivery]:
-        """At most one delivery per chat, and none for a chat served less than a beat ago."""
+    def _next(self, in_flight: Collection[Delivery]) -> list[Delivery]:
+        """Due deliveries to start now: at most one per chat (none for a chat with one in
+        flight or served less than a beat ago), up to the window."""
+        room = self.window - len(in_flight)
+        if room <= 0:
+            return []
+        now = self.clock()
+        if now < self._paused_until:
+            return []
+        busy = {d.chat_id for d in in_flight}
+        started = {d.id for d in in_flight}
         picked: dict[int, Delivery] = {}
-        for delivery in due:
+        for delivery in self.news.store.due_deliveries(now, 4 * self.window + len(in_flight)):
             chat = delivery.chat_id
-            if chat in picked or now - self._last_sent.get(chat, 0.0) < self.per_chat_seconds:
+            if (
+                delivery.id in started
+                or chat in busy
+                or chat in picked
+                or now - self._last_sent.get(chat, 0.0) < self.per_chat_seconds
+            ):
                 continue
             picked[chat] = delivery
-            if len(picked) >= self.batch:
+            if len(picked) >= room:
                 break
         return list(picked.values())
 
