@@ -104,6 +104,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true", help="print JSON")
 
+    p = sub.add_parser(
+        "evaluate", parents=[common], help="score summary methods against reference summaries"
+    )
+    p.add_argument("data", type=Path, help="JSON Lines: title, text, summary (one sentence a line)")
+    p.add_argument(
+        "--algorithms",
+        type=_algorithms,
+        help="comma-separated methods (default: every method and the configured default)",
+    )
+    p.add_argument("--sentences", "-n", type=_sentences, help="default from config")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
     p = sub.add_parser("index", parents=[common], help="index the articles folder")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
 
@@ -122,6 +134,17 @@ def _sentences(text: str) -> int:
     if not 1 <= value <= MAX_SENTENCES:
         raise argparse.ArgumentTypeError(f"expected a number from 1 to {MAX_SENTENCES}")
     return value
+
+
+def _algorithms(text: str) -> tuple[str, ...]:
+    names = tuple(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
+    unknown = [n for n in names if n not in ALGORITHM_NAMES]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown method {', '.join(unknown) or '(none given)'}; choose from"
+            f" {', '.join(ALGORITHM_NAMES)}"
+        )
+    return names
 
 
 # -- commands ---------------------------------------------------------------------------------
@@ -183,6 +206,36 @@ def cmd_summarize(args: argparse.Namespace, settings: Settings) -> int:
         if i:
             print()
         _print_article(title, summary)
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
+    from .evaluate import EvaluationError, evaluate, load_samples, table
+
+    options = library.summary_options(
+        settings, **({"sentences": args.sentences} if args.sentences else {})
+    )
+    default = options.algorithm
+    algorithms = args.algorithms or tuple(dict.fromkeys([*ALGORITHM_NAMES, default]))
+    try:
+        samples = load_samples(args.data)
+    except EvaluationError as exc:
+        print(f"newsbot: {exc}", file=sys.stderr)
+        return 1
+    progress = _progress_bar if sys.stderr.isatty() else None
+    results = evaluate(samples, algorithms, options, progress=progress)
+    if progress:
+        print(file=sys.stderr)
+    if args.json:
+        output = {"results": {name: s.as_dict() for name, s in results.items()}, "default": default}
+        print(json.dumps(output, indent=2))
+        return 0
+    print(
+        f"{len(samples)} articles from {args.data}, {options.sentences} sentences;"
+        " ROUGE F1 against the references (rouge-score, stemmed), headline = ROUGE-1 recall of"
+        " the title"
+    )
+    print(table(results, default))
     return 0
 
 
@@ -270,6 +323,7 @@ COMMANDS = {
     "run": cmd_run,
     "chat": cmd_chat,
     "summarize": cmd_summarize,
+    "evaluate": cmd_evaluate,
     "index": cmd_index,
     "search": cmd_search,
     "default": cmd_default,

@@ -23,6 +23,7 @@ DEFAULT_CONFIG = PROJECT_ROOT / "config" / "newsbot.toml"
 
 # Kept here rather than imported from summarize so that reading settings never loads sumy/nltk.
 ALGORITHM_NAMES = (
+    "news",
     "lead",
     "lexrank",
     "lsa",
@@ -73,7 +74,7 @@ class Boilerplate:
 class SummaryOptions:
     """How summaries are made ([summary] in the config); summarize.py takes these as they are."""
 
-    algorithm: str = "lexrank"
+    algorithm: str = "news"
     sentences: int = 3
     language: str = "english"
     # KL-Sum is cubic in sentences: longer articles are summarized with kl_fallback instead.
@@ -186,7 +187,7 @@ def load_settings(
         raise ConfigError("articles.boilerplate: expected a file name, like 'boilerplate.toml'")
     boilerplate = load_boilerplate(base / boilerplate_file)
 
-    algorithm = _choice(summary, "summary.algorithm", "lexrank", ALGORITHM_NAMES)
+    algorithm = _choice(summary, "summary.algorithm", "news", ALGORITHM_NAMES)
     kl_fallback = _choice(
         summary, "summary.kl_fallback", "lexrank", tuple(a for a in ALGORITHM_NAMES if a != "kl")
     )

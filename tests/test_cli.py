@@ -63,14 +63,16 @@ def test_summarize_the_sample_page_as_json(capsys: pytest.CaptureFixture[str]) -
 def test_summarize_reads_standard_input(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    data = json.dumps({"title": "From stdin", "text": "One sentence. Two sentences. Three."})
+    data = json.dumps(
+        {"title": "From stdin", "text": "The river rose. Boats were moved. Schools shut."}
+    )
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data.encode())))
     result = run_json(capsys, "summarize", "-", "--format", "json", "--json", "-n", "2")
     assert result == [
         {
             "title": "From stdin",
-            "summary": ["One sentence.", "Two sentences."],
-            "algorithm": "lexrank",
+            "summary": ["The river rose.", "Boats were moved."],
+            "algorithm": "news",
             "published": result[0]["published"],  # type: ignore[index]
             "url": None,
             "tags": [],
@@ -265,3 +267,47 @@ def test_the_module_runs_with_the_bundled_articles(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "Latest news (1–5 of 9)" in done.stdout
     assert "(edited) Harbour festival draws record crowds despite the rain" in done.stdout
+
+
+def test_evaluate_prints_json_scores_for_each_method_and_names_the_default(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    data = tmp_path / "dev.jsonl"
+    lead = "The council approved a new bridge over the river on Monday evening."
+    rest = "Building work will start in the spring. Residents asked for it for years."
+    record = {"title": "Council approves bridge", "text": f"{lead}\n\n{rest}", "summary": lead}
+    data.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    result = run_json(
+        capsys, "evaluate", str(data), "--algorithms", "lead,textrank", "-n", "1", "--json"
+    )
+    assert isinstance(result, dict)
+    assert result["default"] == "news"
+    assert set(result["results"]) == {"lead", "textrank"}
+    scores = result["results"]["lead"]
+    assert set(scores) == {"rouge1", "rouge2", "rougeLsum", "headline", "ms_per_article"}
+    assert scores["rouge2"] == 100.0 and scores["headline"] == 100.0
+
+
+def test_evaluate_prints_a_table_with_every_method_by_default(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    data = tmp_path / "dev.jsonl"
+    record = {"title": "T", "text": "One sentence here. Another one there.", "summary": "x"}
+    data.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    assert main(["evaluate", str(data)]) == 0
+    out = capsys.readouterr().out
+    for name in ("news (default)", "lead", "lexrank", "kl", "edmundson"):
+        assert f"| {name} |" in out
+
+
+def test_evaluate_reports_a_bad_file_or_method(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    data = tmp_path / "dev.jsonl"
+    data.write_text("{broken\n", encoding="utf-8")
+    assert main(["evaluate", str(data)]) == 1
+    assert "line 1" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        main(["evaluate", str(data), "--algorithms", "lead,magic"])
+    assert exit_info.value.code == 2
+    assert "unknown method magic" in capsys.readouterr().err

@@ -17,7 +17,7 @@ def write_config(tmp_path: Path, text: str, boilerplate: str = "lines = []\n") -
 def test_committed_defaults_load() -> None:
     settings = load_settings(DEFAULT_CONFIG, environ={})
     assert settings.articles_dir == DEFAULT_CONFIG.parent.parent / "articles"
-    assert (settings.summary.algorithm, settings.summary.sentences) == ("lexrank", 3)
+    assert (settings.summary.algorithm, settings.summary.sentences) == ("news", 3)
     assert settings.summary.language == "english"
     assert "exit mobile version" in settings.boilerplate.lines
     assert "more articles like this" in settings.boilerplate.cut_from
@@ -55,7 +55,10 @@ def test_size_limit_is_read_in_megabytes(tmp_path: Path) -> None:
     [
         ("[summary]\nsentences = 0\n", "summary.sentences: expected a number from 1 to 50, got 0"),
         ('[summary]\nsentences = "3"\n', "summary.sentences: expected a number"),
-        ('[summary]\nalgorithm = "magic"\n', "summary.algorithm: expected one of lead, lexrank"),
+        (
+            '[summary]\nalgorithm = "magic"\n',
+            "summary.algorithm: expected one of news, lead, lexrank",
+        ),
         ('[summary]\nlanguage = "klingon"\n', "summary.language: expected one of"),
         ("[summary]\nsentense = 3\n", "unknown key summary.sentense"),
         ("[sumary]\n", r"unknown section \[sumary\]"),

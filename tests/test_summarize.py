@@ -151,7 +151,36 @@ def test_a_failing_summarizer_falls_back_to_the_lead(monkeypatch: pytest.MonkeyP
 
 def test_unknown_article_language_uses_the_configured_one() -> None:
     article = replace(numbered(5), language="klingon")
-    assert len(summarize(article, Options(sentences=2, language="english"))) == 2
+    assert len(summarize(article, Options(algorithm="lexrank", sentences=2))) == 2
+
+
+def test_the_news_method_never_repeats_itself() -> None:
+    # Five sentences differing in one number: near duplicates of each other. The graph methods
+    # return two of them; the news method one, rather than saying the same thing twice.
+    assert len(summarize(numbered(5), Options(algorithm="news", sentences=2))) == 1
+
+
+def test_the_news_method_leads_with_the_story_and_skips_fragments() -> None:
+    article = Article(
+        title="Council approves new river bridge",
+        blocks=(
+            Block("The council approved a new bridge over the river on Monday evening."),
+            Block("Photo: the bridge as the architects drew it for the planning meeting."),
+            Block("Building work will start in the spring and take about two years to finish."),
+            Block("It was close."),
+            Block('"We have waited for this crossing for more than twenty years.'),
+            Block('Now it is happening," said one resident who lives near the old ferry.'),
+            Block("The old ferry will stop running once the new bridge opens to traffic."),
+        ),
+        source="b.txt",
+        published=datetime.now(UTC),
+    )
+    summary = summarize(article, Options(algorithm="news", sentences=3))
+    assert summary[0] == "The council approved a new bridge over the river on Monday evening."
+    assert len(summary) == 3
+    assert not any(
+        s.startswith(("Photo:", "It was close", '"We have', "Now it is")) for s in summary
+    )
 
 
 def test_unknown_algorithm_is_refused() -> None:
