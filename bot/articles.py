@@ -31,6 +31,7 @@ TEXT_SUFFIXES = {".txt", ".text", ""}
 MARKDOWN_SUFFIXES = {".md", ".markdown"}
 JSON_SUFFIXES = {".json"}
 JSONL_SUFFIXES = {".jsonl", ".ndjson"}
+HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 
 # A heading is a short line that does not end a sentence.
 _HEADING_MAX_WORDS = 14
@@ -160,6 +161,8 @@ def parse_bytes(
     mtime: datetime,
 ) -> ParsedFile:
     """Decode and parse a file's content; the format comes from its suffix."""
+    if suffix in HTML_SUFFIXES:
+        return ParsedFile((parse_html(data, source=source, bp=boilerplate, mtime=mtime),))
     text = normalize_text(decode(data))
     if not text.strip():
         raise ArticleError("no text (only white space)")
@@ -171,6 +174,32 @@ def parse_bytes(
         return _parse_records(_jsonl_records(text), source=source, bp=boilerplate, mtime=mtime)
     articles = parse_plain(text, source=source, bp=boilerplate, mtime=mtime)
     return ParsedFile(tuple(articles))
+
+
+def parse_html(data: bytes, *, source: str, bp: Boilerplate, mtime: datetime) -> Article:
+    """A saved web page: its main text, headline, date, author and canonical URL."""
+    from . import extract  # trafilatura and lxml load only when a folder holds HTML
+
+    try:
+        page = extract.page(data)
+    except extract.ExtractionError as exc:
+        raise ArticleError(str(exc)) from None
+    blocks = []
+    for text, heading in page.blocks:
+        lines = _drop_boilerplate([normalize_text(text)], bp)
+        if lines and lines[0].strip():
+            blocks.append(Block(" ".join(lines[0].split()), heading=heading))
+    if not any(not b.heading for b in blocks):
+        raise ArticleError("no body text on the page")
+    return Article(
+        title=page.title,
+        blocks=tuple(blocks),
+        source=source,
+        published=page.published or mtime,
+        dated=page.published is not None,
+        url=page.url,
+        language=page.language,
+    )
 
 
 def decode(data: bytes) -> str:

@@ -265,7 +265,7 @@ def test_the_module_runs_with_the_bundled_articles(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert "Latest news (1–5 of 9)" in done.stdout
+    assert "Latest news (1–5 of 10)" in done.stdout
     assert "(edited) Harbour festival draws record crowds despite the rain" in done.stdout
 
 
