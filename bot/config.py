@@ -114,6 +114,33 @@ class DeliverySettings:
 
 
 @dataclass(frozen=True)
+class FeedSource:
+    """A feed to read: its URL, the name people see, tags given to its articles."""
+
+    name: str
+    url: str
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FeedSettings:
+    """[feeds]: the feeds in the config file (admins add more in chat) and how they are read."""
+
+    sources: tuple[FeedSource, ...] = ()
+    poll_minutes: float = 15.0
+    # Where each new entry is written as a JSON article file, for the index operation to read.
+    # None: a `feeds` folder inside the articles folder.
+    folder: Path | None = None
+    timeout_seconds: float = 20.0
+    max_bytes: int = 5 * 1024 * 1024
+    max_redirects: int = 5
+    # An entry whose own content has fewer words than this is a teaser: its page is fetched.
+    full_text_words: int = 150
+    # At most this many new entries a feed brings per poll (a new feed's backlog is capped).
+    max_new_entries: int = 30
+
+
+@dataclass(frozen=True)
 class Settings:
     articles_dir: Path
     database: Path
@@ -123,11 +150,16 @@ class Settings:
     workers: int = 0
     telegram: TelegramSettings = field(default_factory=TelegramSettings)
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
+    feeds: FeedSettings = field(default_factory=FeedSettings)
     config_path: Path | None = None
 
     @property
     def worker_count(self) -> int:
         return self.workers or os.cpu_count() or 1
+
+    @property
+    def feeds_folder(self) -> Path:
+        return self.feeds.folder or self.articles_dir / "feeds"
 
 
 # key -> (section, name); the schema of newsbot.toml, so that a typo is an error, not a no-op.
@@ -144,6 +176,16 @@ _KNOWN: dict[str, set[str]] = {
     "database": {"path"},
     "index": {"workers"},
     "delivery": {"max_per_second", "per_chat_seconds", "group_per_minute", "reload_minutes"},
+    "feeds": {
+        "sources",
+        "poll_minutes",
+        "folder",
+        "timeout_seconds",
+        "max_mb",
+        "max_redirects",
+        "full_text_words",
+        "max_new_entries",
+    },
     "telegram": {
         "admins",
         "api_base_url",
@@ -207,6 +249,8 @@ def load_settings(
         reload_minutes=_number(section, "delivery.reload_minutes", default=0, low=0, high=10080),
     )
 
+    feeds = _feed_settings(_section(data, "feeds"), base)
+
     return Settings(
         articles_dir=articles_dir,
         database=db_path,
@@ -223,7 +267,47 @@ def load_settings(
         workers=workers,
         telegram=telegram,
         delivery=delivery,
+        feeds=feeds,
         config_path=path,
+    )
+
+
+def _feed_settings(section: Mapping[str, Any], base: Path) -> FeedSettings:
+    raw = section.get("sources", [])
+    if not isinstance(raw, list):
+        raise ConfigError("feeds.sources: expected a list of {name, url, tags} tables")
+    sources = []
+    names: set[str] = set()
+    for i, item in enumerate(raw):
+        key = f"feeds.sources[{i}]"
+        if not isinstance(item, dict):
+            raise ConfigError(f"{key}: expected a table with name and url")
+        url, name = item.get("url"), item.get("name")
+        tags = item.get("tags", [])
+        if not isinstance(url, str) or not url.lower().startswith(("http://", "https://")):
+            raise ConfigError(f"{key}.url: expected an http or https URL, got {url!r}")
+        if not isinstance(name, str) or not name.strip():
+            raise ConfigError(f"{key}.name: expected the name people see, like 'BBC World'")
+        if name.strip().lower() in names:
+            raise ConfigError(f"{key}.name: {name!r} is used twice")
+        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+            raise ConfigError(f"{key}.tags: expected a list of words")
+        names.add(name.strip().lower())
+        sources.append(FeedSource(" ".join(name.split()), url.strip(), tuple(tags)))
+    folder = section.get("folder")
+    return FeedSettings(
+        sources=tuple(sources),
+        poll_minutes=_number(section, "feeds.poll_minutes", default=15, low=0.05, high=10080),
+        folder=_path_setting(None, folder, base, "feeds.folder") if folder is not None else None,
+        timeout_seconds=_number(section, "feeds.timeout_seconds", default=20, low=0.1, high=600),
+        max_bytes=int(_number(section, "feeds.max_mb", default=5, low=0.01, high=1024) * 2**20),
+        max_redirects=int(_number(section, "feeds.max_redirects", default=5, low=0, high=50)),
+        full_text_words=int(
+            _number(section, "feeds.full_text_words", default=150, low=0, high=100_000)
+        ),
+        max_new_entries=int(
+            _number(section, "feeds.max_new_entries", default=30, low=1, high=10_000)
+        ),
     )
 
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from html import unescape
+from typing import Any
 
 import lxml.html
 import trafilatura
@@ -146,3 +147,41 @@ def _decode(data: bytes) -> str:
         except (LookupError, UnicodeDecodeError):
             continue
     return data.decode("latin-1")
+
+
+_BLOCK_TAGS = {"p", "li", "blockquote", "pre", "h1", "h2", "h3", "h4", "h5", "h6", "dd", "td"}
+_HEADING_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+
+
+def fragment(html: str) -> list[tuple[str, bool]]:
+    """An HTML snippet (a feed entry's content) as (text, is_heading) paragraphs."""
+    if not html or not html.strip():
+        return []
+    if "<" not in html:
+        text = unescape(html)
+        return [(" ".join(p.split()), False) for p in re.split(r"\n\s*\n", text) if p.strip()]
+    try:
+        root = lxml.html.fragment_fromstring(html, create_parent="div")
+    except (ValueError, lxml.etree.ParserError):
+        return []
+    for junk in root.xpath(".//script|.//style|.//figure|.//figcaption|.//iframe"):
+        junk.drop_tree()
+    blocks: list[tuple[str, bool]] = []
+    for element in root.iter():
+        tag = element.tag if isinstance(element.tag, str) else ""
+        if tag not in _BLOCK_TAGS or any(a.tag in _BLOCK_TAGS for a in element.iterancestors()):
+            continue
+        text = " ".join(element.text_content().split())
+        if text:
+            blocks.append((text, tag in _HEADING_TAGS))
+    if not blocks:  # text straight in the snippet, lines split by <br>
+        for br in root.xpath(".//br"):
+            br.tail = "\n\n" + (br.tail or "")
+        text = root.text_content()
+        blocks = [(" ".join(p.split()), False) for p in re.split(r"\n\s*\n", text) if p.strip()]
+    return blocks
+
+
+def fragment_text(html: str) -> str:
+    """The text of an HTML snippet (a feed entry's title may hold entities or tags)."""
+    return " ".join(text for text, _ in fragment(html))

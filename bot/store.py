@@ -140,6 +140,37 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "0004_search_tie_break_index",
         ("CREATE INDEX articles_id_published ON articles (id, published)",),
     ),
+    (
+        # Feeds: where each is at (conditional-request validators, failures, back-off) and the
+        # entries already taken, so a poll brings exactly the new ones, across restarts too.
+        "0005_feeds",
+        (
+            """CREATE TABLE feeds (
+                name TEXT PRIMARY KEY,
+                url TEXT NOT NULL UNIQUE,
+                tags TEXT NOT NULL DEFAULT '[]',
+                origin TEXT NOT NULL,
+                active INTEGER NOT NULL DEFAULT 1,
+                etag TEXT,
+                last_modified TEXT,
+                failures INTEGER NOT NULL DEFAULT 0,
+                total_failures INTEGER NOT NULL DEFAULT 0,
+                next_poll REAL NOT NULL DEFAULT 0,
+                last_error TEXT,
+                last_error_at REAL,
+                last_ok_at REAL,
+                entries INTEGER NOT NULL DEFAULT 0
+            )""",
+            """CREATE TABLE feed_entries (
+                feed TEXT NOT NULL,
+                key TEXT NOT NULL,
+                url TEXT,
+                path TEXT,
+                seen_at REAL NOT NULL,
+                PRIMARY KEY (feed, key)
+            )""",
+        ),
+    ),
 )
 
 # Outbox states: queued (to send now), digest (held for the chat's daily digest), sending (handed
@@ -152,6 +183,43 @@ QUEUED, DIGEST, SENDING, SENT, FAILED, DROPPED = (
     "failed",
     "dropped",
 )
+
+
+@dataclass(frozen=True)
+class FeedState:
+    name: str
+    url: str
+    tags: tuple[str, ...]
+    origin: str  # 'config' or 'chat'
+    active: bool
+    etag: str | None
+    last_modified: str | None
+    failures: int  # in a row, since the last poll that worked
+    total_failures: int
+    next_poll: float
+    last_error: str | None
+    last_error_at: float | None
+    last_ok_at: float | None
+    entries: int
+
+
+def _feed(row: sqlite3.Row) -> FeedState:
+    return FeedState(
+        name=row["name"],
+        url=row["url"],
+        tags=tuple(json.loads(row["tags"])),
+        origin=row["origin"],
+        active=bool(row["active"]),
+        etag=row["etag"],
+        last_modified=row["last_modified"],
+        failures=row["failures"],
+        total_failures=row["total_failures"],
+        next_poll=row["next_poll"],
+        last_error=row["last_error"],
+        last_error_at=row["last_error_at"],
+        last_ok_at=row["last_ok_at"],
+        entries=row["entries"],
+    )
 
 
 @dataclass(frozen=True)
@@ -667,6 +735,111 @@ class Store:
                 " JOIN chats c ON c.chat_id = s.chat_id WHERE c.active = 1"
             ).fetchone()[0]
         )
+
+    # -- feeds ------------------------------------------------------------------------------
+
+    def sync_feeds(self, sources: Sequence[tuple[str, str, Sequence[str]]]) -> None:
+        """The config file's feeds: new ones added, known ones' URL and tags updated. A feed an
+        admin removed in chat stays removed."""
+        with self.transaction() as conn:
+            for name, url, tags in sources:
+                conn.execute(
+                    "INSERT INTO feeds (name, url, tags, origin) VALUES (?, ?, ?, 'config')"
+                    " ON CONFLICT (name) DO UPDATE SET url = excluded.url, tags = excluded.tags",
+                    (name, url, json.dumps(list(tags))),
+                )
+
+    def add_feed(self, name: str, url: str, tags: Sequence[str] = ()) -> str | None:
+        """An admin's new feed; returns why not (name or URL taken), or None when added."""
+        with self.transaction() as conn:
+            for row in conn.execute(
+                "SELECT name, url, active FROM feeds WHERE lower(name) = lower(?) OR url = ?",
+                (name, url),
+            ):
+                if row["active"]:
+                    same = row["url"] == url
+                    return f"already read as {row['name']}" if same else "name taken"
+                conn.execute("DELETE FROM feeds WHERE name = ?", (row["name"],))
+            conn.execute(
+                "INSERT INTO feeds (name, url, tags, origin) VALUES (?, ?, ?, 'chat')",
+                (name, url, json.dumps(list(tags))),
+            )
+        return None
+
+    def remove_feed(self, name: str) -> str | None:
+        """Stop reading a feed (its articles stay); returns its exact name, or None if unknown."""
+        with self.transaction() as conn:
+            row = conn.execute(
+                "SELECT name FROM feeds WHERE lower(name) = lower(?) AND active = 1", (name,)
+            ).fetchone()
+            if row is None:
+                return None
+            conn.execute("UPDATE feeds SET active = 0 WHERE name = ?", (row["name"],))
+        return str(row["name"])
+
+    def feeds(self, *, active_only: bool = True) -> list[FeedState]:
+        where = "WHERE active = 1" if active_only else ""
+        rows = self.conn.execute(f"SELECT * FROM feeds {where} ORDER BY lower(name)")
+        return [_feed(r) for r in rows]
+
+    def due_feeds(self, now: float) -> list[FeedState]:
+        rows = self.conn.execute(
+            "SELECT * FROM feeds WHERE active = 1 AND next_poll <= ? ORDER BY next_poll, name",
+            (now,),
+        )
+        return [_feed(r) for r in rows]
+
+    def feed_polled(
+        self,
+        name: str,
+        *,
+        now: float,
+        next_poll: float,
+        etag: str | None,
+        last_modified: str | None,
+        entries: Sequence[tuple[str, str | None, str | None]] = (),
+    ) -> None:
+        """A poll that worked, with the entries it took (key, url, file)."""
+        with self.transaction() as conn:
+            conn.executemany(
+                "INSERT OR IGNORE INTO feed_entries (feed, key, url, path, seen_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [(name, key, url, path, now) for key, url, path in entries],
+            )
+            conn.execute(
+                "UPDATE feeds SET etag = ?, last_modified = ?, failures = 0, next_poll = ?,"
+                " last_ok_at = ?, entries = entries + ? WHERE name = ?",
+                (etag, last_modified, next_poll, now, len(entries), name),
+            )
+
+    def feed_failed(self, name: str, error: str, *, now: float, next_poll: float) -> None:
+        with self.transaction() as conn:
+            conn.execute(
+                "UPDATE feeds SET failures = failures + 1, total_failures = total_failures + 1,"
+                " last_error = ?, last_error_at = ?, next_poll = ? WHERE name = ?",
+                (error, now, next_poll, name),
+            )
+
+    def feed_note(self, name: str, error: str, *, now: float) -> None:
+        """A problem with one entry (its page would not load): shown, but the feed works."""
+        with self.transaction() as conn:
+            conn.execute(
+                "UPDATE feeds SET total_failures = total_failures + 1, last_error = ?,"
+                " last_error_at = ? WHERE name = ?",
+                (error, now, name),
+            )
+
+    def seen_entries(self, name: str, keys: Sequence[str]) -> set[str]:
+        seen: set[str] = set()
+        for start in range(0, len(keys), 500):
+            chunk = list(keys[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            rows = self.conn.execute(
+                f"SELECT key FROM feed_entries WHERE feed = ? AND key IN ({marks})",
+                (name, *chunk),
+            )
+            seen.update(str(r[0]) for r in rows)
+        return seen
 
     # -- remembered queries ---------------------------------------------------------------
 

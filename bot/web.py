@@ -1,0 +1,126 @@
+"""Fetching feeds and pages from news sites: the only module that requests other sites (httpx).
+
+Every fetch is bounded, because a feed list is a list of strangers' servers: http and https
+only (also after a redirect), at most `max_redirects` redirects, the whole exchange within
+`timeout` seconds, and the body cut off (and refused) past `max_bytes`, however much the server
+says or sends. A failure is a FetchError whose message says what happened in words an admin
+understands ("HTTP 500", "no answer within 20 s", "larger than 5 MB").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import httpx
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = "newsbot/0.1 (news summaries; feed reader)"
+
+
+class FetchError(Exception):
+    """A fetch that did not give a usable answer; str() says why."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    timeout: float = 20.0
+    max_bytes: int = 5 * 1024 * 1024
+    max_redirects: int = 5
+
+
+@dataclass(frozen=True)
+class Fetched:
+    url: str  # after redirects
+    body: bytes
+    content_type: str = ""
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+def check_url(url: str) -> str:
+    """The URL, if it is an absolute http(s) URL; FetchError otherwise."""
+    parts = urlsplit(url.strip())
+    if parts.scheme.lower() not in ("http", "https"):
+        raise FetchError(f"only http and https URLs are fetched, not {parts.scheme or 'this'!r}")
+    if not parts.hostname:
+        raise FetchError("the URL has no host")
+    return url.strip()
+
+
+def client(limits: Limits) -> httpx.AsyncClient:
+    """One client for a poll: connections reused, redirects followed here (and checked)."""
+    return httpx.AsyncClient(
+        follow_redirects=False,
+        timeout=httpx.Timeout(limits.timeout),
+        headers={"User-Agent": USER_AGENT},
+    )
+
+
+async def fetch(
+    http: httpx.AsyncClient,
+    url: str,
+    limits: Limits,
+    *,
+    etag: str | None = None,
+    last_modified: str | None = None,
+) -> Fetched | None:
+    """GET `url`; None when the server says it has not changed (304)."""
+    headers = {}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    try:
+        async with asyncio.timeout(limits.timeout):
+            return await _follow(http, check_url(url), limits, headers)
+    except TimeoutError:
+        raise FetchError(f"no answer within {limits.timeout:g} s") from None
+    except httpx.HTTPError as exc:
+        raise FetchError(f"network error ({_describe(exc)})") from None
+
+
+async def _follow(
+    http: httpx.AsyncClient, url: str, limits: Limits, headers: dict[str, str]
+) -> Fetched | None:
+    for _ in range(limits.max_redirects + 1):
+        async with http.stream("GET", url, headers=headers) as response:
+            if response.status_code == 304:
+                return None
+            if response.is_redirect:
+                location = response.headers.get("location")
+                if not location:
+                    raise FetchError(f"HTTP {response.status_code} redirect without a Location")
+                url = check_url(str(response.url.join(location)))
+                continue
+            if response.status_code >= 400:
+                reason = response.reason_phrase or ""
+                raise FetchError(f"HTTP {response.status_code} {reason}".strip())
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > limits.max_bytes:
+                raise FetchError(f"larger than {_mb(limits.max_bytes)} ({_mb(int(declared))})")
+            body = bytearray()
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) > limits.max_bytes:
+                    raise FetchError(f"larger than {_mb(limits.max_bytes)}")
+            return Fetched(
+                url=str(response.url),
+                body=bytes(body),
+                content_type=response.headers.get("content-type", ""),
+                etag=response.headers.get("etag"),
+                last_modified=response.headers.get("last-modified"),
+            )
+    raise FetchError(f"more than {limits.max_redirects} redirects")
+
+
+def _describe(exc: httpx.HTTPError) -> str:
+    text = str(exc).strip()
+    return f"{exc.__class__.__name__}: {text}" if text else exc.__class__.__name__
+
+
+def _mb(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB"
