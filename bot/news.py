@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from . import library
+from . import library, web
 from .config import Settings
+from .feeds import PollReport, feed_name_for, poll_all
 from .store import (
     ChatState,
+    FeedState,
     SearchResult,
     Store,
     StoredArticle,
@@ -32,16 +34,18 @@ MAX_SENTENCES = 20
 # Filters a chat may have, and how long one may be: enough for anyone, bounded for the matcher.
 MAX_FILTERS = 20
 MAX_FILTER_CHARS = 200
+MAX_FEED_NAME = 60
 
 
 class Refused(ValueError):
     """A request that cannot be done as asked. `reason` is a code the chat turns into words
     (too_long, no_words, too_many, bad_time, bad_zone); `limit` the number it mentions."""
 
-    def __init__(self, reason: str, limit: int = 0) -> None:
+    def __init__(self, reason: str, limit: int = 0, detail: str = "") -> None:
         super().__init__(reason)
         self.reason = reason
         self.limit = limit
+        self.detail = detail
 
 
 @dataclass(frozen=True)
@@ -175,7 +179,39 @@ class News:
             "chats": self.store.subscribed_chat_count(),
             "deliveries": self.store.delivery_counts(),
             "last_reload": last,
+            "feeds": self.store.feeds(),
         }
+
+    # -- feeds ----------------------------------------------------------------------------------
+
+    def feeds(self) -> list[FeedState]:
+        return self.store.feeds()
+
+    def add_feed(self, url: str, name: str | None = None) -> str:
+        """An admin's new feed, polled at the next tick; returns its name, or Refused
+        (bad_url with the reason, or taken)."""
+        try:
+            url = web.check_url(url)
+        except web.FetchError as exc:
+            raise Refused("bad_url", detail=str(exc)) from None
+        name = " ".join((name or feed_name_for(url)).split())[:MAX_FEED_NAME]
+        problem = self.store.add_feed(name, url)
+        if problem:
+            raise Refused("feed_taken", detail=problem)
+        return name
+
+    def remove_feed(self, name: str) -> str | None:
+        return self.store.remove_feed(name)
+
+    async def poll_feeds(
+        self, *, only: str | None = None
+    ) -> tuple[PollReport, library.Report | None]:
+        """Poll the due feeds (or one); when they brought entries, the same index operation as
+        /reload takes them in and queues their deliveries."""
+        report = await poll_all(self.settings, self.store, only=only)
+        if not report.written:
+            return report, None
+        return report, await self.reload()
 
     # -- the library ---------------------------------------------------------------------------
 

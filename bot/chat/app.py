@@ -104,7 +104,11 @@ def register_handlers(application: AnyApplication, settings: Settings) -> None:
         # A reload takes seconds to minutes: block=False keeps everyone else answered meanwhile.
         CommandHandler("reload", handlers.reload, filters=admins, block=False),
         CommandHandler("stats", handlers.stats, filters=admins),
-        CommandHandler(["reload", "stats"], handlers.admins_only),
+        CommandHandler("feeds", handlers.feeds, filters=admins),
+        # Adding a feed reads it at once (seconds): not in everyone else's way.
+        CommandHandler("addfeed", handlers.add_feed, filters=admins, block=False),
+        CommandHandler("removefeed", handlers.remove_feed, filters=admins),
+        CommandHandler(["reload", "stats", "feeds", "addfeed", "removefeed"], handlers.admins_only),
         CommandHandler("subscribe", handlers.subscribe),
         CommandHandler("subscriptions", handlers.subscriptions),
         CommandHandler("unsubscribe", handlers.unsubscribe),
@@ -135,6 +139,7 @@ async def open_library(application: AnyApplication) -> None:
     settings: Settings = application.bot_data["settings"]
     library = News(settings, Store(settings.database))
     application.bot_data["news"] = library
+    library.store.sync_feeds([(f.name, f.url, f.tags) for f in settings.feeds.sources])
     try:
         report = await library.reload()
         log.info(
@@ -165,7 +170,10 @@ async def open_library(application: AnyApplication) -> None:
     application.bot_data["sender"] = service
     if application.job_queue is not None:
         schedule_all(
-            application.job_queue, service, reload_minutes=settings.delivery.reload_minutes
+            application.job_queue,
+            service,
+            reload_minutes=settings.delivery.reload_minutes,
+            feed_minutes=settings.feeds.poll_minutes,
         )
 
 

@@ -266,10 +266,21 @@ def schedule_digest(job_queue: JobQueue, chat_id: int, at: str | None, zone: str
     )
 
 
-def schedule_all(job_queue: JobQueue, service: Sender, *, reload_minutes: float) -> None:  # type: ignore[type-arg]
-    """At start: the drain, every chat's digest (catching up on one missed while down), and the
-    automatic reload if configured."""
+def schedule_all(
+    job_queue: JobQueue,  # type: ignore[type-arg]
+    service: Sender,
+    *,
+    reload_minutes: float,
+    feed_minutes: float = 15.0,
+) -> None:
+    """At start: the drain, every chat's digest (catching up on one missed while down), the
+    feed poll, and the automatic reload if configured."""
     job_queue.run_repeating(drain_job, interval=1.0, first=0.5, name="deliveries")
+    # Each feed keeps its own next-poll time (with back-off); the job looks for due ones often
+    # enough that none waits much past its time.
+    job_queue.run_repeating(
+        feeds_job, interval=min(60.0, feed_minutes * 60), first=2.0, name="feeds"
+    )
     now = service.clock()
     for chat in service.news.store.digest_chats():
         schedule_digest(job_queue, chat.chat_id, chat.digest_time, chat.timezone)
@@ -294,6 +305,25 @@ async def reload_job(context: ContextTypes.DEFAULT_TYPE) -> None:
         )
     if report.queued:
         await sender(context).drain()
+
+
+async def feeds_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Poll the feeds that are due; new entries go through the index operation, then out."""
+    service = sender(context)
+    if not service.news.store.due_feeds(service.clock()):
+        return
+    report, reloaded = await service.news.poll_feeds()
+    for result in report.failed:
+        log.warning("feed %s: %s", result.name, result.error)
+    if reloaded is not None:
+        log.info(
+            "feeds: %d new entries; %d added, %d queued",
+            report.new,
+            reloaded.added,
+            reloaded.queued,
+        )
+        if reloaded.queued:
+            await service.drain()
 
 
 def _digest_name(chat_id: int) -> str:

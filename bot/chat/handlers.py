@@ -55,7 +55,7 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     text = texts.HELP.format(bot=render.esc(context.bot.username or "bot"))
     user = update.effective_user
     if user and user.id in news(context).settings.telegram.admins:
-        text += texts.HELP_ADMIN
+        text += texts.HELP_ADMIN.format(minutes=news(context).settings.feeds.poll_minutes)
     await _reply(update, Reply(text))
 
 
@@ -193,7 +193,70 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         dropped=deliveries.get(DROPPED, 0),
         last_reload=last_text,
     )
-    await _reply(update, Reply(text))
+    feeds = numbers["feeds"]
+    assert isinstance(feeds, list)
+    if feeds:
+        failing = [f for f in feeds if f.failures]
+        text += texts.STATS_FEEDS.format(count=len(feeds), failing=len(failing))
+        for feed in feeds:
+            if feed.failures:
+                text += texts.STATS_FEED_FAILING.format(
+                    name=render.esc(feed.name),
+                    error=render.esc(feed.last_error or "?"),
+                    failures=feed.failures,
+                )
+            elif feed.last_error:
+                text += texts.STATS_FEED_NOTE.format(
+                    name=render.esc(feed.name), error=render.esc(feed.last_error)
+                )
+    await _reply(update, Reply(render.fit(text)))
+
+
+# -- feeds (admins) -----------------------------------------------------------------------------
+
+
+async def feeds(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/feeds (admins): each feed with its state and last problem."""
+    await _reply(update, Reply(render.feeds_message(news(context).feeds())))
+
+
+async def add_feed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/addfeed URL [name] (admins): read a feed from now on; it is polled right away."""
+    if not context.args:
+        await _reply(update, Reply(texts.ADDFEED_USAGE))
+        return
+    url, name = context.args[0], " ".join(context.args[1:]) or None
+    try:
+        added = news(context).add_feed(url, name)
+    except Refused as refused:
+        template = texts.ADDFEED_BAD if refused.reason == "bad_url" else texts.ADDFEED_TAKEN
+        await _reply(update, Reply(template.format(reason=render.esc(refused.detail))))
+        return
+    await _reply(update, Reply(texts.ADDFEED_DONE.format(name=render.esc(added))))
+    report, reloaded = await news(context).poll_feeds(only=added)
+    if reloaded is not None and reloaded.queued and context.job_queue is not None:
+        context.job_queue.run_once(delivery.drain_job, 0, name="deliveries-now")
+    result = next((r for r in report.results if r.name == added), None)
+    if result is not None and result.error:
+        reply = texts.ADDFEED_FAILED.format(name=render.esc(added), error=render.esc(result.error))
+    else:
+        new = result.new if result else 0
+        articles = "article" if new == 1 else "articles"
+        reply = texts.ADDFEED_RESULT.format(name=render.esc(added), new=new, articles=articles)
+    await _reply(update, Reply(reply))
+
+
+async def remove_feed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/removefeed name (admins): stop polling a feed; its articles stay."""
+    name = " ".join(context.args or [])
+    if not name:
+        await _reply(update, Reply(texts.REMOVEFEED_USAGE))
+        return
+    removed = news(context).remove_feed(name)
+    if removed is None:
+        await _reply(update, Reply(texts.REMOVEFEED_UNKNOWN.format(name=render.esc(name[:100]))))
+        return
+    await _reply(update, Reply(texts.REMOVEFEED_DONE.format(name=render.esc(removed))))
 
 
 # -- subscriptions ------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import re
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,7 +21,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from ..articles import shorten
 from ..news import Entry, Page
-from ..store import MARK_END, MARK_START, SearchResult, StoredArticle
+from ..store import MARK_END, MARK_START, FeedState, SearchResult, StoredArticle
 from . import texts
 
 MAX_MESSAGE = 4096
@@ -271,3 +272,43 @@ def _by_words(escaped: str, budget: int) -> Iterator[str]:
         escaped = escaped[cut:].lstrip()
     if escaped:
         yield escaped
+
+
+def feeds_message(feeds: Sequence[FeedState], now: float | None = None) -> str:
+    """/feeds: every feed with its state; the newest problem of each."""
+    if not feeds:
+        return texts.FEEDS_NONE
+    now = time.time() if now is None else now
+    parts = [texts.FEEDS_TITLE.format(count=len(feeds))]
+    for feed in feeds:
+        if feed.failures:
+            status = texts.FEED_FAILING.format(
+                failures=feed.failures,
+                error=esc(feed.last_error or "?"),
+                next=_moment(feed.next_poll, now),
+            )
+        elif feed.last_ok_at is None:
+            status = texts.FEED_NEVER
+        else:
+            status = texts.FEED_OK.format(entries=feed.entries, when=_moment(feed.last_ok_at, now))
+            if feed.last_error and (feed.last_error_at or 0) > feed.last_ok_at - 1:
+                status += texts.FEED_NOTE.format(error=esc(feed.last_error))
+        parts.append(texts.FEED_LINE.format(name=esc(feed.name), url=esc(feed.url), status=status))
+    return fit("".join(parts))
+
+
+def _moment(when: float, now: float) -> str:
+    """'in 12 min', '3 h ago': how far a moment is from now, in the largest whole unit."""
+    delta = when - now
+    seconds = abs(delta)
+    if seconds < 60:
+        amount = "under a minute"
+    elif seconds < 3600:
+        amount = f"{seconds // 60:.0f} min"
+    elif seconds < 86400:
+        amount = f"{seconds // 3600:.0f} h"
+    else:
+        amount = f"{seconds // 86400:.0f} days"
+    if seconds < 60:
+        return "now" if delta >= 0 else "just now"
+    return f"in {amount}" if delta > 0 else f"{amount} ago"

@@ -17,7 +17,10 @@ COMMANDS = (
 )
 ADMIN_COMMANDS = (
     ("reload", "Re-read the articles folder"),
-    ("stats", "Articles, subscribers, deliveries"),
+    ("stats", "Articles, subscribers, deliveries, feeds"),
+    ("feeds", "The feeds I read, and how each is doing"),
+    ("addfeed", "Read a feed: /addfeed https://example.org/rss"),
+    ("removefeed", "Stop reading a feed: /removefeed name"),
 )
 
 START = (
@@ -42,7 +45,10 @@ HELP = (
 )
 HELP_ADMIN = (
     "\n\n<b>Admins</b>\n/reload — re-read the articles folder and report what changed\n"
-    "/stats — articles, subscribed chats, deliveries"
+    "/stats — articles, subscribed chats, deliveries, feeds\n"
+    "/feeds — the RSS and Atom feeds I read, with their last problem\n"
+    "/addfeed https://example.org/rss [name] — read a feed (polled every {minutes:g} min)\n"
+    "/removefeed name — stop reading one (its articles stay)"
 )
 
 LATEST_TITLE = "<b>Latest news</b> ({first}–{last} of {total})"
@@ -91,7 +97,33 @@ STATS = (
     " {dropped} dropped\n"
     "Last reload: {last_reload}"
 )
+STATS_FEEDS = "\nFeeds: {count} ({failing} failing)"
+STATS_FEED_FAILING = "\n• {name}: {error} ({failures} in a row)"
+STATS_FEED_NOTE = "\n• {name}: last problem {error}"
 STATS_NEVER = "never"
+
+FEEDS_NONE = "I read no feeds. Add one: /addfeed https://example.org/rss"
+FEEDS_TITLE = "<b>Feeds</b> ({count})"
+FEED_LINE = "\n\n<b>{name}</b> — {url}\n{status}"
+FEED_OK = "✅ {entries} entries taken; last read {when}"
+FEED_NEVER = "⏳ not read yet"
+FEED_FAILING = "⚠️ failing {failures} times in a row: {error}; next try {next}"
+FEED_NOTE = "\nLast problem: {error}"
+ADDFEED_USAGE = (
+    "Send /addfeed and the feed’s address, like /addfeed https://example.org/rss"
+    " (a name may follow)."
+)
+ADDFEED_BAD = "I can’t read that address: {reason}."
+ADDFEED_TAKEN = "Not added: {reason}. /feeds lists them."
+ADDFEED_DONE = "Added <b>{name}</b>. Reading it now…"
+ADDFEED_RESULT = "<b>{name}</b>: {new} new {articles}."
+ADDFEED_FAILED = (
+    "<b>{name}</b> did not answer as a feed: {error}. I will try again later;"
+    " /removefeed {name} to drop it."
+)
+REMOVEFEED_USAGE = "Which feed? Send /removefeed and its name, as /feeds shows it."
+REMOVEFEED_UNKNOWN = "There is no feed called “{name}”. /feeds lists them."
+REMOVEFEED_DONE = "Stopped reading <b>{name}</b>. Its articles stay."
 STATS_LAST_RELOAD = (
     "{when:%Y-%m-%d %H:%M} UTC ({added} added, {updated} updated, {removed} removed)"
 )
