@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import articles, library
+from . import articles, languages, library
 from .config import ALGORITHM_NAMES, MAX_SENTENCES, ConfigError, Settings, load_settings
 from .store import Store
 
@@ -185,6 +185,7 @@ def cmd_summarize(args: argparse.Namespace, settings: Settings) -> int:
     results: list[dict[str, object]] = []
     summaries: list[tuple[str, list[str]]] = []
     for article in parsed.articles:
+        article = languages.assign(article, settings.summary.language)
         summary = summarize(article, options)
         summaries.append((article.title, summary))
         results.append(
@@ -195,6 +196,7 @@ def cmd_summarize(args: argparse.Namespace, settings: Settings) -> int:
                 "published": article.published.isoformat(),
                 "url": article.url,
                 "tags": list(article.tags),
+                "language": article.language,
                 "headings": list(article.headings),
                 "source": article.source,
             }

@@ -36,8 +36,9 @@ HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 # A heading is a short line that does not end a sentence.
 _HEADING_MAX_WORDS = 14
 _HEADING_MAX_CHARS = 120
-_SENTENCE_END = ".!?…:;,"
-_CLOSERS = "\"'”’»)]*_ "
+# Latin punctuation, and the full-width marks of Chinese and Japanese text.
+_SENTENCE_END = ".!?…:;,。！？：；，"
+_CLOSERS = "\"'”’»)]*_ 」』）"
 _OPENERS = "\"'“‘«(-–—•*"
 # Control characters (C0 and C1) other than tab, line feed, carriage return and form feed.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+from . import languages
 from .articles import Article, ArticleError, ParsedFile, check_size, parse_bytes
 from .config import Settings, SummaryOptions
 from .store import ArticleRef, Changes, FileState, Store, SummaryKey
@@ -341,6 +342,8 @@ def _read(
         log.exception("%s: unexpected error while reading", rel)
         error = f"could not be read ({type(exc).__name__}: {exc})"
         return FileState(rel, stat.st_size, stat.st_mtime_ns, sha, error), None
+    default = settings.summary.language
+    parsed = replace(parsed, articles=tuple(languages.assign(a, default) for a in parsed.articles))
     state = FileState(rel, stat.st_size, stat.st_mtime_ns, sha, None, parsed.problems)
     return state, parsed
 

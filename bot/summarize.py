@@ -37,7 +37,7 @@ from sumy.summarizers.sum_basic import SumBasicSummarizer
 from sumy.summarizers.text_rank import TextRankSummarizer
 from sumy.utils import get_stop_words
 
-from . import newsrank
+from . import languages, newsrank
 from .articles import Article
 from .config import SummaryOptions as Options
 
@@ -158,7 +158,10 @@ def summarize(article: Article, options: Options) -> list[str]:
     """Whole body sentences of `article`, in document order, chosen by `options.algorithm`."""
     if options.algorithm not in ALGORITHMS:
         raise ValueError(f"unknown algorithm {options.algorithm!r}")
-    language = article.language if article.language in _supported() else options.language
+    language = _language(article.language, options.language)
+    if language is None:
+        # No Punkt model, stemmer or stop words for it: the lead, split on sentence punctuation.
+        return _plain_lead(article, options.sentences)
     t = tools(language)
     algorithm = options.algorithm
     # Only the methods that read the headline by design are given it: LSA and Luhn count every
@@ -243,6 +246,31 @@ def news_candidates(
             )
         )
     return candidates, stems(title)
+
+
+def _language(article_language: str | None, default: str) -> str | None:
+    """The Punkt language to summarize in: the article's (a code or a name), else the default;
+    None for a language without a model."""
+    if not article_language:
+        return default
+    if article_language in _supported():
+        return article_language
+    return languages.name(languages.code(article_language))
+
+
+# Sentence ends for languages without a Punkt model, Chinese and Japanese full stops included.
+_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])")
+
+
+def _plain_lead(article: Article, wanted: int) -> list[str]:
+    sentences: list[str] = []
+    for paragraph in article.paragraphs:
+        for sentence in _SENTENCE_END.split(paragraph):
+            if sentence.strip() and sentence.strip() not in sentences:
+                sentences.append(sentence.strip())
+            if len(sentences) >= wanted:
+                return sentences
+    return sentences
 
 
 def _document(

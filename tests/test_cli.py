@@ -76,6 +76,7 @@ def test_summarize_reads_standard_input(
             "published": result[0]["published"],  # type: ignore[index]
             "url": None,
             "tags": [],
+            "language": "en",
             "headings": [],
             "source": "-",
         }

