@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from . import library, web
+from . import languages, library, web
 from .config import Settings
 from .feeds import PollReport, feed_name_for, poll_all
 from .store import (
@@ -78,10 +78,10 @@ class News:
     def count(self) -> int:
         return self.store.count()
 
-    def latest(self, *, offset: int = 0, limit: int = 5) -> Page:
-        total = self.store.count()
+    def latest(self, *, offset: int = 0, limit: int = 5, language: str | None = None) -> Page:
+        total = self.store.count(language=language)
         offset = max(0, min(offset, max(total - 1, 0)))
-        items = self.store.latest(limit, offset)
+        items = self.store.latest(limit, offset, language=language)
         return Page(tuple(self.entry(s) for s in items), offset, total)
 
     def entry(self, stored: StoredArticle) -> Entry:
@@ -112,8 +112,31 @@ class News:
         self.store.put_summaries([(key, result)])
         return result
 
-    def search(self, text: str, *, offset: int = 0, limit: int = 5) -> SearchResult:
-        return self.store.search(text, limit=limit, offset=max(0, offset))
+    def search(
+        self, text: str, *, offset: int = 0, limit: int = 5, language: str | None = None
+    ) -> SearchResult:
+        return self.store.search(text, limit=limit, offset=max(0, offset), language=language)
+
+    # -- languages ------------------------------------------------------------------------------
+
+    def chat_language(self, chat_id: int) -> str | None:
+        chat = self.store.chat(chat_id)
+        return chat.language if chat else None
+
+    def languages(self) -> list[tuple[str, int]]:
+        return self.store.languages()
+
+    def set_language(self, chat_id: int, kind: str, value: str | None) -> str | None:
+        """Narrow the chat's /latest and /search to a language (None: all); Refused
+        (no_articles) when no article is in it."""
+        if value is None:
+            self.store.set_chat_language(chat_id, kind, None)
+            return None
+        found = languages.code(value)
+        if found is None or found not in dict(self.store.languages()):
+            raise Refused("no_articles", detail=value)
+        self.store.set_chat_language(chat_id, kind, found)
+        return found
 
     def remember_query(self, text: str) -> int:
         return self.store.remember_query(text)

@@ -171,6 +171,15 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             )""",
         ),
     ),
+    (
+        # /lang: a chat may narrow /latest and /search to one language.
+        "0006_chat_language",
+        (
+            "ALTER TABLE chats ADD COLUMN language TEXT",
+            "CREATE INDEX articles_language_newest ON articles (language, published DESC, id DESC)",
+            "CREATE INDEX articles_id_published_language ON articles (id, published, language)",
+        ),
+    ),
 )
 
 # Outbox states: queued (to send now), digest (held for the chat's daily digest), sending (handed
@@ -523,15 +532,40 @@ class Store:
         row = self.conn.execute("SELECT * FROM articles WHERE id = ?", (article_id,)).fetchone()
         return _stored(row) if row else None
 
-    def latest(self, limit: int = 10, offset: int = 0) -> list[StoredArticle]:
-        rows = self.conn.execute(
-            "SELECT * FROM articles ORDER BY published DESC, id DESC LIMIT ? OFFSET ?",
-            (limit, offset),
-        )
+    def latest(
+        self, limit: int = 10, offset: int = 0, *, language: str | None = None
+    ) -> list[StoredArticle]:
+        if language is None:
+            rows = self.conn.execute(
+                "SELECT * FROM articles ORDER BY published DESC, id DESC LIMIT ? OFFSET ?",
+                (limit, offset),
+            )
+        else:
+            rows = self.conn.execute(
+                "SELECT * FROM articles WHERE language = ?"
+                " ORDER BY published DESC, id DESC LIMIT ? OFFSET ?",
+                (language, limit, offset),
+            )
         return [_stored(r) for r in rows]
 
-    def count(self) -> int:
-        return int(self.conn.execute("SELECT count(*) FROM articles").fetchone()[0])
+    def count(self, *, language: str | None = None) -> int:
+        if language is None:
+            return int(self.conn.execute("SELECT count(*) FROM articles").fetchone()[0])
+        row = self.conn.execute("SELECT count(*) FROM articles WHERE language = ?", (language,))
+        return int(row.fetchone()[0])
+
+    def languages(self) -> list[tuple[str, int]]:
+        """Each language the articles are in, with how many, the commonest first."""
+        rows = self.conn.execute(
+            "SELECT language, count(*) AS n FROM articles WHERE language IS NOT NULL"
+            " GROUP BY language ORDER BY n DESC, language"
+        )
+        return [(str(r[0]), int(r[1])) for r in rows]
+
+    def set_chat_language(self, chat_id: int, kind: str, language: str | None) -> None:
+        with self.transaction() as conn:
+            _ensure_chat(conn, chat_id, kind)
+            conn.execute("UPDATE chats SET language = ? WHERE chat_id = ?", (language, chat_id))
 
     # -- chats and subscriptions --------------------------------------------------------------
 
@@ -860,18 +894,22 @@ class Store:
 
     # -- search -------------------------------------------------------------------------------
 
-    def search(self, query: str, *, limit: int = 10, offset: int = 0) -> SearchResult:
+    def search(
+        self, query: str, *, limit: int = 10, offset: int = 0, language: str | None = None
+    ) -> SearchResult:
         """Ranked hits for any text a person types; never raises on odd input."""
         parsed = parse_query(query)
         if parsed is None:
             return SearchResult((), 0)
-        result = self._search(parsed.strict, limit, offset)
+        result = self._search(parsed.strict, limit, offset, language)
         if result.total == 0 and parsed.relaxed:
-            result = self._search(parsed.relaxed, limit, offset)
+            result = self._search(parsed.relaxed, limit, offset, language)
             return SearchResult(result.hits, result.total, relaxed=True)
         return result
 
-    def _search(self, match: str, limit: int, offset: int) -> SearchResult:
+    def _search(
+        self, match: str, limit: int, offset: int, language: str | None = None
+    ) -> SearchResult:
         """Rank in FTS5 alone over the newest RANK_WINDOW matches, then read the page's rows.
 
         FTS5 scores every match before LIMIT applies: a word in every article cost 230 ms at
@@ -885,21 +923,33 @@ class Store:
                 (match, RANK_WINDOW - 1),
             ).fetchone()
             low = int(bound[0]) if bound else 0
-            total = self.conn.execute(
-                "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ? AND rowid >= ?",
-                (match, low),
-            ).fetchone()[0]
+            args: tuple[str, ...] = ()
+            if language is None:
+                total = self.conn.execute(
+                    "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ? AND rowid >= ?",
+                    (match, low),
+                ).fetchone()[0]
+                index, where = "articles_id_published", ""
+            else:
+                # /lang: the same window, narrowed to one language through a covering index.
+                index, where = "articles_id_published_language", "AND a.language = ?"
+                args = (language,)
+                total = self.conn.execute(
+                    f"""SELECT count(*) FROM articles_fts f JOIN articles a INDEXED BY {index}
+                       ON a.id = f.rowid WHERE articles_fts MATCH ? AND f.rowid >= ? {where}""",
+                    (match, low, *args),
+                ).fetchone()[0]
             if not total:
                 return SearchResult((), 0)
-            # The date tie-break reads articles_id_published, not the (large) article rows.
+            # The date tie-break reads a covering index, not the (large) article rows.
             ranked = self.conn.execute(
                 f"""SELECT f.rowid AS id, bm25(articles_fts, {TITLE_WEIGHT}, 1.0) AS score
-                   FROM articles_fts f JOIN articles a INDEXED BY articles_id_published
+                   FROM articles_fts f JOIN articles a INDEXED BY {index}
                      ON a.id = f.rowid
-                   WHERE articles_fts MATCH ? AND f.rowid >= ?
+                   WHERE articles_fts MATCH ? AND f.rowid >= ? {where}
                    ORDER BY score, a.published DESC, a.id DESC
                    LIMIT ? OFFSET ?""",
-                (match, low, limit, offset),
+                (match, low, *args, limit, offset),
             ).fetchall()
             ids = [int(r["id"]) for r in ranked]
             marks = ",".join("?" * len(ids))
@@ -1034,6 +1084,7 @@ class ChatState:
     timezone: str
     digest_time: str | None
     last_digest_at: float | None
+    language: str | None = None  # /lang: /latest and /search narrowed to it
 
 
 @dataclass(frozen=True)
@@ -1113,6 +1164,7 @@ def _chat_state(row: sqlite3.Row) -> ChatState:
         row["timezone"],
         row["digest_time"],
         row["last_digest_at"],
+        row["language"],
     )
 
 

@@ -440,3 +440,32 @@ def test_the_news_accessor_returns_the_service() -> None:
 
     with pytest.raises(AssertionError):
         news(Context())  # type: ignore[arg-type]
+
+
+# -- languages ----------------------------------------------------------------------------------
+
+
+async def test_lang_narrows_latest_and_search_to_one_language(chat: Chat, write: WriteFile) -> None:
+    write(
+        "hafen.md",
+        "---\ntitle: Hafenfest zieht Rekordpublikum an\nlanguage: de\ndate: 2026-11-01\n---\n\n"
+        "Das Hafenfest hat am Wochenende mehr Besucher angezogen als je zuvor."
+        " Trotz des Regens kamen viele Familien an den Hafen.\n",
+    )
+    await library(chat).reload()
+    shown = only_text(await chat.send("/lang"))
+    assert texts.LANG_ALL in shown and "German (de) 1" in shown and "English (en) 9" in shown
+
+    assert only_text(await chat.send("/lang de")) == texts.LANG_SET.format(name="German", code="de")
+    latest = only_text(await chat.send("/latest"))
+    assert "(1–1 of 1)" in latest and "Hafenfest" in latest
+    assert "Hafenfest" in only_text(await chat.send("/search Hafenfest"))
+    # Nine English articles are about the harbour; in German there is none.
+    none = only_text(await chat.send("/search harbour"))
+    assert none == texts.SEARCH_NONE.format(query="harbour")
+    assert "Hafenfest" in only_text(await chat.send("/search hafen*"))
+
+    refused = only_text(await chat.send("/lang xx"))
+    assert refused.startswith("There are no articles in “xx”")
+    assert only_text(await chat.send("/lang off")) == texts.LANG_OFF
+    assert "of 10)" in only_text(await chat.send("/latest"))

@@ -114,6 +114,7 @@ def register_handlers(application: AnyApplication, settings: Settings) -> None:
         CommandHandler("unsubscribe", handlers.unsubscribe),
         CommandHandler("digest", handlers.digest),
         CommandHandler("timezone", handlers.timezone),
+        CommandHandler("lang", handlers.lang),
         # After every command above: a command nobody handled.
         MessageHandler(filters.COMMAND, handlers.unknown_command),
         # Plain text in a private chat is a search; anything else there gets a hint.

@@ -67,7 +67,8 @@ async def latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if not size:
             await _reply(update, Reply(texts.LATEST_BAD_COUNT.format(max=MAX_PAGE_SIZE)))
             return
-    await _reply(update, render.latest_page(news(context).latest(limit=size), size))
+    page = news(context).latest(limit=size, language=_chat_language(update, context))
+    await _reply(update, render.latest_page(page, size))
 
 
 async def read(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -97,14 +98,15 @@ async def search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not query:
         await _reply(update, Reply(texts.SEARCH_ASK))
         return
-    await _reply(update, _search_reply(context, query, 0))
+    await _reply(update, _search_reply(context, query, 0, _chat_language(update, context)))
 
 
 async def text_search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Plain text in a private chat is a search."""
     message = update.effective_message
     if message and message.text:
-        await _reply(update, _search_reply(context, message.text.strip(), 0))
+        language = _chat_language(update, context)
+        await _reply(update, _search_reply(context, message.text.strip(), 0, language))
 
 
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -357,6 +359,54 @@ async def digest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _reply(update, Reply(text))
 
 
+async def lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/lang [code|off]: narrow the chat's /latest and /search to one language, or show it."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    library = news(context)
+    value = _command_text(update).strip()
+    available = ", ".join(
+        f"{_language_name(code)} ({code}) {count}" for code, count in library.languages()[:20]
+    )
+    if not value:
+        current = library.chat_language(chat.id)
+        now = (
+            texts.LANG_ONE.format(name=_language_name(current), code=current)
+            if current
+            else texts.LANG_ALL
+        )
+        example = next((c for c, _ in library.languages() if c != current), "en")
+        text = texts.LANG_NOW.format(current=now, available=available or "none", example=example)
+        await _reply(update, Reply(render.fit(text)))
+        return
+    if not await _may_manage(update, context):
+        return
+    if value.lower() in ("off", "all", "any", "none"):
+        library.set_language(chat.id, chat.type, None)
+        await _reply(update, Reply(texts.LANG_OFF))
+        return
+    try:
+        code = library.set_language(chat.id, chat.type, value)
+    except Refused:
+        text = texts.LANG_NONE.format(
+            value=render.esc(shorten(value, 40)), available=available or "none"
+        )
+        await _reply(update, Reply(render.fit(text)))
+        return
+    assert code is not None
+    await _reply(update, Reply(texts.LANG_SET.format(name=_language_name(code), code=code)))
+
+
+def _chat_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | None:
+    chat = update.effective_chat
+    return news(context).chat_language(chat.id) if chat else None
+
+
+def _language_name(code: str | None) -> str:
+    return texts.LANGUAGE_NAMES.get(code or "", code or "?")
+
+
 async def timezone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/timezone Area/City: the time zone of the chat's digest."""
     chat = update.effective_chat
@@ -407,7 +457,8 @@ async def latest_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     """lt:<offset>:<size>: another page of /latest, in the same message."""
     offset, size = _callback_numbers(update)
     size = max(1, min(size, MAX_PAGE_SIZE))
-    await _edit(update, render.latest_page(news(context).latest(offset=offset, limit=size), size))
+    page = news(context).latest(offset=offset, limit=size, language=_chat_language(update, context))
+    await _edit(update, render.latest_page(page, size))
 
 
 async def read_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -438,7 +489,7 @@ async def search_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if query is None:
         await _answer(update, texts.SEARCH_EXPIRED, alert=True)
         return
-    await _edit(update, _search_reply(context, query, offset))
+    await _edit(update, _search_reply(context, query, offset, _chat_language(update, context)))
 
 
 async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -567,9 +618,11 @@ async def _article_reply(
     return render.article_card(stored, summary, sentences=count, more=more)
 
 
-def _search_reply(context: ContextTypes.DEFAULT_TYPE, query: str, offset: int) -> Reply:
+def _search_reply(
+    context: ContextTypes.DEFAULT_TYPE, query: str, offset: int, language: str | None = None
+) -> Reply:
     library = news(context)
-    result = library.search(query, offset=offset, limit=PAGE_SIZE)
+    result = library.search(query, offset=offset, limit=PAGE_SIZE, language=language)
     query_id = library.remember_query(query[:2000]) if result.hits else 0
     return render.search_page(result, query, query_id, offset, PAGE_SIZE)
 

@@ -12,6 +12,7 @@ COMMANDS = (
     ("unsubscribe", "Stop: /unsubscribe climate, or all"),
     ("digest", "One message a day: /digest 08:00, or off"),
     ("timezone", "Your time zone: /timezone Europe/Berlin"),
+    ("lang", "Only one language: /lang de, or /lang off"),
     ("help", "What I can do"),
     ("start", "Start over"),
 )
@@ -39,7 +40,8 @@ HELP = (
     " sentences\n"
     "/search election — articles about the election, best first\n"
     '/search "prime minister" -budget — an exact phrase, without a word\n'
-    "Plain words in this chat search too.\n\n"
+    "Plain words in this chat search too.\n"
+    "/lang de — only articles in German in /latest and /search; /lang off for all\n\n"
     "In any chat, type @{bot} and a few words to share an article.\n"
     "Buttons under a message page through it in place."
 )
@@ -192,3 +194,42 @@ SOURCE_LINK = "Source"
 
 INLINE_EMPTY_TITLE = "No articles found"
 INLINE_EMPTY_TEXT = "Try other words."
+
+LANG_NOW = (
+    "{current}\n\nArticles by language: {available}.\n"
+    "Send /lang and a code, like /lang {example}, or /lang off for all."
+)
+LANG_ALL = "/latest and /search show articles in every language."
+LANG_ONE = "/latest and /search show only articles in {name} ({code})."
+LANG_SET = (
+    "From now on /latest and /search show only articles in {name} ({code}). /lang off for all."
+)
+LANG_OFF = "From now on /latest and /search show articles in every language."
+LANG_NONE = "There are no articles in “{value}”. Articles by language: {available}."
+LANGUAGE_NAMES = {
+    "cs": "Czech",
+    "da": "Danish",
+    "de": "German",
+    "el": "Greek",
+    "en": "English",
+    "es": "Spanish",
+    "et": "Estonian",
+    "fi": "Finnish",
+    "fr": "French",
+    "it": "Italian",
+    "ja": "Japanese",
+    "ml": "Malayalam",
+    "nl": "Dutch",
+    "no": "Norwegian",
+    "pl": "Polish",
+    "pt": "Portuguese",
+    "ru": "Russian",
+    "sl": "Slovene",
+    "sv": "Swedish",
+    "tr": "Turkish",
+    "zh": "Chinese",
+    "ar": "Arabic",
+    "uk": "Ukrainian",
+    "ko": "Korean",
+    "hi": "Hindi",
+}
