@@ -79,7 +79,7 @@ class News:
         return self.store.count()
 
     def latest(self, *, offset: int = 0, limit: int = 5, language: str | None = None) -> Page:
-        total = self.store.count(language=language)
+        total = self.store.count(language=language, heads_only=True)
         offset = max(0, min(offset, max(total - 1, 0)))
         items = self.store.latest(limit, offset, language=language)
         return Page(tuple(self.entry(s) for s in items), offset, total)
@@ -88,6 +88,10 @@ class News:
         summary = self.cached_summary(stored)
         line = summary[0] if summary else (stored.article.paragraphs or ("",))[0]
         return Entry(stored.id, stored.article.title, stored.article.published, line)
+
+    def story_sources(self, article_id: int) -> list[tuple[int, str, str | None, str]]:
+        """The other articles of the same story (other sources of one event)."""
+        return self.store.story_sources(article_id)
 
     def get(self, article_id: int) -> StoredArticle | None:
         return self.store.get(article_id)

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 
+from . import stories
 from .articles import Article, Block
 
 log = logging.getLogger(__name__)
@@ -178,6 +179,19 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "ALTER TABLE chats ADD COLUMN language TEXT",
             "CREATE INDEX articles_language_newest ON articles (language, published DESC, id DESC)",
             "CREATE INDEX articles_id_published_language ON articles (id, published, language)",
+        ),
+    ),
+    (
+        # Stories: articles about one event from several sources share the first one's id
+        # (stories.py says when). Existing articles each start their own story; their URL
+        # keys are filled in by Store.migrate, which needs Python to compute them.
+        "0007_stories",
+        (
+            "ALTER TABLE articles ADD COLUMN story_id INTEGER",
+            "ALTER TABLE articles ADD COLUMN url_key TEXT",
+            "UPDATE articles SET story_id = id",
+            "CREATE INDEX articles_story ON articles (story_id)",
+            "CREATE INDEX articles_url_key ON articles (url_key)",
         ),
     ),
 )
@@ -380,6 +394,12 @@ class Store:
                 log.info("applying migration %s", name)
                 for statement in statements:
                     conn.execute(statement)
+                if name == "0007_stories":
+                    rows = conn.execute("SELECT id, url FROM articles WHERE url IS NOT NULL")
+                    conn.executemany(
+                        "UPDATE articles SET url_key = ? WHERE id = ?",
+                        [(stories.url_key(r["url"]), r["id"]) for r in rows.fetchall()],
+                    )
                 conn.execute(f"PRAGMA user_version = {number}")
 
     @property
@@ -484,6 +504,18 @@ class Store:
                     (cursor.lastrowid, article.title, article.body),
                 )
                 added_ids.append(int(cursor.lastrowid or 0))
+            for article_id, article in zip(added_ids, changes.added, strict=True):
+                conn.execute(
+                    "UPDATE articles SET story_id = ? WHERE id = ?",
+                    (_story_of(conn, article_id, article), article_id),
+                )
+            if changes.removed_ids:
+                # A story whose first article went: the next one leads it.
+                conn.execute(
+                    "UPDATE articles SET story_id = (SELECT min(b.id) FROM articles b"
+                    " WHERE b.story_id = articles.story_id)"
+                    " WHERE story_id NOT IN (SELECT id FROM articles)"
+                )
             queued = _queue_deliveries(conn, added_ids, now)
             # Summaries of texts no article has any more would only grow the file.
             if changes.removed_ids or changes.updated:
@@ -535,24 +567,41 @@ class Store:
     def latest(
         self, limit: int = 10, offset: int = 0, *, language: str | None = None
     ) -> list[StoredArticle]:
+        # One line per story: its first article (the others are listed when it is read).
         if language is None:
             rows = self.conn.execute(
-                "SELECT * FROM articles ORDER BY published DESC, id DESC LIMIT ? OFFSET ?",
+                "SELECT * FROM articles WHERE story_id = id"
+                " ORDER BY published DESC, id DESC LIMIT ? OFFSET ?",
                 (limit, offset),
             )
         else:
             rows = self.conn.execute(
-                "SELECT * FROM articles WHERE language = ?"
+                "SELECT * FROM articles WHERE language = ? AND story_id = id"
                 " ORDER BY published DESC, id DESC LIMIT ? OFFSET ?",
                 (language, limit, offset),
             )
         return [_stored(r) for r in rows]
 
-    def count(self, *, language: str | None = None) -> int:
+    def count(self, *, language: str | None = None, heads_only: bool = False) -> int:
+        """Articles (or, with `heads_only`, stories: what /latest lists)."""
+        heads = " AND story_id = id" if heads_only else ""
         if language is None:
-            return int(self.conn.execute("SELECT count(*) FROM articles").fetchone()[0])
-        row = self.conn.execute("SELECT count(*) FROM articles WHERE language = ?", (language,))
+            sql = f"SELECT count(*) FROM articles WHERE 1{heads}"
+            return int(self.conn.execute(sql).fetchone()[0])
+        row = self.conn.execute(
+            f"SELECT count(*) FROM articles WHERE language = ?{heads}", (language,)
+        )
         return int(row.fetchone()[0])
+
+    def story_sources(self, article_id: int) -> list[tuple[int, str, str | None, str]]:
+        """The other articles of this article's story: (id, title, url, source file)."""
+        rows = self.conn.execute(
+            "SELECT b.id, b.title, b.url, b.source FROM articles a"
+            " JOIN articles b ON b.story_id = a.story_id AND b.id != a.id"
+            " WHERE a.id = ? ORDER BY b.published, b.id",
+            (article_id,),
+        )
+        return [(int(r[0]), str(r[1]), r[2], str(r[3])) for r in rows]
 
     def languages(self) -> list[tuple[str, int]]:
         """Each language the articles are in, with how many, the commonest first."""
@@ -1127,12 +1176,71 @@ def _queue_deliveries(conn: sqlite3.Connection, article_ids: Sequence[int], now:
         for article_id in _matching(conn, query, article_ids):
             for chat_id, digest in chats:
                 rows.setdefault((article_id, chat_id), DIGEST if digest else QUEUED)
+    # One story, one message: a chat that has (or is about to get) another article of the
+    # same story does not get this one.
+    marks = ",".join("?" * len(article_ids))
+    story = {
+        int(r[0]): int(r[1] or r[0])
+        for r in conn.execute(
+            f"SELECT id, story_id FROM articles WHERE id IN ({marks})", list(article_ids)
+        )
+    }
+    taken: set[tuple[int, int]] = set()
+    for article_id, chat_id in sorted(rows):
+        key = (story.get(article_id, article_id), chat_id)
+        if (
+            key in taken
+            or conn.execute(
+                "SELECT 1 FROM outbox o JOIN articles a ON a.id = o.article_id"
+                " WHERE o.chat_id = ? AND a.story_id = ? AND a.id != ? LIMIT 1",
+                (chat_id, key[0], article_id),
+            ).fetchone()
+        ):
+            del rows[(article_id, chat_id)]
+        else:
+            taken.add(key)
     conn.executemany(
         "INSERT OR IGNORE INTO outbox (article_id, chat_id, status, created_at)"
         " VALUES (?, ?, ?, ?)",
         sorted((a, c, status, now) for (a, c), status in rows.items()),
     )
     return len(rows)
+
+
+def _story_of(conn: sqlite3.Connection, article_id: int, article: Article) -> int:
+    """The story a new article belongs to: the story of an article with the same canonical
+    URL, or of one whose text it nearly repeats (found through FTS5); else its own."""
+    key = stories.url_key(article.url)
+    if key:
+        row = conn.execute(
+            "SELECT story_id FROM articles WHERE url_key = ? AND id != ? ORDER BY id LIMIT 1",
+            (key, article_id),
+        ).fetchone()
+        if row:
+            return int(row[0])
+    words = stories.search_words(article.title, article.body)
+    if not words:
+        return article_id
+    published = article.published.timestamp()
+    window = stories.MAX_DAYS_APART * 86400
+    match = " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
+    try:
+        candidates = conn.execute(
+            "SELECT a.id, a.story_id, a.title, a.blocks FROM articles_fts f"
+            " JOIN articles a ON a.id = f.rowid"
+            " WHERE articles_fts MATCH ? AND f.rowid != ? AND a.published BETWEEN ? AND ?"
+            " ORDER BY f.rank LIMIT 8",
+            (match, article_id, published - window, published + window),
+        ).fetchall()
+    except sqlite3.OperationalError:
+        log.exception("story candidates for %r", article.title)
+        return article_id
+    own = stories.shingles(f"{article.title} {article.body}")
+    for row in candidates:
+        text = " ".join(t for t, _ in json.loads(row["blocks"]))
+        if stories.same_text(own, stories.shingles(f"{row['title']} {text}")):
+            return int(row["story_id"] or row["id"])
+    return article_id
 
 
 def _matching(conn: sqlite3.Connection, query: str, article_ids: Sequence[int]) -> list[int]:
@@ -1188,6 +1296,7 @@ _ARTICLE_COLUMNS = (
     "ordinal",
     "content_hash",
     "fingerprint",
+    "url_key",
 )
 
 
@@ -1206,6 +1315,7 @@ def _article_row(a: Article) -> tuple[object, ...]:
         a.ordinal,
         a.content_hash,
         a.fingerprint,
+        stories.url_key(a.url),
     )
 
 

@@ -59,7 +59,12 @@ class Chat:
         return counts
 
     def item(self, n: int, title: str) -> dict[str, str]:
-        link = self.server.route(f"/news/{n}", page(title, *BODY))
+        # Each story its own text: the same text from two feeds would be one story.
+        body = (
+            f"{title}: that was the news on Monday in report number {n}.",
+            f"Officials said more about it ({title.lower()}) later that day.",
+        )
+        link = self.server.route(f"/news/{n}", page(title, *body))
         return {"title": title, "link": link, "guid": f"g{n}", "description": "Teaser."}
 
 
@@ -170,3 +175,27 @@ async def test_the_same_feed_twice_and_removing_one(chat: Chat) -> None:
 async def test_feed_commands_are_for_admins_only(chat: Chat, command: str) -> None:
     assert await chat.send(7, command) == [texts.ADMINS_ONLY]
     assert chat.news.feeds() == []
+
+
+async def test_one_story_in_two_feeds_reaches_a_subscriber_once_and_read_lists_both(
+    chat: Chat,
+) -> None:
+    await chat.send(1, "/subscribe bridge")
+    text = (
+        "The town council approved a second bridge over the river on Monday evening after a"
+        " debate that ran past midnight.",
+        "The crossing will link the station with the new housing on the east bank, and"
+        " councillors voted 21 to 9 for the plan after two delays over its cost.",
+    )
+    first = chat.server.route("/a/bridge", page("Council approves bridge", *text))
+    second = chat.server.route("/b/bridge", page("Bridge gets the go-ahead", *text))
+    feed_a = rss("A", {"title": "Council approves bridge", "link": first, "guid": "a1"})
+    feed_b = rss("B", {"title": "Bridge gets the go-ahead", "link": second, "guid": "b1"})
+    await chat.send(ADMIN, f"/addfeed {chat.server.route('/a.xml', feed_a)} A")
+    await chat.send(ADMIN, f"/addfeed {chat.server.route('/b.xml', feed_b)} B")
+    await drain(chat)
+    assert sum(chat.delivered().values()) == 1  # one event, one message
+
+    (head,) = chat.news.latest().entries
+    (card,) = await chat.send(1, f"/read {head.id}")
+    assert "Also reported by: " in card and '<a href="' in card

@@ -204,3 +204,43 @@ def test_rss_1_0_and_old_rss_0_91_are_read() -> None:
 def test_a_feed_added_by_url_is_named_after_its_site() -> None:
     assert feed_name_for("https://feeds.bbci.co.uk/news/rss.xml") == "bbci.co.uk"
     assert feed_name_for("http://www.example.org:8080/feed") == "example.org"
+
+
+async def test_the_same_story_in_two_feeds_is_one_story_with_two_sources(
+    server: FeedServer, feed_settings: Settings, store: Store
+) -> None:
+    text = (
+        "The town council approved a second bridge over the river on Monday evening after a"
+        " debate that ran past midnight.",
+        "The crossing will link the station with the new housing on the east bank, and"
+        " councillors voted 21 to 9 for the plan after two delays over its cost.",
+        "Building work is expected to start in the spring and to take about two years.",
+    )
+    first = server.route("/a/bridge", page("Council approves bridge", *text))
+    second = server.route(
+        "/b/bridge", page("Second bridge gets the go-ahead", *text[:2], "It opens in 2028.")
+    )
+    other = server.route("/a/ferry", page("Ferry stops in January", "The ferry will stop." * 3))
+    feed_a = rss(
+        "A",
+        {"title": "Council approves bridge", "link": first, "guid": "a1"},
+        {"title": "Ferry stops in January", "link": other, "guid": "a2"},
+    )
+    feed_b = rss("B", {"title": "Second bridge gets the go-ahead", "link": second, "guid": "b1"})
+    store.sync_feeds(
+        [
+            ("A", server.route("/a.xml", feed_a, content_type="text/xml"), []),
+            ("B", server.route("/b.xml", feed_b, content_type="text/xml"), []),
+        ]
+    )
+    assert (await poll_all(feed_settings, store)).new == 3
+    assert library.index(feed_settings, store).added == 3
+
+    titles = [s.article.title for s in store.latest(10, 0)]
+    assert len(titles) == 2 and "Ferry stops in January" in titles  # one line per story
+    head = next(s for s in store.latest(10, 0) if s.article.title != "Ferry stops in January")
+    (other_source,) = store.story_sources(head.id)
+    assert {head.article.title, other_source[1]} == {
+        "Council approves bridge",
+        "Second bridge gets the go-ahead",
+    }

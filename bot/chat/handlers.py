@@ -615,7 +615,8 @@ async def _article_reply(
     summary = await library.summary(stored, count)
     # A summary shorter than asked is the whole body: nothing more to show.
     more = len(summary) >= count and count + 3 <= MAX_SENTENCES
-    return render.article_card(stored, summary, sentences=count, more=more)
+    others = library.story_sources(article_id)
+    return render.article_card(stored, summary, sentences=count, more=more, others=others)
 
 
 def _search_reply(

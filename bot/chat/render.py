@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -75,9 +76,15 @@ def start_message(entries: Sequence[Entry]) -> str:
 
 
 def article_card(
-    stored: StoredArticle, summary: Sequence[str], *, sentences: int, more: bool
+    stored: StoredArticle,
+    summary: Sequence[str],
+    *,
+    sentences: int,
+    more: bool,
+    others: Sequence[tuple[int, str, str | None, str]] = (),
 ) -> Reply:
-    """Headline, summary, date and source; buttons for a longer summary, full text, latest."""
+    """Headline, summary, date and source; the story's other sources as links; buttons for a
+    longer summary, full text, latest."""
     article = stored.article
     meta = [_date(article.published)]
     if article.url:
@@ -88,6 +95,10 @@ def article_card(
     foot = f"\n\n/read {stored.id}"
     if article.tags:
         foot += " · " + esc(", ".join(article.tags))
+    if others:
+        links = [_source_link(*other) for other in others[:8]]
+        more_count = f" +{len(others) - 8}" if len(others) > 8 else ""
+        foot += "\n" + texts.ALSO_REPORTED.format(links=", ".join(links) + more_count)
     body = _fit_lines([f"• {esc(s)}" for s in summary], MAX_MESSAGE - len(head) - len(foot))
     row = []
     if more:
@@ -312,3 +323,12 @@ def _moment(when: float, now: float) -> str:
     if seconds < 60:
         return "now" if delta >= 0 else "just now"
     return f"in {amount}" if delta > 0 else f"{amount} ago"
+
+
+def _source_link(article_id: int, title: str, url: str | None, source: str) -> str:
+    """Another source of a story: its site as a link, else its /read command."""
+    if url:
+        site = urlsplit(url).hostname or url
+        site = site.removeprefix("www.")
+        return f'<a href="{esc(url)}">{esc(shorten(site, 40))}</a>'
+    return f"/read {article_id}"

@@ -233,3 +233,4 @@ LANGUAGE_NAMES = {
     "ko": "Korean",
     "hi": "Hindi",
 }
+ALSO_REPORTED = "Also reported by: {links}"
