@@ -249,7 +249,7 @@ def load_settings(
         reload_minutes=_number(section, "delivery.reload_minutes", default=0, low=0, high=10080),
     )
 
-    feeds = _feed_settings(_section(data, "feeds"), base)
+    feeds = _feed_settings(_section(data, "feeds"), base, env)
 
     return Settings(
         articles_dir=articles_dir,
@@ -272,10 +272,21 @@ def load_settings(
     )
 
 
-def _feed_settings(section: Mapping[str, Any], base: Path) -> FeedSettings:
+def _feed_settings(
+    section: Mapping[str, Any], base: Path, env: Mapping[str, str] | None = None
+) -> FeedSettings:
     raw = section.get("sources", [])
     if not isinstance(raw, list):
         raise ConfigError("feeds.sources: expected a list of {name, url, tags} tables")
+    env = env or {}
+    # NEWSBOT_FEEDS: more feeds, "url" or "name=url", separated by spaces, commas or newlines.
+    for i, item in enumerate(re.split(r"[\s,]+", env.get("NEWSBOT_FEEDS", "").strip())):
+        if not item:
+            continue
+        name, _, url = item.partition("=") if "=" in item.split("://", 1)[0] else ("", "", item)
+        raw = [*raw, {"name": name or _feed_name(url, i), "url": url}]
+    if env.get("NEWSBOT_FEEDS_POLL_MINUTES"):
+        section = {**section, "poll_minutes": _env_number(env, "NEWSBOT_FEEDS_POLL_MINUTES")}
     sources = []
     names: set[str] = set()
     for i, item in enumerate(raw):
@@ -456,3 +467,15 @@ def _string_list(data: Mapping[str, Any], key: str, path: Path) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ConfigError(f"{path}: {key} must be a list of strings")
     return list(value)
+
+
+def _feed_name(url: str, index: int) -> str:
+    host = re.sub(r"^[a-z]+://", "", url.lower()).split("/", 1)[0].split("@")[-1]
+    return f"{host or 'feed'} {index + 1}"
+
+
+def _env_number(env: Mapping[str, str], key: str) -> float:
+    try:
+        return float(env[key])
+    except ValueError:
+        raise ConfigError(f"{key}: expected a number, got {env[key]!r}") from None

@@ -66,6 +66,14 @@ def test_size_limit_is_read_in_megabytes(tmp_path: Path) -> None:
         ("[articles]\ndir = 3\n", "articles.dir: expected a path"),
         ("[index]\nworkers = true\n", "index.workers"),
         ("[summary\n", "is not valid TOML"),
+        ('[feeds]\nsources = [{ name = "X", url = "ftp://x" }]\n', r"feeds.sources\[0\].url"),
+        ('[feeds]\nsources = [{ url = "https://x.org/rss" }]\n', r"feeds.sources\[0\].name"),
+        (
+            '[feeds]\nsources = [{ name = "A", url = "https://a/rss" },'
+            ' { name = "a", url = "https://b/rss" }]\n',
+            "used twice",
+        ),
+        ("[feeds]\npoll_minutes = 0\n", "feeds.poll_minutes"),
     ],
 )
 def test_a_bad_value_is_one_line_naming_the_key(tmp_path: Path, text: str, message: str) -> None:
@@ -84,3 +92,22 @@ def test_a_bad_boilerplate_pattern_is_named(tmp_path: Path) -> None:
     path = write_config(tmp_path, "", boilerplate="patterns = ['(unclosed']\n")
     with pytest.raises(ConfigError, match=r"patterns: '\(unclosed' is not a valid regular"):
         load_settings(path, environ={})
+
+
+def test_feeds_come_from_the_config_and_the_environment(tmp_path: Path) -> None:
+    path = write_config(
+        tmp_path,
+        '[feeds]\npoll_minutes = 5\nsources = [{ name = "World", url = "https://x.org/rss",'
+        ' tags = ["world"] }]\n',
+    )
+    environ = {
+        "NEWSBOT_FEEDS": "Local=http://127.0.0.1:9/rss?a=1 https://feeds.example.org/x.xml",
+        "NEWSBOT_FEEDS_POLL_MINUTES": "0.5",
+    }
+    feeds = load_settings(path, environ=environ).feeds
+    assert [(f.name, f.url, f.tags) for f in feeds.sources] == [
+        ("World", "https://x.org/rss", ("world",)),
+        ("Local", "http://127.0.0.1:9/rss?a=1", ()),
+        ("feeds.example.org 2", "https://feeds.example.org/x.xml", ()),
+    ]
+    assert feeds.poll_minutes == 0.5

@@ -27,6 +27,7 @@ import pytest
 
 from .conftest import REPO, story
 from .fake_bot_api import Call, FakeBotApi, telegram_html_problems
+from .feed_server import FeedServer, page, rss
 
 TOKEN = "123456:TEST-token-abcdefghijklmnop"
 SECRET = TOKEN.partition(":")[2]
@@ -171,8 +172,10 @@ class Bots:
         self.database = folder / "db" / "news.sqlite3"
         self.started: list[BotProcess] = []
 
-    def start(self, *args: str, token: str = TOKEN, wait: bool = True) -> BotProcess:
-        env = bot_env(self.api, self.articles, self.database, token)
+    def start(
+        self, *args: str, token: str = TOKEN, wait: bool = True, **more_env: str
+    ) -> BotProcess:
+        env = {**bot_env(self.api, self.articles, self.database, token), **more_env}
         log = self.folder / f"bot-{len(self.started) + 1}.log"
         bot = BotProcess(self.api, env, log, list(args or ["run"]))
         self.started.append(bot)
@@ -522,6 +525,67 @@ def test_a_new_article_reaches_each_matching_subscriber_once_across_a_restart(
     settle(api)
     time.sleep(1.5)  # a drain runs every second: give a duplicate the chance to show
     assert (len(deliveries(a)), len(deliveries(b)), len(deliveries(c))) == (1, 1, 0)
+
+
+def test_feeds_deliver_each_new_story_once_within_a_poll_and_list_broken_ones(
+    bots: Bots,
+) -> None:
+    api = bots.api
+    with FeedServer() as web:
+
+        def item(n: int, title: str, *text: str) -> dict[str, str]:
+            link = web.route(f"/news/{n}", page(title, *text))
+            return {"title": title, "link": link, "guid": f"g{n}"}
+
+        old = item(1, "Gondola lift gets a winter timetable", *GONDOLA)
+        web.route("/a.xml", rss("A", old), content_type="text/xml")
+        web.route("/b.xml", rss("B"), content_type="text/xml")
+        web.route("/broken.xml", behaviour="status", status=500)
+        feeds = " ".join(f"{n}={web.url(f'/{n.lower()}.xml')}" for n in ("A", "B", "Broken"))
+        bot = bots.start(NEWSBOT_FEEDS=feeds, NEWSBOT_FEEDS_POLL_MINUTES="0.05")
+        # The feed's first entry is taken and indexed before anyone subscribes.
+        assert api.wait_for(lambda: bool(bots.search("gondola")), 15.0), bot.output
+        reader = new_chat(api)
+        _, replies = reader.ask("/subscribe")
+        assert "Subscribed" in replies[0].text
+
+        new = item(2, "Bridge over the river approved", *BRIDGE)
+        web.route("/a.xml", rss("A", new, old), content_type="text/xml")
+        same = item(3, "Second river crossing gets the go-ahead", *BRIDGE)
+        web.route("/b.xml", rss("B", same), content_type="text/xml")
+        posted = time.monotonic()
+
+        def got(title: str) -> int:
+            return sum(1 for r in reader.replies() if title in r.text)
+
+        assert api.wait_for(lambda: got("Bridge over the river") + got("Second river"), 12.0)
+        assert time.monotonic() - posted < 3.0 + 3.0 + 2.0  # one poll interval, a tick, the send
+        settle(api)
+        time.sleep(4.0)  # another poll of both feeds: nothing new may come of it
+        assert got("Bridge over the river") + got("Second river") == 1  # one event, one message
+        assert got("Gondola lift") == 0  # taken before the subscription: not news to it
+
+        admin = Chat(api, ADMIN_ID)
+        _, replies = admin.ask("/stats")
+        assert "Broken: HTTP 500" in replies[0].text, replies[0].text
+        assert bot.terminate() == 0, bot.output
+
+        bots.start(NEWSBOT_FEEDS=feeds, NEWSBOT_FEEDS_POLL_MINUTES="0.05")
+        time.sleep(5.0)
+        assert got("Bridge over the river") + got("Second river") == 1
+
+
+GONDOLA = (
+    "The gondola lift to the summit will run every twenty minutes instead of every half hour"
+    " from next month, the operator said on Tuesday.",
+    "Evening rides will stop at ten o'clock, an hour earlier than now, to save power.",
+)
+BRIDGE = (
+    "The town council approved a second bridge over the river on Monday evening after a"
+    " debate that ran past midnight.",
+    "The crossing will link the station with the new housing on the east bank, and"
+    " councillors voted 21 to 9 for the plan after two delays over its cost.",
+)
 
 
 def test_webhook_mode_answers_updates_posted_with_the_secret(bots: Bots) -> None:

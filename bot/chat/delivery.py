@@ -277,10 +277,9 @@ def schedule_all(
     feed poll, and the automatic reload if configured."""
     job_queue.run_repeating(drain_job, interval=1.0, first=0.5, name="deliveries")
     # Each feed keeps its own next-poll time (with back-off); the job looks for due ones often
-    # enough that none waits much past its time.
-    job_queue.run_repeating(
-        feeds_job, interval=min(60.0, feed_minutes * 60), first=2.0, name="feeds"
-    )
+    # enough (a quarter of the interval, at most 15 s) that none waits much past its time.
+    tick = max(1.0, min(15.0, feed_minutes * 60 / 4))
+    job_queue.run_repeating(feeds_job, interval=tick, first=2.0, name="feeds")
     now = service.clock()
     for chat in service.news.store.digest_chats():
         schedule_digest(job_queue, chat.chat_id, chat.digest_time, chat.timezone)
