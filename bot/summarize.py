@@ -58,11 +58,20 @@ class Tokenizer:
 
     def __init__(self, language: str) -> None:
         self.language = language
-        self._sentences = PunktSentenceTokenizer(_punkt_parameters(language))
+        # A language without a Punkt model is split at sentence punctuation (no abbreviations).
+        self._sentences = (
+            PunktSentenceTokenizer(_punkt_parameters(language))
+            if language in _supported()
+            else None
+        )
         self._words = NLTKWordTokenizer()
 
     def to_sentences(self, paragraph: str) -> tuple[str, ...]:
-        return tuple(s.strip() for s in self._sentences.tokenize(paragraph) if s.strip())
+        if self._sentences is None:
+            parts = _SENTENCE_END.split(paragraph)
+        else:
+            parts = self._sentences.tokenize(paragraph)
+        return tuple(s.strip() for s in parts if s.strip())
 
     def to_words(self, sentence: str) -> tuple[str, ...]:
         return tuple(w for w in self._words.tokenize(sentence) if self._WORD.match(w))
@@ -253,7 +262,7 @@ def _language(article_language: str | None, default: str) -> str | None:
     None for a language without a model."""
     if not article_language:
         return default
-    if article_language in _supported():
+    if article_language in _supported() or article_language in languages.CODES:
         return article_language
     return languages.name(languages.code(article_language))
 

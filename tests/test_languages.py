@@ -11,7 +11,7 @@ from bot import languages, library
 from bot.articles import Article, Block
 from bot.config import Settings
 from bot.store import Store
-from bot.summarize import Options, summarize
+from bot.summarize import Options, summarize, tools
 
 from .conftest import WriteFile
 
@@ -86,3 +86,19 @@ async def test_indexing_stores_each_articles_language(
     assert report.added == 3 and not report.failed
     found = {a.article.title: a.article.language for a in store.latest(10, 0)}
     assert found == {"Neue Brücke beschlossen": "de", "新しい橋": "ja", "Bridge": "en"}
+
+
+def test_a_sumy_language_without_a_punkt_model_is_summarized_not_just_led() -> None:
+    paragraphs = (
+        "Київська міська рада у понеділок ухвалила рішення про будівництво нового мосту."
+        " Роботи почнуться навесні.",
+        "Мешканці лівого берега роками просили про другу переправу."
+        " Будівництво триватиме приблизно два роки.",
+        "Старий міст закриють для автомобілів, щойно відкриється новий міст.",
+    )
+    doc = article("Київ будує новий міст", paragraphs, language="uk")
+    assert tools("ukrainian").stop_words  # sumy's Ukrainian stop words and stemmer
+    summary = summarize(doc, Options(algorithm="news", sentences=2))
+    lead = summarize(doc, Options(algorithm="lead", sentences=2))
+    assert len(summary) == 2 and summary != lead  # rated, not the first two
+    assert summary[0].startswith("Київська міська рада")
