@@ -71,6 +71,7 @@ class Article:
     tags: tuple[str, ...] = ()
     language: str | None = None
     external_id: str | None = None
+    author: str | None = None
 
     @property
     def key(self) -> str:
@@ -101,6 +102,8 @@ class Article:
     def fingerprint(self) -> str:
         """Everything shown about the article: a change here makes it 'updated'."""
         payload = [self.content_hash, self.url, list(self.tags), self.published.isoformat()]
+        if self.author:  # appended only when known: older articles keep their fingerprints
+            payload.append(self.author)
         return _sha(payload)
 
 
@@ -200,6 +203,7 @@ def parse_html(data: bytes, *, source: str, bp: Boilerplate, mtime: datetime) ->
         dated=page.published is not None,
         url=page.url,
         language=page.language,
+        author=page.author,
     )
 
 
@@ -474,6 +478,7 @@ def parse_markdown(text: str, *, source: str, bp: Boilerplate, mtime: datetime) 
         tags=_tags(meta),
         language=_text_field(meta, "language", "lang") or None,
         external_id=_text_field(meta, "id", "guid") or None,
+        author=_author(meta),
     )
 
 
@@ -599,11 +604,26 @@ def _record_article(
         tags=_tags(meta),
         language=_text_field(meta, "language", "lang") or None,
         external_id=_text_field(meta, "id", "guid") or None,
+        author=_author(meta),
     )
 
 
 # ---------------------------------------------------------------------------------------------
 # Metadata
+
+
+def _author(meta: Mapping[str, Any]) -> str | None:
+    """`author`, `byline` or `creator`: a name, a list of names, or {name: ...}."""
+    for key in ("author", "authors", "byline", "creator"):
+        value = meta.get(key)
+        if isinstance(value, dict):
+            value = value.get("name")
+        if isinstance(value, list):
+            names = [v.get("name") if isinstance(v, dict) else v for v in value]
+            value = ", ".join(str(n) for n in names if isinstance(n, str) and n.strip())
+        if isinstance(value, str) and value.strip():
+            return shorten(" ".join(value.split()), 120)
+    return None
 
 
 def _text_field(meta: Mapping[str, Any], *names: str) -> str:

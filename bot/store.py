@@ -194,6 +194,7 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "CREATE INDEX articles_url_key ON articles (url_key)",
         ),
     ),
+    ("0008_author", ("ALTER TABLE articles ADD COLUMN author TEXT",)),
 )
 
 # Outbox states: queued (to send now), digest (held for the chat's daily digest), sending (handed
@@ -1297,6 +1298,7 @@ _ARTICLE_COLUMNS = (
     "content_hash",
     "fingerprint",
     "url_key",
+    "author",
 )
 
 
@@ -1316,6 +1318,7 @@ def _article_row(a: Article) -> tuple[object, ...]:
         a.content_hash,
         a.fingerprint,
         stories.url_key(a.url),
+        a.author,
     )
 
 
@@ -1331,6 +1334,7 @@ def _stored(row: sqlite3.Row) -> StoredArticle:
         tags=tuple(json.loads(row["tags"])),
         language=row["language"],
         external_id=row["external_id"],
+        author=row["author"],
     )
     return StoredArticle(
         row["id"], article, _from_epoch(row["added_at"]), _from_epoch(row["updated_at"])

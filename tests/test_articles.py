@@ -315,6 +315,34 @@ def test_json_list_of_articles_with_metadata(bp: Boilerplate) -> None:
 
 
 @pytest.mark.parametrize(
+    ("field", "expected"),
+    [
+        ({"author": "Anna  Smith"}, "Anna Smith"),
+        ({"authors": [{"name": "A. One"}, {"name": "B. Two"}]}, "A. One, B. Two"),
+        ({"byline": "By the newsdesk"}, "By the newsdesk"),
+        ({"creator": {"name": "Wire"}}, "Wire"),
+        ({}, None),
+    ],
+)
+def test_an_author_is_read_from_the_usual_fields(
+    bp: Boilerplate, field: dict[str, object], expected: str | None
+) -> None:
+    article = only(json.dumps({"title": "T", "text": "Body.", **field}), bp, ".json")
+    assert article.author == expected
+
+
+def test_an_author_changes_the_fingerprint_only_when_there_is_one(bp: Boilerplate) -> None:
+    plain = only(json.dumps({"title": "T", "text": "Body.", "date": "2026-01-01"}), bp, ".json")
+    signed = only(
+        json.dumps({"title": "T", "text": "Body.", "date": "2026-01-01", "author": "A"}),
+        bp,
+        ".json",
+    )
+    assert plain.content_hash == signed.content_hash
+    assert plain.fingerprint != signed.fingerprint
+
+
+@pytest.mark.parametrize(
     "payload",
     [
         {"title": "T", "text": "Body."},

@@ -87,6 +87,8 @@ def article_card(
     longer summary, full text, latest."""
     article = stored.article
     meta = [_date(article.published)]
+    if article.author:
+        meta.append(esc(article.author))
     if article.url:
         meta.append(f'<a href="{esc(article.url)}">{texts.SOURCE_LINK}</a>')
     else:
