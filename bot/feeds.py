@@ -189,7 +189,8 @@ async def _poll(
                 last_modified=feed.last_modified,
             )
             return result
-        parsed = parse(fetched.body, fetched.url)
+        # Parsing and extraction are CPU work: off the event loop, so chats keep being answered.
+        parsed = await asyncio.to_thread(parse, fetched.body, fetched.url)
     except (web.FetchError, FeedError) as exc:
         return _failed(store, feed, result, str(exc), now, interval)
     except Exception as exc:  # a bug or a library's surprise: this feed fails, not the poll
@@ -257,7 +258,7 @@ async def _article(
         fetched = await web.fetch(client, entry.link, limits)
         if fetched is None:  # 304 without a validator sent: a broken server
             raise web.FetchError("HTTP 304 for a page never fetched")
-        page = extract.page(fetched.body, url=fetched.url)
+        page = await asyncio.to_thread(extract.page, fetched.body, fetched.url)
         blocks = list(page.blocks)
         title = title or page.title
         url = page.url or fetched.url
