@@ -214,20 +214,28 @@ def load_settings(
     database = _section(data, "database")
     index = _section(data, "index")
 
+    # A key a config file leaves out means the project's default, wherever that file is.
+    defaults = DEFAULT_CONFIG.parent
     articles_dir = _path_setting(
-        env.get("NEWSBOT_ARTICLES_DIR"), articles.get("dir", "../articles"), base, "articles.dir"
+        env.get("NEWSBOT_ARTICLES_DIR"),
+        articles.get("dir", "../articles"),
+        base if "dir" in articles else defaults,
+        "articles.dir",
     )
     db_path = _path_setting(
         env.get("NEWSBOT_DATABASE"),
         database.get("path", "../var/newsbot.sqlite3"),
-        base,
+        base if "path" in database else defaults,
         "database.path",
     )
     max_mb = _number(articles, "articles.max_file_mb", default=5, low=0.001, high=1024)
     boilerplate_file = articles.get("boilerplate", "boilerplate.toml")
     if not isinstance(boilerplate_file, str):
         raise ConfigError("articles.boilerplate: expected a file name, like 'boilerplate.toml'")
-    boilerplate = load_boilerplate(base / boilerplate_file)
+    boilerplate_path = base / boilerplate_file
+    if "boilerplate" not in articles and not boilerplate_path.exists():
+        boilerplate_path = defaults / "boilerplate.toml"  # the project's list
+    boilerplate = load_boilerplate(boilerplate_path)
 
     algorithm = _choice(summary, "summary.algorithm", "news", ALGORITHM_NAMES)
     kl_fallback = _choice(

@@ -111,3 +111,13 @@ def test_feeds_come_from_the_config_and_the_environment(tmp_path: Path) -> None:
         ("feeds.example.org 2", "https://feeds.example.org/x.xml", ()),
     ]
     assert feeds.poll_minutes == 0.5
+
+
+def test_a_config_file_elsewhere_needs_only_the_keys_it_changes(tmp_path: Path) -> None:
+    path = tmp_path / "mine.toml"  # no boilerplate.toml beside it
+    path.write_text("[feeds]\npoll_minutes = 1\n")
+    settings = load_settings(path, environ={})
+    assert settings.articles_dir == (DEFAULT_CONFIG.parent / "../articles").resolve()
+    assert settings.database == (DEFAULT_CONFIG.parent / "../var/newsbot.sqlite3").resolve()
+    assert "exit mobile version" in settings.boilerplate.lines  # the project's list
+    assert settings.feeds.poll_minutes == 1
