@@ -92,8 +92,6 @@ _BYLINE = re.compile(
 _DATELINE = re.compile(
     r"^\s*[A-Z][A-Z .'-]{1,40}(?:,\s*[A-Z][\w .']{1,30})?\s*(?:\([A-Za-z .]{1,30}\))?\s*[-–—]+\s+"
 )
-_OPEN_QUOTES = "“‘«"
-_CLOSE_QUOTES = "”’»"
 _SPEAKER = re.compile(
     r"\b(?:said|says|say|told|tells|added|adds|according to|asked|explained|insisted|argued"
     r"|warned|claimed|stated|wrote|writes|noted|believes|thinks)\b",
@@ -152,15 +150,18 @@ def _open_quote(text: str) -> bool:
     """A quotation that starts or ends outside this sentence."""
     if text.count('"') % 2:
         return True
-    opened = sum(text.count(q) for q in _OPEN_QUOTES if q != "‘")
-    closed = sum(text.count(q) for q in _CLOSE_QUOTES if q != "’")
+    opened = text.count("“") + text.count("«")
+    closed = text.count("”") + text.count("»")
+    # German quotes open with „ and close with “ (which opens English ones).
+    german = min(text.count("„"), text.count("“"))
+    opened += text.count("„") - 2 * german
     return opened != closed
 
 
 def _orphan_quote(text: str) -> bool:
     """All quotation, with nobody saying it: "We will win." rather than ..., he said."""
     stripped = text.strip()
-    if not stripped or stripped[0] not in '"“«':
+    if not stripped or stripped[0] not in '"“«„':
         return False
     closer = max(stripped.rfind('"'), stripped.rfind("”"), stripped.rfind("»"))
     tail = stripped[closer + 1 :].strip(" .!?")

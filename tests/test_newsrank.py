@@ -46,6 +46,8 @@ def test_what_a_reader_should_not_see_is_named(text: str, reason: str) -> None:
         "By the end of the week the talks had collapsed without a deal.",
         "By Monday, the talks had collapsed and everyone went home.",
         "The photo agency said it had sold more prints than ever before.",
+        "„Wir haben lange auf diese Entscheidung gewartet“, sagte die Sprecherin.",
+        "« Nous attendions cette décision », a déclaré la présidente des riverains.",
     ],
 )
 def test_ordinary_and_attributed_sentences_are_readable(text: str) -> None:
