@@ -169,7 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     print(
         f"\nsummaries identical to the hand loop's: {same} of {n}"
-        " (the index gives sumy the headline as a heading and drops repeated sentences)"
+        " (the hand loop reads the headline as a body sentence; the index drops repeated ones)"
     )
     return 0
 

@@ -60,8 +60,9 @@ NAMES.update(
 CODES = {name: code for code, name in reversed(NAMES.items())}
 # A detection less sure than this is no detection (short or mixed text): the default applies.
 MIN_CONFIDENCE = 0.6
-# Enough text to tell a language; more only costs time.
-SAMPLE_CHARS = 2000
+# Enough text to tell a language (a headline and a paragraph); more only costs time, linearly:
+# 2.2 ms an article at 2,000 characters, 1,000 articles in an index run.
+SAMPLE_CHARS = 300
 _CODE = re.compile(r"^([a-z]{2,3})(?:$|[-_])")
 
 
@@ -105,5 +106,5 @@ def assign(article: Article, default: str) -> Article:
     own = code(article.language)
     if own is not None:
         return article if own == article.language else replace(article, language=own)
-    sample = " ".join([article.title, *article.paragraphs[:5]])
+    sample = " ".join([article.title, *article.paragraphs[:3]])
     return replace(article, language=detect(sample) or code(default) or "en")

@@ -195,6 +195,16 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
         ),
     ),
     ("0008_author", ("ALTER TABLE articles ADD COLUMN author TEXT",)),
+    (
+        # Near-duplicate candidates by equal hashes (stories.sketch) instead of a full-text
+        # query per new article. Articles from before this have no sketch: URL matches only.
+        "0009_story_sketches",
+        (
+            "CREATE TABLE story_sketch (hash INTEGER NOT NULL, article_id INTEGER NOT NULL)",
+            "CREATE INDEX story_sketch_hash ON story_sketch (hash)",
+            "CREATE INDEX story_sketch_article ON story_sketch (article_id)",
+        ),
+    ),
 )
 
 # Outbox states: queued (to send now), digest (held for the chat's daily digest), sending (handed
@@ -474,6 +484,7 @@ class Store:
             for article_id in changes.removed_ids:
                 conn.execute("DELETE FROM articles WHERE id = ?", (article_id,))
                 conn.execute("DELETE FROM articles_fts WHERE rowid = ?", (article_id,))
+                conn.execute("DELETE FROM story_sketch WHERE article_id = ?", (article_id,))
             # Keys are unique, and two articles may swap theirs (swapped in their file): free
             # every key about to change first.
             conn.executemany(
@@ -1210,8 +1221,15 @@ def _queue_deliveries(conn: sqlite3.Connection, article_ids: Sequence[int], now:
 
 def _story_of(conn: sqlite3.Connection, article_id: int, article: Article) -> int:
     """The story a new article belongs to: the story of an article with the same canonical
-    URL, or of one whose text it nearly repeats (found through FTS5); else its own."""
+    URL, or of one whose text it nearly repeats (candidates by sketch); else its own. Also
+    records the article's sketch for the articles to come."""
     key = stories.url_key(article.url)
+    own = stories.shingles(f"{article.title} {article.body}")
+    hashes = stories.sketch(own)
+    conn.executemany(
+        "INSERT INTO story_sketch (hash, article_id) VALUES (?, ?)",
+        [(h, article_id) for h in hashes],
+    )
     if key:
         row = conn.execute(
             "SELECT story_id FROM articles WHERE url_key = ? AND id != ? ORDER BY id LIMIT 1",
@@ -1219,24 +1237,20 @@ def _story_of(conn: sqlite3.Connection, article_id: int, article: Article) -> in
         ).fetchone()
         if row:
             return int(row[0])
-    words = stories.search_words(article.title, article.body)
-    if not words:
+    if len(own) < stories.MIN_SHINGLES:
         return article_id
     published = article.published.timestamp()
     window = stories.MAX_DAYS_APART * 86400
-    match = " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
-    try:
-        candidates = conn.execute(
-            "SELECT a.id, a.story_id, a.title, a.blocks FROM articles_fts f"
-            " JOIN articles a ON a.id = f.rowid"
-            " WHERE articles_fts MATCH ? AND f.rowid != ? AND a.published BETWEEN ? AND ?"
-            " ORDER BY f.rank LIMIT 8",
-            (match, article_id, published - window, published + window),
-        ).fetchall()
-    except sqlite3.OperationalError:
-        log.exception("story candidates for %r", article.title)
-        return article_id
-    own = stories.shingles(f"{article.title} {article.body}")
+    marks = ",".join("?" * len(hashes))
+    candidates = conn.execute(
+        f"""SELECT a.id, a.story_id, a.title, a.blocks FROM articles a JOIN (
+               SELECT article_id, count(*) AS shared FROM story_sketch
+               WHERE hash IN ({marks}) AND article_id != ?
+               GROUP BY article_id HAVING shared >= ? ORDER BY shared DESC LIMIT 5
+           ) c ON c.article_id = a.id
+           WHERE a.published BETWEEN ? AND ?""",
+        (*hashes, article_id, stories.SKETCH_SHARED, published - window, published + window),
+    ).fetchall()
     for row in candidates:
         text = " ".join(t for t, _ in json.loads(row["blocks"]))
         if stories.same_text(own, stories.shingles(f"{row['title']} {text}")):

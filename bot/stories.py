@@ -8,12 +8,14 @@ within MAX_DAYS_APART days. That
 catches a wire story run by several sites with their own headline and a sentence changed, and
 leaves apart two stories that share a topic but not their wording.
 
-Pure functions; the store finds the candidates (FTS5) and keeps the story ids.
+Pure functions; the store keeps each article's sketch (its smallest shingle hashes) to find the
+candidates, and the story ids.
 """
 
 from __future__ import annotations
 
 import re
+import zlib
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 # Share of the shorter article's word triples found in the other: the same text.
@@ -24,7 +26,10 @@ MIN_SHINGLES = 30
 # Reports of one event are days apart at most; older look-alikes are a new event.
 MAX_DAYS_APART = 3.0
 # Enough of an article to tell whether it is the same text.
-SAMPLE_WORDS = 400
+SAMPLE_WORDS = 250
+# Hashes kept per article to find look-alikes, and how many two must share to be compared.
+SKETCH_SIZE = 16
+SKETCH_SHARED = 3
 _TRACKING = re.compile(r"^(?:utm_\w+|fbclid|gclid|mc_cid|mc_eid|ref|cmpid|ocid|at_\w+)$", re.I)
 _WORD = re.compile(r"[^\W_]+")
 
@@ -61,10 +66,12 @@ def same_text(a: frozenset[tuple[str, str, str]], b: frozenset[tuple[str, str, s
     return len(a & b) / shorter >= DUPLICATE_SHARE
 
 
-def search_words(title: str, body: str, limit: int = 12) -> list[str]:
-    """Words to find look-alike candidates with: the longest of the headline and the lead."""
-    seen: dict[str, None] = {}
-    for word in _WORD.findall(f"{title} {body[:600]}"):
-        if len(word) >= 4 and not word.isdigit():
-            seen.setdefault(word.lower(), None)
-    return sorted(seen, key=len, reverse=True)[:limit]
+def sketch(triples: frozenset[tuple[str, str, str]]) -> list[int]:
+    """The SKETCH_SIZE smallest hashes of the text's word triples (a bottom-k MinHash sketch).
+
+    Two texts that share most of their triples share most of their smallest hashes too, so
+    candidates are found by equal hashes through an index, whatever the library's size; then
+    same_text decides. crc32 rather than hash(): the same value in every process and run.
+    """
+    hashes = {zlib.crc32(" ".join(t).encode("utf-8")) for t in triples}
+    return sorted(hashes)[:SKETCH_SIZE]

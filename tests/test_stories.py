@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.stories import same_text, search_words, shingles, url_key
+from bot.stories import same_text, shingles, sketch, url_key
 
 WIRE = (
     "The town council approved a second bridge over the river on Monday evening after a"
@@ -60,6 +60,14 @@ def test_short_briefs_are_not_compared() -> None:
     assert not same_text(shingles("Shares in Acme rose 3 %."), shingles("Shares in Acme rose 3 %."))
 
 
-def test_search_words_are_the_longest_of_headline_and_lead() -> None:
-    words = search_words("Council approves second bridge", WIRE, limit=4)
-    assert len(words) == 4 and all(len(w) >= 8 for w in words)
+def test_look_alike_texts_share_their_sketch_and_others_do_not() -> None:
+    edited = WIRE.replace("Monday evening", "Monday night")
+    weather = (
+        "Snow fell early in the hills this year, and farmers brought their sheep down from the"
+        " high pastures a week sooner than usual, the weather service said on Friday."
+    )
+    own = set(sketch(shingles(WIRE)))
+    assert len(own) == 16
+    assert len(own & set(sketch(shingles(edited)))) >= 8
+    assert not own & set(sketch(shingles(weather)))
+    assert sketch(shingles(WIRE)) == sketch(shingles(WIRE))  # stable: crc32, not hash()
