@@ -115,6 +115,8 @@ class Corpus:
 class Library:
     size: int
     ids: tuple[int, ...]
+    # What /latest lists: articles that repeat another's paragraphs join its story.
+    stories: int
     generate_seconds: float
     write_seconds: float
     megabytes: float
@@ -228,8 +230,9 @@ def fill(settings: Settings, corpus: Corpus, size: int, *, seed: int) -> Library
             generate += wrote - began
             write += done - wrote
         store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        stories = store.count(heads_only=True)
     megabytes = Path(settings.database).stat().st_size / 1e6
-    return Library(size, tuple(ids), generate, write, megabytes)
+    return Library(size, tuple(ids), stories, generate, write, megabytes)
 
 
 def _article(
@@ -365,10 +368,10 @@ def _makers(
     contain. Each kind draws from its own seeded RNG, so runs are repeatable."""
     rngs = {kind: random.Random(f"{seed}-{kind}") for kind in KINDS}
     ids = library.ids
-    size = library.size
 
     def latest() -> tuple[Any, str]:
-        return user.message("/latest"), f"of {size})"
+        # "of N": N counts stories (articles repeating paragraphs merge), not articles.
+        return user.message("/latest"), "(1–5 of "
 
     def read() -> tuple[Any, str]:
         article_id = rngs[READ].choice(ids)
@@ -386,7 +389,7 @@ def _makers(
         return user.press(f"rd:{article_id}:0", on_message), f"/read {article_id}"
 
     def deep_page() -> tuple[Any, str]:
-        offset = rngs[DEEP_PAGE].randrange(0, size - 5)
+        offset = rngs[DEEP_PAGE].randrange(0, library.stories - 5)
         return user.press(f"lt:{offset}:5", on_message), f"({offset + 1}–"
 
     return {

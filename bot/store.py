@@ -205,6 +205,20 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "CREATE INDEX story_sketch_article ON story_sketch (article_id)",
         ),
     ),
+    (
+        # /latest lists story heads (story_id = id): partial indexes keep the list an index
+        # walk, and its count is all articles (SQLite counts a table in microseconds) less the
+        # few that joined another's story (a small partial index). Counting the heads directly
+        # scanned every row: /latest took 13 ms at 100,000 articles.
+        "0010_story_heads",
+        (
+            "CREATE INDEX articles_heads_newest ON articles (published DESC, id DESC)"
+            " WHERE story_id = id",
+            "CREATE INDEX articles_heads_language ON articles (language, published DESC, id DESC)"
+            " WHERE story_id = id",
+            "CREATE INDEX articles_members ON articles (language) WHERE story_id != id",
+        ),
+    ),
 )
 
 # Outbox states: queued (to send now), digest (held for the chat's daily digest), sending (handed
@@ -596,14 +610,30 @@ class Store:
 
     def count(self, *, language: str | None = None, heads_only: bool = False) -> int:
         """Articles (or, with `heads_only`, stories: what /latest lists)."""
-        heads = " AND story_id = id" if heads_only else ""
         if language is None:
-            sql = f"SELECT count(*) FROM articles WHERE 1{heads}"
-            return int(self.conn.execute(sql).fetchone()[0])
-        row = self.conn.execute(
-            f"SELECT count(*) FROM articles WHERE language = ?{heads}", (language,)
+            total = int(self.conn.execute("SELECT count(*) FROM articles").fetchone()[0])
+            if heads_only:
+                total -= int(
+                    self.conn.execute(
+                        "SELECT count(*) FROM articles INDEXED BY articles_members"
+                        " WHERE story_id != id"
+                    ).fetchone()[0]
+                )
+            return total
+        total = int(
+            self.conn.execute(
+                "SELECT count(*) FROM articles WHERE language = ?", (language,)
+            ).fetchone()[0]
         )
-        return int(row.fetchone()[0])
+        if heads_only:
+            total -= int(
+                self.conn.execute(
+                    "SELECT count(*) FROM articles INDEXED BY articles_members"
+                    " WHERE story_id != id AND language = ?",
+                    (language,),
+                ).fetchone()[0]
+            )
+        return total
 
     def story_sources(self, article_id: int) -> list[tuple[int, str, str | None, str]]:
         """The other articles of this article's story: (id, title, url, source file)."""
