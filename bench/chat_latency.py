@@ -42,6 +42,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from machine import cpu_busy  # bench/machine.py, beside this script
+
 if TYPE_CHECKING:
     from bot.articles import Article
     from bot.chat.local import Call, LocalUser
@@ -152,7 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     print(f"command: {shlex.join(sys.orig_argv)}")
     print(f"machine: {_machine()}")
-    print(f"CPU busy just before the run: {_cpu_busy()} (anything else running skews this)")
+    print(f"CPU busy just before the run: {cpu_busy()} (anything else running skews this)")
     print(
         f"data: {data} ({len(corpus.sources)} articles, {len(corpus.paragraphs)} paragraphs),"
         f" seed {args.seed}, {args.updates} timed updates per command after {args.warmup}"
@@ -479,23 +481,6 @@ def _machine() -> str:
         f" ({platform.python_implementation()}), SQLite {sqlite3.sqlite_version},"
         f" python-telegram-bot {telegram.__version__}, {platform.platform()}"
     )
-
-
-def _cpu_busy(seconds: float = 1.0) -> str:
-    """How busy all CPUs were over the last second (Linux), else the 1-minute load average."""
-
-    def sample() -> tuple[int, int]:
-        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-        idle = fields[3] + fields[4]  # idle + iowait
-        return sum(fields[:8]) - idle, sum(fields[:8])
-
-    try:
-        busy0, total0 = sample()
-        time.sleep(seconds)
-        busy1, total1 = sample()
-    except (OSError, ValueError, IndexError):
-        return f"load average {os.getloadavg()[0]:.2f}"
-    return f"{100 * (busy1 - busy0) / max(1, total1 - total0):.0f}%"
 
 
 def _parser() -> argparse.ArgumentParser:

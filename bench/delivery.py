@@ -55,6 +55,8 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from machine import cpu_busy  # bench/machine.py, beside this script
+
 if TYPE_CHECKING:
     from bot.chat.delivery import Sender
     from bot.config import Settings
@@ -134,7 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     print(f"$ {command}")
     print(f"machine: {_machine()}")
-    print(f"CPU busy just before the run: {_cpu_busy()} (anything else running skews this)")
+    print(f"CPU busy just before the run: {cpu_busy()} (anything else running skews this)")
     timeout = args.timeout or max(60.0, 2 * args.subscribers / args.rate + 30)
     print(
         f"subscribers: {args.subscribers:,}, delivery.max_per_second: {args.rate:g},"
@@ -708,23 +710,6 @@ def _versions() -> str:
         except PackageNotFoundError:
             parts.append(f"{name} not installed")
     return ", ".join(parts)
-
-
-def _cpu_busy(seconds: float = 1.0) -> str:
-    """How busy all CPUs were over the last second (Linux), else the 1-minute load average."""
-
-    def sample() -> tuple[int, int]:
-        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-        idle = fields[3] + fields[4]  # idle + iowait
-        return sum(fields[:8]) - idle, sum(fields[:8])
-
-    try:
-        busy0, total0 = sample()
-        time.sleep(seconds)
-        busy1, total1 = sample()
-    except (OSError, ValueError, IndexError):
-        return f"load average {os.getloadavg()[0]:.2f}"
-    return f"{100 * (busy1 - busy0) / max(1, total1 - total0):.0f}%"
 
 
 def _parser() -> argparse.ArgumentParser:

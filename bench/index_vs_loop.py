@@ -32,6 +32,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from machine import cpu_busy  # bench/machine.py, beside this script
+
 if TYPE_CHECKING:
     from bot.config import Settings
     from bot.library import Report
@@ -97,7 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"machine: {os.cpu_count()} CPUs, Python {platform.python_version()}"
             f" ({platform.python_implementation()}), {platform.platform()}"
         )
-        print(f"CPU busy just before the run: {_cpu_busy()} (anything else running skews this)")
+        print(f"CPU busy just before the run: {cpu_busy()} (anything else running skews this)")
         print(f"data: {data} (first {n} articles), index workers: {settings.worker_count}")
         print()
 
@@ -206,23 +208,6 @@ def _same_summaries(settings: Settings, hand: dict[str, list[str]]) -> int:
             summary = store.summary(library.summary_key(stored.article, options))
             same += summary == hand.get(Path(stored.article.source).name)
     return same
-
-
-def _cpu_busy(seconds: float = 1.0) -> str:
-    """How busy all CPUs were over the last second (Linux), else the 1-minute load average."""
-
-    def sample() -> tuple[int, int]:
-        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-        idle = fields[3] + fields[4]  # idle + iowait
-        return sum(fields[:8]) - idle, sum(fields[:8])
-
-    try:
-        busy0, total0 = sample()
-        time.sleep(seconds)
-        busy1, total1 = sample()
-    except (OSError, ValueError, IndexError):
-        return f"load average {os.getloadavg()[0]:.2f}"
-    return f"{100 * (busy1 - busy0) / max(1, total1 - total0):.0f}%"
 
 
 def _load(path: Path, limit: int) -> list[dict[str, str]]:
