@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from bot.chat import texts
+from bot.chat.local import LocalBotApi
 from bot.config import DEFAULT_CONFIG, Boilerplate, Settings, load_boilerplate, load_settings
 from bot.store import Store
 
@@ -70,3 +73,14 @@ def story(title: str, *sentences: str) -> str:
     """A plain-text article: headline, blank line, one paragraph per sentence pair."""
     paragraphs = [" ".join(sentences[i : i + 2]) for i in range(0, len(sentences), 2)]
     return "\n\n".join([title, *paragraphs]) + "\n"
+
+
+def delivered(api: LocalBotApi) -> Counter[tuple[int, str]]:
+    """(chat, headline) of every new-article message the local Bot API accepted."""
+    counts: Counter[tuple[int, str]] = Counter()
+    for call in api.sent("sendMessage"):
+        text = str(call.params["text"])
+        if text.startswith(texts.NEW_ARTICLE):
+            headline = text.split("<b>", 1)[1].split("</b>", 1)[0]
+            counts[(int(call.params["chat_id"]), headline)] += 1
+    return counts

@@ -24,7 +24,7 @@ from bot.news import News, digest_due
 from bot.store import DIGEST, DROPPED, QUEUED, SENDING, SENT, ChatState
 
 from . import telegram_html
-from .conftest import WriteFile, story
+from .conftest import WriteFile, delivered, story
 
 ADMIN = 42
 
@@ -62,13 +62,7 @@ class Bot:
 
     def delivered(self) -> Counter[tuple[int, str]]:
         """(chat, headline) of every article message Telegram accepted."""
-        counts: Counter[tuple[int, str]] = Counter()
-        for call in self.api.sent("sendMessage"):
-            text = str(call.params["text"])
-            if text.startswith(texts.NEW_ARTICLE):
-                headline = text.split("<b>", 1)[1].split("</b>", 1)[0]
-                counts[(int(call.params["chat_id"]), headline)] += 1
-        return counts
+        return delivered(self.api)
 
 
 Failure = Callable[[Call], tuple[int, dict[str, Any]] | None]

@@ -19,6 +19,7 @@ from bot.config import FeedSettings, Settings
 from bot.news import News
 from bot.store import QUEUED, SENDING
 
+from .conftest import delivered
 from .feed_server import FeedServer, page, rss
 
 ADMIN = 42
@@ -50,13 +51,8 @@ class Chat:
         ]
 
     def delivered(self) -> Counter[tuple[int, str]]:
-        counts: Counter[tuple[int, str]] = Counter()
-        for call in self.api.sent("sendMessage"):
-            text = str(call.params["text"])
-            if text.startswith(texts.NEW_ARTICLE):
-                headline = text.split("<b>", 1)[1].split("</b>", 1)[0]
-                counts[(int(call.params["chat_id"]), headline)] += 1
-        return counts
+        """(chat, headline) of every article message Telegram accepted."""
+        return delivered(self.api)
 
     def item(self, n: int, title: str) -> dict[str, str]:
         # Each story its own text: the same text from two feeds would be one story.
