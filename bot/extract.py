@@ -18,6 +18,8 @@ from typing import Any
 import lxml.html
 import trafilatura
 
+from . import languages
+
 log = logging.getLogger(__name__)
 
 # trafilatura's formatting marks: headings, list items, emphasis.
@@ -26,8 +28,6 @@ _LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 _EMPHASIS = re.compile(r"(\*\*|__|\*|_)(?=\S)(.+?)(?<=\S)\1")
 # Fewer words than this in the main text: not an article.
 MIN_WORDS = 8
-# A language tag's primary subtag: "de" of "de-AT".
-_LANG = re.compile(r"^[a-zA-Z]{2,3}(?=$|[-_])")
 
 
 class ExtractionError(Exception):
@@ -123,8 +123,7 @@ def _language(html: str) -> str | None:
         root = lxml.html.fromstring(html)
     except (ValueError, lxml.etree.ParserError):
         return None
-    match = _LANG.match(str(root.get("lang") or ""))
-    return match.group(0).lower() if match else None
+    return languages.code(root.get("lang"))
 
 
 def _looks_utf8(data: bytes) -> bool:

@@ -32,7 +32,7 @@ from typing import Any
 import feedparser
 import httpx
 
-from . import extract, web
+from . import extract, languages, web
 from .config import Settings
 from .store import FeedState, Store
 
@@ -204,7 +204,7 @@ async def _poll(
     seen = store.seen_entries(feed.name, [e.key for e in entries])
     new = [e for e in entries if e.key not in seen][: settings.feeds.max_new_entries]
     taken: list[tuple[str, str | None, str | None]] = []
-    language = _language(parsed.meta.get("language"))
+    language = languages.code(parsed.meta.get("language"))
     for entry in new:
         try:
             record = await _article(settings, client, limits, feed, entry, language)
@@ -310,11 +310,6 @@ def _limits(settings: Settings) -> web.Limits:
         max_bytes=settings.feeds.max_bytes,
         max_redirects=settings.feeds.max_redirects,
     )
-
-
-def _language(value: object) -> str | None:
-    match = re.match(r"^[a-zA-Z]{2,3}(?=$|[-_])", str(value or ""))
-    return match.group(0).lower() if match else None
 
 
 def _slug(name: str) -> str:

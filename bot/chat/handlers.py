@@ -98,15 +98,14 @@ async def search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not query:
         await _reply(update, Reply(texts.SEARCH_ASK))
         return
-    await _reply(update, _search_reply(context, query, 0, _chat_language(update, context)))
+    await _reply(update, _search_reply(update, context, query, 0))
 
 
 async def text_search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Plain text in a private chat is a search."""
     message = update.effective_message
     if message and message.text:
-        language = _chat_language(update, context)
-        await _reply(update, _search_reply(context, message.text.strip(), 0, language))
+        await _reply(update, _search_reply(update, context, message.text.strip(), 0))
 
 
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -366,9 +365,8 @@ async def lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     library = news(context)
     value = _command_text(update).strip()
-    available = ", ".join(
-        f"{_language_name(code)} ({code}) {count}" for code, count in library.languages()[:20]
-    )
+    counts = library.languages()
+    available = ", ".join(f"{_language_name(code)} ({code}) {n}" for code, n in counts[:20])
     if not value:
         current = library.chat_language(chat.id)
         now = (
@@ -376,7 +374,7 @@ async def lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             if current
             else texts.LANG_ALL
         )
-        example = next((c for c, _ in library.languages() if c != current), "en")
+        example = next((c for c, _ in counts if c != current), "en")
         text = texts.LANG_NOW.format(current=now, available=available or "none", example=example)
         await _reply(update, Reply(render.fit(text)))
         return
@@ -489,7 +487,7 @@ async def search_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if query is None:
         await _answer(update, texts.SEARCH_EXPIRED, alert=True)
         return
-    await _edit(update, _search_reply(context, query, offset, _chat_language(update, context)))
+    await _edit(update, _search_reply(update, context, query, offset))
 
 
 async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -620,9 +618,11 @@ async def _article_reply(
 
 
 def _search_reply(
-    context: ContextTypes.DEFAULT_TYPE, query: str, offset: int, language: str | None = None
+    update: Update, context: ContextTypes.DEFAULT_TYPE, query: str, offset: int
 ) -> Reply:
+    """A page of hits, in the chat's language if it chose one (/lang)."""
     library = news(context)
+    language = _chat_language(update, context)
     result = library.search(query, offset=offset, limit=PAGE_SIZE, language=language)
     query_id = library.remember_query(query[:2000]) if result.hits else 0
     return render.search_page(result, query, query_id, offset, PAGE_SIZE)
