@@ -147,6 +147,8 @@ def _index(settings: Settings, store: Store, *, progress: Progress | None) -> Re
         )
     )
     report.added_ids, report.queued = applied.added_ids, applied.queued
+    report.added = len(applied.added_ids)
+    report.failed.extend(Failure(path, reason) for path, reason in applied.failed)
     report.seconds = time.perf_counter() - started
     log.info(
         "indexed %s: %d added, %d updated, %d removed, %d unchanged, %d failed in %.2fs",

@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
+from typing import cast
 
 from . import stories
-from .articles import Article, Block
+from .articles import Article, Block, shorten
 
 log = logging.getLogger(__name__)
 
@@ -337,6 +338,8 @@ class SearchResult:
 class Applied:
     added_ids: list[int]  # the ids given to the added articles, in order
     queued: int  # deliveries queued for subscribers
+    # (file, reason) for each article the database would not take (the others were written).
+    failed: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -480,6 +483,8 @@ class Store:
         and in the same transaction queue the new articles for their subscribers."""
         now = time.time()
         added_ids: list[int] = []
+        # (file, reason): articles the database would not take; the rest of the run goes on.
+        failed: list[tuple[str, str]] = []
         with self.transaction() as conn:
             conn.executemany(
                 "DELETE FROM files WHERE path = ?", [(p,) for p in changes.removed_files]
@@ -510,31 +515,19 @@ class Store:
                 [(a.key, a.source, a.ordinal, article_id) for article_id, a in changes.relocated],
             )
             for article_id, article in changes.updated:
-                conn.execute(
-                    f"UPDATE articles SET {', '.join(f'{c} = ?' for c in _ARTICLE_COLUMNS)},"
-                    " updated_at = ? WHERE id = ?",
-                    (*_article_row(article), now, article_id),
-                )
-                conn.execute(
-                    "UPDATE articles_fts SET title = ?, body = ? WHERE rowid = ?",
-                    (article.title, article.body, article_id),
-                )
+                with _one_article(conn, article, failed):
+                    conn.execute(
+                        f"UPDATE articles SET {', '.join(f'{c} = ?' for c in _ARTICLE_COLUMNS)},"
+                        " updated_at = ? WHERE id = ?",
+                        (*_article_row(article), now, article_id),
+                    )
+                    conn.execute(
+                        "UPDATE articles_fts SET title = ?, body = ? WHERE rowid = ?",
+                        (article.title, article.body, article_id),
+                    )
             for article in changes.added:
-                cursor = conn.execute(
-                    f"INSERT INTO articles ({', '.join(_ARTICLE_COLUMNS)}, added_at, updated_at)"
-                    f" VALUES ({', '.join('?' * len(_ARTICLE_COLUMNS))}, ?, ?)",
-                    (*_article_row(article), now, now),
-                )
-                conn.execute(
-                    "INSERT INTO articles_fts (rowid, title, body) VALUES (?, ?, ?)",
-                    (cursor.lastrowid, article.title, article.body),
-                )
-                added_ids.append(int(cursor.lastrowid or 0))
-            for article_id, article in zip(added_ids, changes.added, strict=True):
-                conn.execute(
-                    "UPDATE articles SET story_id = ? WHERE id = ?",
-                    (_story_of(conn, article_id, article), article_id),
-                )
+                with _one_article(conn, article, failed):
+                    added_ids.append(_insert(conn, article, now))
             if changes.removed_ids:
                 # A story whose first article went: the next one leads it.
                 conn.execute(
@@ -549,11 +542,22 @@ class Store:
                     "DELETE FROM summaries WHERE content_hash NOT IN"
                     " (SELECT content_hash FROM articles)"
                 )
+            for path, reason in failed:
+                conn.execute(
+                    "UPDATE files SET problems = json_insert(problems, '$[#]', ?) WHERE path = ?",
+                    (reason, path),
+                )
+            report = {**changes.report, "queued": queued}
+            if failed:
+                report["failed"] = [
+                    *cast(list[object], report.get("failed", [])),
+                    *({"path": path, "error": reason} for path, reason in failed),
+                ]
             conn.execute(
                 "INSERT INTO reloads (finished_at, report) VALUES (?, ?)",
-                (now, json.dumps({**changes.report, "queued": queued})),
+                (now, json.dumps(report)),
             )
-        return Applied(added_ids, queued)
+        return Applied(added_ids, queued, failed)
 
     def last_reload(self) -> tuple[datetime, dict[str, object]] | None:
         row = self.conn.execute(
@@ -1232,6 +1236,51 @@ def _queue_deliveries(conn: sqlite3.Connection, article_ids: Sequence[int], now:
     return len(rows)
 
 
+@contextmanager
+def _one_article(
+    conn: sqlite3.Connection, article: Article, failed: list[tuple[str, str]]
+) -> Iterator[None]:
+    """One article's writes in a savepoint: if anything in them fails (a bug, a value SQLite
+    will not take), only that article is left out and reported, never the whole run."""
+    conn.execute("SAVEPOINT one_article")
+    try:
+        yield
+    except (sqlite3.DatabaseError, ValueError, TypeError, OverflowError, KeyError) as exc:
+        conn.execute("ROLLBACK TO one_article")
+        conn.execute("RELEASE one_article")
+        if isinstance(exc, sqlite3.OperationalError) and _is_fatal(exc):
+            raise  # the database itself failed (disk full, locked): no article can be written
+        log.exception("%s: article %r could not be stored", article.source, article.title)
+        reason = f"{shorten(article.title, 60)}: could not be stored ({type(exc).__name__}: {exc})"
+        failed.append((article.source, reason))
+        return
+    conn.execute("RELEASE one_article")
+
+
+def _is_fatal(exc: sqlite3.OperationalError) -> bool:
+    text = str(exc).lower()
+    return any(word in text for word in ("disk", "locked", "readonly", "i/o", "full"))
+
+
+def _insert(conn: sqlite3.Connection, article: Article, now: float) -> int:
+    """A new article, its search entry and its story; returns its id."""
+    cursor = conn.execute(
+        f"INSERT INTO articles ({', '.join(_ARTICLE_COLUMNS)}, added_at, updated_at)"
+        f" VALUES ({', '.join('?' * len(_ARTICLE_COLUMNS))}, ?, ?)",
+        (*_article_row(article), now, now),
+    )
+    article_id = int(cursor.lastrowid or 0)
+    conn.execute(
+        "INSERT INTO articles_fts (rowid, title, body) VALUES (?, ?, ?)",
+        (article_id, article.title, article.body),
+    )
+    conn.execute(
+        "UPDATE articles SET story_id = ? WHERE id = ?",
+        (_story_of(conn, article_id, article), article_id),
+    )
+    return article_id
+
+
 def _story_of(conn: sqlite3.Connection, article_id: int, article: Article) -> int:
     """The story a new article belongs to: the story of an article with the same canonical
     URL, or of one whose text it nearly repeats (candidates by sketch); else its own. Also
@@ -1245,7 +1294,9 @@ def _story_of(conn: sqlite3.Connection, article_id: int, article: Article) -> in
     )
     if key:
         row = conn.execute(
-            "SELECT story_id FROM articles WHERE url_key = ? AND id != ? ORDER BY id LIMIT 1",
+            # Only earlier articles: they have their story already, also those of this run.
+            "SELECT coalesce(story_id, id) FROM articles WHERE url_key = ? AND id < ?"
+            " ORDER BY id LIMIT 1",
             (key, article_id),
         ).fetchone()
         if row:

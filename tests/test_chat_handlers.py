@@ -121,6 +121,27 @@ def id_of(chat: Chat, title_start: str) -> int:
 # -- start and help -----------------------------------------------------------------------------
 
 
+async def test_the_bot_starts_and_answers_when_the_start_up_index_run_fails(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug in the index run")
+
+    monkeypatch.setattr("bot.library.index", broken)
+    api = LocalBotApi(username="newsbot")
+    app = build_application(settings, token=LOCAL_TOKEN, request=api, rate_limit=False)
+    async with app:
+        await open_library(app)
+        await app.start()
+        try:
+            calls = await Chat(app, api, LocalUser(app.bot, user_id=7, chat_id=7)).send("/help")
+            assert "/latest" in only_text(calls)
+        finally:
+            await app.stop()
+            await close_library(app)
+    assert "the start-up index run failed" in caplog.text
+
+
 async def test_start_up_indexes_and_shows_the_command_menu(chat: Chat) -> None:
     assert library(chat).count() == 9
     menus = chat.api.sent("setMyCommands")

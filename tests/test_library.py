@@ -373,3 +373,43 @@ def test_report_as_dict_has_the_documented_keys(
     data = index(settings, store).as_dict()
     assert {"added", "updated", "removed", "unchanged", "failed"} <= set(data)
     assert data["failed"] == [{"path": "empty.txt", "error": "empty file"}]
+
+
+def test_new_articles_sharing_one_url_in_one_run_are_one_story(
+    settings: Settings, store: Store, write: WriteFile
+) -> None:
+    # A feed whose entries all link to one page gives several new articles with one canonical
+    # URL in the same run; the first of them has no story yet when the next one looks for it.
+    lines = [
+        f'{{"title": "Entry {i}", "text": "Paragraph number {i} of the story.",'
+        f' "url": "https://site.example/same?utm_source={i}"}}'
+        for i in range(3)
+    ]
+    write("same.jsonl", "\n".join(lines) + "\n")
+    report = index(settings, store)
+    assert report.added == 3 and not report.failed
+    heads = store.latest(10)  # one line per story
+    assert [h.id for h in heads] == report.added_ids[:1]
+    assert [s[0] for s in store.story_sources(heads[0].id)] == report.added_ids[1:]
+
+
+def test_an_article_the_store_cannot_take_is_reported_and_the_others_load(
+    settings: Settings, store: Store, write: WriteFile, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot import store as store_module
+
+    real = store_module._article_row
+
+    def fussy(article: store_module.Article) -> tuple[object, ...]:
+        if article.title == "Poison":
+            raise ValueError("cannot be stored")
+        return real(article)
+
+    monkeypatch.setattr(store_module, "_article_row", fussy)
+    write("good.txt", story("Good story", "It has a body."))
+    write("bad.txt", story("Poison", "It has a body too."))
+    report = index(settings, store)
+    assert titles(store) == ["Good story"]
+    assert [(f.path, f.error) for f in report.failed] == [
+        ("bad.txt", "Poison: could not be stored (ValueError: cannot be stored)")
+    ]

@@ -155,6 +155,8 @@ async def open_library(application: AnyApplication) -> None:
             log.warning("article file %s: %s", failure.path, failure.error)
     except LibraryError as exc:
         log.error("%s; answering from the database as it is", exc)
+    except Exception:  # a bug in one index run must not keep the bot from answering at all
+        log.exception("the start-up index run failed; answering from the database as it is")
     await library.warm_up()
     await set_commands(application, settings)
     # Deliveries a crash left 'sending' go out again; then the outbox drains every second.
