@@ -12,7 +12,8 @@ import logging
 import re
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Sequence
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -370,6 +371,11 @@ class Store:
         self._use_wal()
         self.conn.execute("PRAGMA synchronous = NORMAL")
         self.migrate()
+        # The stems in the search index (per connection, nothing stored): see stem_of.
+        self.conn.execute(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.articles_vocab"
+            " USING fts5vocab(main, articles_fts, row)"
+        )
 
     def _use_wal(self) -> None:
         """WAL lets readers go on while an index run writes. Switching a new file to it needs
@@ -976,7 +982,7 @@ class Store:
         self, query: str, *, limit: int = 10, offset: int = 0, language: str | None = None
     ) -> SearchResult:
         """Ranked hits for any text a person types; never raises on odd input."""
-        parsed = parse_query(query)
+        parsed = parse_query(query, self.stem_of)
         if parsed is None:
             return SearchResult((), 0)
         result = self._search(parsed.strict, limit, offset, language)
@@ -984,6 +990,10 @@ class Store:
             result = self._search(parsed.relaxed, limit, offset, language)
             return SearchResult(result.hits, result.total, relaxed=True)
         return result
+
+    def stem_of(self, prefix: str) -> str | None:
+        """The indexed stem that a word beginning typed past it stands for (see _stem_of)."""
+        return _stem_of(self.conn, prefix)
 
     def _search(
         self, match: str, limit: int, offset: int, language: str | None = None
@@ -1080,14 +1090,18 @@ _WORD = re.compile(r"\w+")
 _OPERATORS = {"AND", "OR", "NOT", "NEAR"}
 
 
-def parse_query(text: str) -> ParsedQuery | None:
+StemOf = Callable[[str], str | None]
+"""stem_of(prefix): the indexed stem a typed word beginning stands for ("electi" -> "elect")."""
+
+
+def parse_query(text: str, stem_of: StemOf | None = None) -> ParsedQuery | None:
     """A person's search text as a safe FTS5 expression.
 
     Words are quoted, so FTS5 syntax typed by accident is just text. Understood on purpose:
     "exact phrase", word* (prefix), -word (exclude), title:word, and OR between words.
     Returns None when the text holds no word to look for.
     """
-    groups, excluded = _terms(text)
+    groups, excluded = _terms(text, stem_of)
     if not groups:
         return None
     strict = _any_group(groups) + "".join(f" NOT {term}" for term in excluded)
@@ -1107,17 +1121,21 @@ class Filter:
     exclude: str | None
 
 
-def parse_filter(text: str) -> Filter | None:
+def parse_filter(text: str, stem_of: StemOf | None = None) -> Filter | None:
     """A subscription filter, read like a search (the same words, phrases, -word); None when
     the text holds no word at all."""
-    groups, excluded = _terms(text)
+    groups, excluded = _terms(text, stem_of)
     if not groups and not excluded:
         return None
     return Filter(_any_group(groups) if groups else None, " OR ".join(excluded) or None)
 
 
-def _terms(text: str) -> tuple[list[list[str]], list[str]]:
-    """Quoted FTS5 terms: groups of terms that must all match (OR between groups), exclusions."""
+def _terms(text: str, stem_of: StemOf | None = None) -> tuple[list[list[str]], list[str]]:
+    """Quoted FTS5 terms: groups of terms that must all match (OR between groups), exclusions.
+
+    The index holds Porter stems ("election" is "elect"), so a word beginning typed past its
+    stem ("electi*") matches no stem; with `stem_of` it also matches the stem it stands for.
+    """
     groups: list[list[str]] = [[]]
     excluded: list[str] = []
     terms = 0
@@ -1137,6 +1155,9 @@ def _terms(text: str) -> tuple[list[list[str]], list[str]]:
         term = '"' + " ".join(words) + '"'
         if phrase is None and raw.endswith("*") and len(words) == 1:
             term += "*"
+            stem = stem_of(words[0]) if stem_of else None
+            if stem:
+                term = f'({term} OR "{stem}")'
         if column:
             term = f"{column.lower()} : {term}"
         if minus:
@@ -1147,7 +1168,8 @@ def _terms(text: str) -> tuple[list[list[str]], list[str]]:
 
 
 def _any_group(groups: list[list[str]]) -> str:
-    positive = " OR ".join(f"({' '.join(g)})" if len(g) > 1 else g[0] for g in groups)
+    # AND said, not implied: FTS5 implies it between phrases only, not after a "(… OR …)".
+    positive = " OR ".join(f"({' AND '.join(g)})" if len(g) > 1 else g[0] for g in groups)
     return f"({positive})" if len(groups) > 1 else positive
 
 
@@ -1322,12 +1344,106 @@ def _story_of(conn: sqlite3.Connection, article_id: int, article: Article) -> in
     return article_id
 
 
+def _stem_of(conn: sqlite3.Connection, prefix: str) -> str | None:
+    """The indexed stem that a word beginning typed past it stands for: "electi" -> "elect"
+    (election, electing), None when the beginning is itself a stem's beginning."""
+    plain = "".join(
+        c for c in unicodedata.normalize("NFKD", prefix.lower()) if not unicodedata.combining(c)
+    )
+    if len(plain) < 4:
+        return None
+    # Porter drops at most a few letters from an inflected word (-ion, -ing, -ed, -es).
+    shorter = [plain[:k] for k in range(len(plain) - 1, max(2, len(plain) - 4), -1)]
+    marks = ",".join("?" * len(shorter))
+    try:
+        found = {
+            str(r[0])
+            for r in conn.execute(
+                f"SELECT term FROM temp.articles_vocab WHERE term IN ({marks})", shorter
+            )
+        }
+    except sqlite3.OperationalError:
+        log.exception("the search vocabulary could not be read")
+        return None
+    # The letters typed past the stem must begin a suffix Porter removes: "electi" is
+    # "elect" + i(on), but "electr" is not "elect" + r (electricity has its own stem).
+    return next(
+        (
+            stem
+            for stem in shorter
+            if stem in found and any(s.startswith(plain[len(stem) :]) for s in _PORTER_SUFFIXES)
+        ),
+        None,
+    )
+
+
+# The endings Porter's algorithm strips (steps 1 to 5), as the search index stems words.
+_PORTER_SUFFIXES = (
+    "s",
+    "es",
+    "ies",
+    "sses",
+    "ed",
+    "eed",
+    "ing",
+    "y",
+    "ational",
+    "tional",
+    "enci",
+    "anci",
+    "izer",
+    "bli",
+    "alli",
+    "entli",
+    "eli",
+    "ousli",
+    "ization",
+    "ation",
+    "ator",
+    "alism",
+    "iveness",
+    "fulness",
+    "ousness",
+    "aliti",
+    "iviti",
+    "biliti",
+    "logi",
+    "icate",
+    "ative",
+    "alize",
+    "iciti",
+    "ical",
+    "ful",
+    "ness",
+    "al",
+    "ance",
+    "ence",
+    "er",
+    "ic",
+    "able",
+    "ible",
+    "ant",
+    "ement",
+    "ment",
+    "ent",
+    "ion",
+    "ou",
+    "ism",
+    "ate",
+    "iti",
+    "ous",
+    "ive",
+    "ize",
+    "e",
+)
+
+
 def _matching(conn: sqlite3.Connection, query: str, article_ids: Sequence[int]) -> list[int]:
     """Which of these (new, consecutive) articles a subscription filter matches."""
     wanted = set(article_ids)
     if not query:
         return sorted(wanted)
-    parsed = parse_filter(query)
+    parsed = parse_filter(query, lambda prefix: _stem_of(conn, prefix))
     if parsed is None:
         return []
     low = min(wanted)

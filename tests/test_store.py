@@ -223,6 +223,23 @@ def test_search_understands_phrases_prefixes_exclusions_and_title(memory_store: 
     assert memory_store.search("conceded OR resigned").total == 2
 
 
+def test_a_word_beginning_matches_words_as_written_not_only_their_stems(
+    memory_store: Store,
+) -> None:
+    # The index holds Porter stems: "election" is "elect", which "electi*" does not begin.
+    add(
+        memory_store,
+        article("Election night", "The count went on until dawn.", days=1),
+        article("Electricity prices", "Power bills rose again.", ordinal=1),
+        article("Harbour news", "Ferries were late.", ordinal=2),
+    )
+    assert [h.title for h in memory_store.search("electi*").hits] == ["Election night"]
+    assert [h.title for h in memory_store.search("title:electi* count").hits] == ["Election night"]
+    assert memory_store.search("electr*").total == 1
+    assert memory_store.search("ferri*").total == 1
+    assert memory_store.search("elect*").total == 2
+
+
 def test_search_pages(memory_store: Store) -> None:
     add(memory_store, *(article(f"Storm {i}", "Wind.", ordinal=i, days=i) for i in range(5)))
     page = memory_store.search("storm", limit=2, offset=2)
@@ -295,7 +312,7 @@ def test_query_without_words_is_no_query() -> None:
 def test_query_words_are_quoted_and_capped() -> None:
     parsed = parse_query("a b")
     assert parsed is not None
-    assert (parsed.strict, parsed.relaxed) == ('("a" "b")', '("a" OR "b")')
+    assert (parsed.strict, parsed.relaxed) == ('("a" AND "b")', '("a" OR "b")')
     long = parse_query(" ".join(f"w{i}" for i in range(100)))
     assert long is not None and long.strict.count('"') == 2 * store_module.MAX_QUERY_TERMS
 
