@@ -15,6 +15,7 @@ import textwrap
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NoReturn
 
 from . import articles, languages, library
 from .config import ALGORITHM_NAMES, MAX_SENTENCES, ConfigError, Settings, load_settings
@@ -24,6 +25,17 @@ log = logging.getLogger(__name__)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        # The reader went away (`summarize ... | head -1`): no traceback. Python would also
+        # complain when flushing stdout at exit, so point it at /dev/null first.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141  # as a shell tool killed by SIGPIPE
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(_quote_search_words(list(sys.argv[1:] if argv is None else argv)))
     logging.basicConfig(
         level=logging.INFO if getattr(args, "verbose", False) else logging.ERROR,
@@ -71,13 +83,20 @@ def _quote_search_words(argv: list[str]) -> list[str]:
     return [*argv[:at], *options, "--", *words]
 
 
+class _Parser(argparse.ArgumentParser):
+    """Argument errors in one line, with where to look, instead of the whole usage."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"newsbot: {message} (see `{self.prog} --help`)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument(
         "--config", default=argparse.SUPPRESS, help="settings file (default config/newsbot.toml)"
     )
     common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS)
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m bot",
         description="News summaries: index the articles folder, summarize, search.",
         parents=[common],
@@ -263,6 +282,12 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     query = " ".join(args.query)
     with Store(settings.database) as store:
+        if store.last_reload() is None:
+            print(
+                f"newsbot: {settings.database} holds no index yet; run `python -m bot index` first",
+                file=sys.stderr,
+            )
+            return 1
         result = store.search(query, limit=max(1, args.limit))
     if args.json:
         hits = [

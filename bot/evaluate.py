@@ -71,8 +71,13 @@ def load_samples(path: Path) -> list[Sample]:
     """Read DATA.jsonl; a line that is not a usable sample stops with its line number."""
     try:
         lines = path.read_text(encoding="utf-8-sig").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise EvaluationError(f"{path}: {exc}") from exc
+    except OSError as exc:
+        raise EvaluationError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
+    except UnicodeDecodeError as exc:
+        raise EvaluationError(
+            f"{path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start});"
+            " save it as UTF-8"
+        ) from None
     samples = []
     for number, line in enumerate(lines, 1):
         if not line.strip():

@@ -125,7 +125,29 @@ def test_bad_arguments_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
         with pytest.raises(SystemExit) as caught:
             main(argv)
         assert caught.value.code == 2
-    assert "expected a number from 1 to 50" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "expected a number from 1 to 50" in err
+    # One line each, not the multi-line usage.
+    assert err.count("\n") == 2 and "usage:" not in err
+    assert err.startswith("newsbot: argument --algorithm/-a: invalid choice: 'magic'")
+
+
+def test_summarize_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    """`summarize FILE | head -1`: the reader leaves early; no BrokenPipeError traceback."""
+    many = tmp_path / "many.jsonl"
+    record = {"title": "Harbour news", "text": "The ferry was late again today. " * 20}
+    many.write_text((json.dumps(record) + "\n") * 1500, encoding="utf-8")  # >64 KB printed
+    done = subprocess.run(
+        f"{sys.executable} -m bot summarize {many} -a lead | head -1",
+        shell=True,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=300,
+        check=False,
+    )
+    assert done.stdout == "Harbour news\n"
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr, done.stderr
 
 
 def test_a_bad_config_value_exits_2_with_one_line(
@@ -177,6 +199,15 @@ def test_index_of_a_missing_folder_exits_2(
     monkeypatch.setenv("NEWSBOT_ARTICLES_DIR", str(tmp_path / "nowhere"))
     assert main(["index"]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_search_before_any_index_says_to_run_index(
+    capsys: pytest.CaptureFixture[str], env: Path
+) -> None:
+    assert main(["search", "volcano"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "no index yet; run `python -m bot index` first" in captured.err
 
 
 def test_search_json_finds_by_title_word(
@@ -312,3 +343,14 @@ def test_evaluate_reports_a_bad_file_or_method(
         main(["evaluate", str(data), "--algorithms", "lead,magic"])
     assert exit_info.value.code == 2
     assert "unknown method magic" in capsys.readouterr().err
+
+
+def test_evaluate_names_a_file_that_is_not_utf8_in_plain_words(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    data = tmp_path / "latin1.jsonl"
+    data.write_bytes('{"title": "Café", "text": "x", "summary": "y"}\n'.encode("latin-1"))
+    assert main(["evaluate", str(data)]) == 1
+    err = capsys.readouterr().err
+    assert "not UTF-8 text (byte 0xe9 at offset 14); save it as UTF-8" in err
+    assert "codec" not in err
