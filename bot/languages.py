@@ -64,6 +64,18 @@ MIN_CONFIDENCE = 0.6
 # 2.2 ms an article at 2,000 characters, 1,000 articles in an index run.
 SAMPLE_CHARS = 300
 _CODE = re.compile(r"^([a-z]{2,3})(?:$|[-_])")
+# Stated metadata gives way to a detection only this sure, on at least this much text.
+OVERRIDE_CONFIDENCE = 0.95
+OVERRIDE_MIN_CHARS = 120
+# Languages a detector confuses on short text, where the stated one is the better guess.
+_NEIGHBOURS = (
+    frozenset({"no", "nb", "nn", "da", "sv"}),
+    frozenset({"hr", "sr", "bs", "sl"}),
+    frozenset({"cs", "sk"}),
+    frozenset({"id", "ms"}),
+    frozenset({"es", "gl", "ca", "pt"}),
+    frozenset({"ru", "uk", "be"}),
+)
 
 
 def code(value: object) -> str | None:
@@ -83,13 +95,13 @@ def name(language_code: str | None) -> str | None:
     return NAMES.get(language_code or "")
 
 
-def detect(text: str) -> str | None:
-    """The language of `text` as a code, or None when the guess is not sure enough."""
+def detect(text: str, *, at_least: float = MIN_CONFIDENCE) -> str | None:
+    """The language of `text` as a code, or None when the guess is less sure than `at_least`."""
     sample = " ".join(text[:SAMPLE_CHARS].split())
     if len(sample) < 20:
         return None
     found, confidence = _identifier().classify(sample)
-    if confidence < MIN_CONFIDENCE:
+    if confidence < at_least:
         return None
     return str(found)
 
@@ -102,9 +114,23 @@ def _identifier() -> Any:
 
 
 def assign(article: Article, default: str) -> Article:
-    """The article with its language as a code: its own, else detected, else `default`."""
+    """The article with its language as a code: its own, else detected, else `default`.
+
+    Metadata is often a site's template default (`<html lang="en">` on a Spanish page, a
+    feed's one `<language>` for every entry), so a detection that is sure, from enough text,
+    and names another language (not a near neighbour it is easily taken for) wins over it.
+    """
     own = code(article.language)
-    if own is not None:
-        return article if own == article.language else replace(article, language=own)
     sample = " ".join([article.title, *article.paragraphs[:3]])
-    return replace(article, language=detect(sample) or code(default) or "en")
+    if own is None:
+        return replace(article, language=detect(sample) or code(default) or "en")
+    if len(sample) >= OVERRIDE_MIN_CHARS:
+        found = detect(sample, at_least=OVERRIDE_CONFIDENCE)
+        if found and found != own and not _neighbours(found, own):
+            log.debug("%s: stated %s, reads as %s", article.key, own, found)
+            return replace(article, language=found)
+    return article if own == article.language else replace(article, language=own)
+
+
+def _neighbours(a: str, b: str) -> bool:
+    return any(a in group and b in group for group in _NEIGHBOURS)

@@ -15,6 +15,7 @@ from bot.articles import (
     parse_bytes,
     parse_date,
     read_file,
+    word_count,
 )
 from bot.config import Boilerplate, normalize_phrase
 
@@ -220,6 +221,32 @@ def test_page_without_a_headline_line_gets_one_from_its_first_words(bp: Boilerpl
     assert article.title.startswith("The council voted on Tuesday to close the old bridge")
     assert article.title.endswith("…")
     assert article.paragraphs[0] == first
+
+
+CHINESE = (
+    "东京都周一批准了在隅田川上建设一座新桥的计划，工程预计明年春天开始，"
+    "居民多年来一直要求修建第二座桥，当局表示完工大约需要两年时间，"
+    "旧桥将在新桥通车后对汽车关闭。"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("The council met on Monday.", 5),
+        (CHINESE, 38),  # 76 Han characters, about two to a word
+        ("iPhone 15 在中国发布", 5),
+        ("", 0),
+    ],
+)
+def test_words_are_counted_also_in_scripts_without_spaces(text: str, words: int) -> None:
+    assert word_count(text) == words
+
+
+def test_a_chinese_paragraph_without_a_headline_is_body_not_a_headline(bp: Boilerplate) -> None:
+    article = only(CHINESE + "\n\n第二段。\n", bp)
+    assert article.paragraphs[0] == CHINESE
+    assert article.title.endswith("…") and len(article.title) <= 40
 
 
 # -- Markdown -----------------------------------------------------------------------------------

@@ -50,8 +50,31 @@ def test_the_language_is_detected_when_the_article_does_not_say() -> None:
     assert german.language == "de"
     japanese = languages.assign(article("新しい橋", JAPANESE), "english")
     assert japanese.language == "ja"
-    stated = languages.assign(article("Neue Brücke", GERMAN, language="French"), "english")
-    assert stated.language == "fr"  # what the article says wins
+    stated = languages.assign(article("Neue Brücke", ("Guten Tag.",), language="fr"), "english")
+    assert stated.language == "fr"  # too little text to doubt what the article says
+
+
+SPANISH = (
+    "El ayuntamiento aprobó el lunes la construcción de un nuevo puente sobre el río.",
+    "Las obras comenzarán en primavera y durarán unos dos años, según la alcaldesa.",
+)
+
+
+def test_a_sure_detection_wins_over_a_stated_language_it_contradicts() -> None:
+    # A site template's <html lang="en"> on a Spanish page.
+    page = languages.assign(article("Nuevo puente", SPANISH, language="en"), "english")
+    assert page.language == "es"
+    german = languages.assign(article("Neue Brücke", GERMAN, language="French"), "english")
+    assert german.language == "de"
+
+
+def test_a_stated_language_stands_against_a_near_neighbour() -> None:
+    norwegian = (
+        "Bystyret vedtok mandag å bygge en ny bro over elva, og arbeidet starter til våren.",
+        "Beboerne har i mange år bedt om en ny forbindelse mellom de to bydelene.",
+    )
+    stated = languages.assign(article("Ny bro", norwegian, language="nb"), "english")
+    assert stated.language == "nb"
 
 
 def test_too_little_text_to_tell_falls_back_to_the_default() -> None:
