@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import html
 import json
 import logging
 import re
@@ -436,7 +437,7 @@ def parse_markdown(text: str, *, source: str, bp: Boilerplate, mtime: datetime) 
         meta = _front_matter(match.group(1), match.group(2))
         text = text[match.end() :]
     lines: list[str] = []
-    title = _text_field(meta, "title", "headline")
+    title = _inline_markup_free(_text_field(meta, "title", "headline"))
     in_code = False
     for raw in text.split("\n"):
         if raw.lstrip().startswith(("```", "~~~")):
@@ -586,7 +587,12 @@ def _record_article(
         raw_text = "\n\n".join(str(p) for p in raw_text if p)
     if not isinstance(raw_text, str) or not raw_text.strip():
         raise ArticleError("no 'text' or 'body'")
-    title = _text_field(meta, "title", "headline", "name")
+    title = _inline_markup_free(_text_field(meta, "title", "headline", "name"))
+    if _HTML_BLOCK.search(raw_text):
+        # Exporters often keep the page's HTML in "content": its paragraphs, not its tags.
+        from . import extract
+
+        raw_text = "\n\n".join(text for text, _ in extract.fragment(raw_text))
     lines = _drop_boilerplate(normalize_text(raw_text).split("\n"), bp)
     if not title:
         title, lines = _headline(_strip_blank_edges(lines))
@@ -607,6 +613,26 @@ def _record_article(
         external_id=_text_field(meta, "id", "guid") or None,
         author=_author(meta),
     )
+
+
+# HTML that marks paragraphs: a record's text that has it is a page's HTML, not plain text.
+_HTML_BLOCK = re.compile(r"<(?:p|br|div|h[1-6]|li|blockquote|article|section)\b[^<>]*>", re.I)
+# Inline tags and entities a title picked up from a page ("<b>Breaking</b>: Tom &amp; Jerry");
+# anything else in angle brackets ("std::vector<bool>") is text.
+_INLINE_TAG = re.compile(
+    r"</?(?:a|abbr|b|bdi|br|cite|code|del|em|font|i|ins|kbd|mark|q|s|small|span|strong|sub"
+    r"|sup|time|u|wbr)\b[^<>]*>",
+    re.IGNORECASE,
+)
+_ENTITY = re.compile(r"&(?:#\d{1,7}|#x[0-9a-f]{1,6}|[a-z][a-z0-9]{1,31});", re.IGNORECASE)
+
+
+def _inline_markup_free(title: str) -> str:
+    if "<" in title:
+        title = _INLINE_TAG.sub("", title)
+    if "&" in title and _ENTITY.search(title):
+        title = html.unescape(title)
+    return " ".join(title.split())
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bot.articles import (
     Article,
@@ -409,6 +412,17 @@ def test_json_entry_without_title_takes_its_first_line(bp: Boilerplate) -> None:
     assert (article.title, article.paragraphs) == ("The headline", ("The body.",))
 
 
+def test_a_json_title_keeps_angle_brackets_that_are_not_tags(bp: Boilerplate) -> None:
+    record = {"title": "Why std::vector<bool> is special", "text": "It packs bits. Really."}
+    assert only(json.dumps(record), bp, ".json").title == "Why std::vector<bool> is special"
+
+
+def test_a_json_text_in_html_gives_its_paragraphs(bp: Boilerplate) -> None:
+    record = {"title": "Bridge", "content": "<p>The council met.</p>Text outside.<p>It voted.</p>"}
+    article = only(json.dumps(record), bp, ".json")
+    assert " ".join(article.paragraphs) == "The council met. Text outside. It voted."
+
+
 # -- metadata -----------------------------------------------------------------------------------
 
 
@@ -441,3 +455,136 @@ def test_content_hash_follows_the_text_and_fingerprint_everything(bp: Boilerplat
     edited = only(json.dumps({"title": "T", "text": "Body, edited."}), bp, ".json")
     assert base.content_hash == retagged.content_hash != edited.content_hash
     assert base.fingerprint != retagged.fingerprint
+
+
+# -- any input ----------------------------------------------------------------------------------
+# Property-based: whatever a scraper or exporter writes, a reader gives articles or an
+# ArticleError with a reason, never another exception; and no markup reaches the text.
+
+READER_SUFFIXES = [".txt", ".md", ".json", ".jsonl"]
+MARKUP = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?>|\\[\\`*_{}\[\]()#+\-.!]|\]\(")
+
+
+def assert_readable(content: bytes, suffix: str, bp: Boilerplate) -> ParsedFile | None:
+    try:
+        parsed = parse(content, bp, suffix)
+    except ArticleError as exc:
+        assert str(exc), "a failure says why"
+        return None
+    assert parsed.articles
+    for article in parsed.articles:
+        assert article.title.strip()
+        assert any(not b.heading for b in article.blocks)
+        assert all(b.text.strip() for b in article.blocks)
+    return parsed
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(content=st.binary(max_size=2000), suffix=st.sampled_from(READER_SUFFIXES))
+def test_any_bytes_give_articles_or_a_reason(content: bytes, suffix: str, bp: Boilerplate) -> None:
+    assert_readable(content, suffix, bp)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    text=st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=600),
+    suffix=st.sampled_from(READER_SUFFIXES),
+    encoding=st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "cp1252"]),
+)
+def test_any_text_in_any_common_encoding_gives_articles_or_a_reason(
+    text: str, suffix: str, encoding: str, bp: Boilerplate
+) -> None:
+    assert_readable(text.encode(encoding, errors="replace"), suffix, bp)
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=80),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+FIELDS = ["title", "text", "body", "content", "date", "url", "tags", "author", "id", "language"]
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    records=st.lists(st.dictionaries(st.sampled_from(FIELDS), JSON_VALUES, max_size=6), max_size=4),
+    lines=st.booleans(),
+)
+def test_any_json_records_give_articles_or_a_reason(
+    records: list[dict[str, object]], lines: bool, bp: Boilerplate
+) -> None:
+    if lines:
+        assert_readable("\n".join(json.dumps(r) for r in records).encode(), ".jsonl", bp)
+    else:
+        assert_readable(json.dumps(records).encode(), ".json", bp)
+
+
+WORDS = st.sampled_from(
+    ["The", "council", "met", "on", "Monday", "CO2", "river", "said", "1.5", "€5", "«quote»"]
+)
+INLINE = st.sampled_from(
+    [
+        "**{}**",
+        "*{}*",
+        "_{}_",
+        "`{}`",
+        "[{}](https://example.org/x)",
+        "![{}](pic.jpg)",
+        "{}<sup>[1]</sup>",
+        "CO<sub>{}</sub>",
+        "\\_{}\\_",
+        "\\*{}",
+        "\\[{}\\]",
+        "<em>{}</em>",
+        "<a href='x'>{}</a>",
+        "{}",
+    ]
+)
+
+
+@st.composite
+def markdown_paragraph(draw: st.DrawFn) -> str:
+    words = draw(st.lists(WORDS, min_size=3, max_size=12))
+    marks = draw(st.lists(INLINE, min_size=len(words), max_size=len(words)))
+    return " ".join(m.format(w) for m, w in zip(marks, words, strict=True)) + "."
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    title=st.lists(WORDS, min_size=1, max_size=6).map(" ".join),
+    paragraphs=st.lists(markdown_paragraph(), min_size=1, max_size=5),
+)
+def test_markdown_markup_never_reaches_the_text(
+    title: str, paragraphs: list[str], bp: Boilerplate
+) -> None:
+    content = f"# {title}\n\n" + "\n\n".join(paragraphs) + "\n"
+    article = only(content, bp, ".md")
+    for text in (article.title, *(b.text for b in article.blocks)):
+        assert not MARKUP.search(text), text
+
+
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(paragraphs=st.lists(markdown_paragraph(), min_size=1, max_size=4))
+def test_html_inside_a_json_text_never_reaches_the_text(
+    paragraphs: list[str], bp: Boilerplate
+) -> None:
+    html = "".join(f"<p>{p}</p>" for p in paragraphs if "\\" not in p and "](" not in p)
+    if not html:
+        return
+    record = {"title": "Council <b>meets</b> &amp; votes", "text": html}
+    article = only(json.dumps(record), bp, ".json")
+    assert article.title == "Council meets & votes"
+    for block in article.blocks:
+        assert not re.search(r"</?[A-Za-z][^<>]*>", block.text), block.text
