@@ -337,6 +337,10 @@ def _read(
             boilerplate=settings.boilerplate,
             mtime=mtime,
         )
+        default = settings.summary.language
+        parsed = replace(
+            parsed, articles=tuple(languages.assign(a, default) for a in parsed.articles)
+        )
     except ArticleError as exc:
         log.warning("%s: %s", rel, exc)
         return FileState(rel, stat.st_size, stat.st_mtime_ns, sha, str(exc)), None
@@ -344,8 +348,6 @@ def _read(
         log.exception("%s: unexpected error while reading", rel)
         error = f"could not be read ({type(exc).__name__}: {exc})"
         return FileState(rel, stat.st_size, stat.st_mtime_ns, sha, error), None
-    default = settings.summary.language
-    parsed = replace(parsed, articles=tuple(languages.assign(a, default) for a in parsed.articles))
     state = FileState(rel, stat.st_size, stat.st_mtime_ns, sha, None, parsed.problems)
     return state, parsed
 

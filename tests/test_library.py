@@ -6,6 +6,9 @@ import threading
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as examples
+from hypothesis import strategies as st
 
 from bot import library, summarize
 from bot.config import Settings
@@ -413,3 +416,56 @@ def test_an_article_the_store_cannot_take_is_reported_and_the_others_load(
     assert [(f.path, f.error) for f in report.failed] == [
         ("bad.txt", "Poison: could not be stored (ValueError: cannot be stored)")
     ]
+
+
+FILE_CONTENTS = st.one_of(
+    st.binary(max_size=600),
+    st.text(max_size=400).map(str.encode),
+    st.lists(
+        st.sampled_from(
+            [
+                "Headline here",
+                "",
+                "",
+                "A sentence of body text, as scraped.",
+                "Exit mobile version",
+                "<p>Some <b>HTML</b> text.</p>",
+                '{"title": "T", "text": "Body text here."}',
+                '{"title": "T", "url": "https://a.example/x", "text": "Same link."}',
+                "---",
+                "title: x",
+                "# Heading",
+            ]
+        ),
+        max_size=12,
+    ).map(lambda lines: "\n".join(lines).encode()),
+)
+
+
+@examples(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    files=st.lists(
+        st.tuples(st.sampled_from([".txt", ".md", ".json", ".jsonl", ".html"]), FILE_CONTENTS),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_whatever_the_files_hold_the_index_run_completes_and_accounts_for_each(
+    files: list[tuple[str, bytes]], settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    folder = tmp_path_factory.mktemp("articles")
+    for number, (suffix, content) in enumerate(files):
+        (folder / f"f{number}{suffix}").write_bytes(content)
+    run_settings = dataclasses.replace(settings, articles_dir=folder)
+    with Store(":memory:") as db:
+        report = index(run_settings, db)
+        sources = {s.article.source for s in db.latest(1000)} | {
+            src for s in db.latest(1000) for _, _, _, src in db.story_sources(s.id)
+        }
+        failed = {f.path for f in report.failed}
+        # Every file gave articles, or is listed with a reason (or both: some entries failed).
+        assert {f"f{n}{suffix}" for n, (suffix, _) in enumerate(files)} <= sources | failed
+        assert all(f.error for f in report.failed)
+        assert index(run_settings, db).added == 0  # and a second run finds nothing new
