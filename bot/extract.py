@@ -254,16 +254,20 @@ _DATELINE_MAX_WORDS = 20
 
 # Pages a server makes, whatever words they hold.
 _GENERATED = (
+    # Whole titles only: "Fortnite server status: is it down?" is news.
     (
-        re.compile(r"\bserver status\b|^apache status\b|^nginx status\b", re.I),
+        re.compile(
+            r"^(?:apache |nginx )?(?:server )?status$|^(?:apache )?server status for\b", re.I
+        ),
         "a server status page",
     ),
     (re.compile(r"^index of /", re.I), "a directory listing"),
     (re.compile(r"^phpinfo\(\)", re.I), "a server information page (phpinfo)"),
     (
         re.compile(
-            r"^(?:40[0-9]|50[0-9])\b.{0,40}\b(?:not found|forbidden|error|unavailable"
-            r"|bad gateway|unauthorized|gone)\b",
+            r"^(?:error )?(?:4\d\d|5\d\d)\b\W*(?:error\W*)?(?:page )?(?:not found|forbidden"
+            r"|internal server error|bad gateway|service unavailable|unauthori[sz]ed|gone"
+            r"|bad request|gateway time-?out)\W*$|^page not found\b",
             re.I,
         ),
         "an error page",

@@ -251,6 +251,19 @@ def test_a_server_status_page_is_not_an_article() -> None:
         page(html)
 
 
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Fortnite server status: is it down?",
+        "500 workers lose jobs after a factory error",
+        "Status for refugees extended by a year",
+        "404 days of protest",
+    ],
+)
+def test_a_headline_that_names_a_status_or_an_error_is_news(title: str) -> None:
+    assert page(news("The council met on Monday.", title=title)).title == title
+
+
 def test_a_page_of_key_value_lines_is_not_an_article() -> None:
     rows = "".join(
         f"<li>Item {n}: {n * 37 % 101} units, {n * 3.5:.1f} kg, checked 2024-03-0{n % 9 + 1}</li>"
