@@ -420,13 +420,15 @@ def _why_no_article(blocks: list[tuple[int, list[str]]], bp: Boilerplate) -> str
 
 _FRONT_MATTER = re.compile(r"\A(---|\+\+\+)[ \t]*\n(.*?)\n\1[ \t]*(?:\n|\Z)", re.DOTALL)
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
-_MD_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
-_MD_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
-_MD_REF_LINK = re.compile(r"\[([^\]]+)\]\[[^\]]*\]")
+# No bracket, parenthesis or line end inside a link's parts: an unclosed "[a](" then stops
+# the scan at the next bracket, so reading stays linear in the input (".*" made it quadratic).
+_MD_IMAGE = re.compile(r"!\[[^\[\]\n]*\]\([^()\[\]\n]*\)")
+_MD_LINK = re.compile(r"\[([^\[\]\n]+)\]\([^()\[\]\n]*\)")
+_MD_REF_LINK = re.compile(r"\[([^\[\]\n]+)\]\[[^\[\]\n]*\]")
 _MD_EMPHASIS = re.compile(r"(\*\*|__|\*|_|`)(?=\S)(.+?)(?<=\S)\1")
 _MD_LIST = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 _MD_RULE = re.compile(r"^\s*([-*_])(\s*\1){2,}\s*$")
-_HTML_TAG = re.compile(r"</?[A-Za-z][^>]*>")
+_HTML_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
 
 
 def parse_markdown(text: str, *, source: str, bp: Boilerplate, mtime: datetime) -> Article:
@@ -531,6 +533,8 @@ def _json_records(text: str) -> Iterator[tuple[str, Any]]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ArticleError(f"not valid JSON: {exc.msg} at line {exc.lineno}") from None
+    except RecursionError:
+        raise ArticleError("not usable JSON: nested too deeply") from None
     if isinstance(data, dict) and isinstance(data.get("articles"), list):
         data = data["articles"]
     if isinstance(data, dict):
@@ -548,9 +552,12 @@ def _jsonl_records(text: str) -> Iterator[tuple[str, Any]]:
             continue
         where = f"line {number}"
         try:
-            yield where, json.loads(line)
+            record = json.loads(line)
         except json.JSONDecodeError as exc:
-            yield where, ArticleError(f"not valid JSON: {exc.msg}")
+            record = ArticleError(f"not valid JSON: {exc.msg}")
+        except RecursionError:
+            record = ArticleError("not usable JSON: nested too deeply")
+        yield where, record
 
 
 def _parse_records(

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -588,3 +590,46 @@ def test_html_inside_a_json_text_never_reaches_the_text(
     assert article.title == "Council meets & votes"
     for block in article.blocks:
         assert not re.search(r"</?[A-Za-z][^<>]*>", block.text), block.text
+
+
+# -- linear in the input ------------------------------------------------------------------------
+# Hostile files (an unclosed "[a](" or "<a" repeated) once took 47 s at 400 KB: each reader
+# must take about twice as long for twice the input, never four times.
+
+HOSTILE = [
+    (".md", b"[a]("),
+    (".md", b"![a]("),
+    (".md", b"<a"),
+    (".md", b"*a_"),
+    (".md", b"[a]["),
+    (".txt", b"[a]("),
+    (".txt", b"a.\n\n\n"),
+    (".json", b'{"text": "[a]('),
+    (".jsonl", b'{"a":'),
+    (".html", b"<a"),
+    (".html", b"<p><b>"),
+]
+
+
+def _seconds_to_read(content: bytes, suffix: str, bp: Boilerplate) -> float:
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        with contextlib.suppress(ArticleError):
+            parse(content, bp, suffix)
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+@pytest.mark.parametrize(("suffix", "unit"), HOSTILE)
+def test_reading_takes_twice_as_long_for_twice_the_input(
+    suffix: str, unit: bytes, bp: Boilerplate
+) -> None:
+    def content(size: int) -> bytes:
+        return b"# Headline\n\n" + unit * (size // len(unit)) + b".\n"
+
+    size = 20_000 if suffix == ".html" else 100_000  # trafilatura is slower per byte
+    small = _seconds_to_read(content(size), suffix, bp)
+    large = _seconds_to_read(content(2 * size), suffix, bp)
+    # Quadratic work would be 4x; 3x leaves room for a noisy machine, 5 ms for tiny timings.
+    assert large <= 3 * small + 0.005, (small, large)

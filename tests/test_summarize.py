@@ -190,3 +190,40 @@ def test_unknown_algorithm_is_refused() -> None:
 
 def test_tools_are_built_once_per_language() -> None:
     assert summarize_module.tools("english") is summarize_module.tools("english")
+
+
+def test_a_huge_paragraph_is_split_only_as_far_as_the_rated_sentences_go(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # One 5 MB paragraph: Punkt on all of it took seconds and tripped nltk's own regular
+    # expression time limit; only the text the rated sentences can come from is split.
+    split: list[int] = []
+    real = Tokenizer.to_sentences
+
+    def measuring(self: Tokenizer, paragraph: str) -> list[str]:
+        split.append(len(paragraph))
+        return list(real(self, paragraph))
+
+    monkeypatch.setattr(Tokenizer, "to_sentences", measuring)
+    huge = " ".join(f"Day {i} of the harbour festival drew crowds." for i in range(110_000))
+    article = Article(
+        title="Festival", blocks=(Block(huge),), source="h.txt", published=datetime.now(UTC)
+    )
+    options = Options(algorithm="lead", sentences=2)
+    assert summarize(article, options) == [
+        "Day 0 of the harbour festival drew crowds.",
+        "Day 1 of the harbour festival drew crowds.",
+    ]
+    assert sum(split) <= options.max_sentences * summarize_module.CHARS_PER_SENTENCE
+
+
+def test_when_even_the_lead_fails_the_opening_words_stand_in(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(self: Tokenizer, paragraph: str) -> list[str]:
+        raise TimeoutError("regular-expression match exceeded its 5.0s time limit")
+
+    monkeypatch.setattr(Tokenizer, "to_sentences", broken)
+    article = numbered(5)
+    result = safe_summarize_job((article, Options(algorithm="news", sentences=3)))
+    assert result == [article.paragraphs[0]]
