@@ -220,7 +220,12 @@ async def test_the_same_story_in_two_feeds_is_one_story_with_two_sources(
     second = server.route(
         "/b/bridge", page("Second bridge gets the go-ahead", *text[:2], "It opens in 2028.")
     )
-    other = server.route("/a/ferry", page("Ferry stops in January", "The ferry will stop." * 3))
+    ferry = (
+        "The river ferry will stop for a week in January while its landing stages are repaired.",
+        "A replacement bus will run every twenty minutes by way of the old bridge instead.",
+        "Season tickets will be valid on the bus, and a week is added to each of them.",
+    )
+    other = server.route("/a/ferry", page("Ferry stops in January", *ferry))
     feed_a = rss(
         "A",
         {"title": "Council approves bridge", "link": first, "guid": "a1"},
