@@ -339,37 +339,93 @@ def _language(html: str) -> str | None:
     return languages.code(root.get("lang"))
 
 
-_BLOCK_TAGS = {"p", "li", "blockquote", "pre", "h1", "h2", "h3", "h4", "h5", "h6", "dd", "td"}
-_HEADING_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+# Elements that start a paragraph of their own; text between them (straight in the snippet, in
+# a <span>, after a <p>) is a paragraph too.
+_BLOCK_TAGS = frozenset(
+    "address article aside blockquote body"  # noqa: SIM905 (names read better as words)
+    " caption center dd details dialog div dl dt fieldset footer form h1 h2 h3 h4 h5 h6"
+    " header hgroup hr html li main nav ol p pre section summary table tbody td tfoot th"
+    " thead tr ul".split()
+)
+_HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+# Never text of the entry: code, styles, embedded players, image captions.
+_JUNK_TAGS = frozenset(
+    "script style figure figcaption iframe"  # noqa: SIM905 (names read better as words)
+    " noscript template object embed svg math audio video head title button select"
+    " textarea".split()
+)
+# Characters XML (and so lxml) refuses: C0 controls but tab and line ends, lone surrogates, and
+# the two non-characters U+FFFE and U+FFFF.
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def fragment(html: str) -> list[tuple[str, bool]]:
-    """An HTML snippet (a feed entry's content) as (text, is_heading) paragraphs."""
+    """An HTML snippet (a feed entry's content) as (text, is_heading) paragraphs, in order.
+
+    All of its text is kept: in <p>s and list items, straight in the snippet or in <div>s,
+    around and between block elements, split by <br>s. Headings stay headings; scripts, styles,
+    figures and their captions go.
+    """
     if not html or not html.strip():
         return []
+    html = _NOT_XML.sub(" ", html)
     if "<" not in html:
-        text = unescape(html)
-        return [(" ".join(p.split()), False) for p in re.split(r"\n\s*\n", text) if p.strip()]
+        return _paragraphs(unescape(html))
     try:
         root = lxml.html.fragment_fromstring(html, create_parent="div")
     except (ValueError, lxml.etree.ParserError):
-        return []
-    for junk in root.xpath(".//script|.//style|.//figure|.//figcaption|.//iframe"):
-        junk.drop_tree()
+        # Not even lxml can read it: the text between the tags, not the tags.
+        return _paragraphs(unescape(re.sub(r"<[^>]*>?", " ", html)))
     blocks: list[tuple[str, bool]] = []
-    for element in root.iter():
-        tag = element.tag if isinstance(element.tag, str) else ""
-        if tag not in _BLOCK_TAGS or any(a.tag in _BLOCK_TAGS for a in element.iterancestors()):
-            continue
-        text = " ".join(element.text_content().split())
+    words: list[str] = []
+
+    def flush() -> None:
+        text = " ".join("".join(words).split())
         if text:
-            blocks.append((text, tag in _HEADING_TAGS))
-    if not blocks:  # text straight in the snippet, lines split by <br>
-        for br in root.xpath(".//br"):
-            br.tail = "\n\n" + (br.tail or "")
-        text = root.text_content()
-        blocks = [(" ".join(p.split()), False) for p in re.split(r"\n\s*\n", text) if p.strip()]
+            blocks.append((text, False))
+        words.clear()
+
+    def walk(element: Any) -> None:
+        tag = element.tag.lower() if isinstance(element.tag, str) else ""
+        if not tag or tag in _JUNK_TAGS:  # a comment or junk: only its tail is text
+            return
+        if tag == "br":
+            flush()
+            return
+        if tag in _HEADING_TAGS:
+            flush()
+            heading = " ".join(_text(element).split())
+            if heading:
+                blocks.append((heading, True))
+            return
+        block = tag in _BLOCK_TAGS
+        if block:
+            flush()
+        words.append(element.text or "")
+        for child in element:
+            walk(child)
+            words.append(child.tail or "")
+        if block:
+            flush()
+
+    walk(root)
+    flush()
     return blocks
+
+
+def _text(element: Any) -> str:
+    """An element's text without that of its junk (a heading's inline <script>)."""
+    parts = [element.text or ""]
+    for child in element:
+        if isinstance(child.tag, str) and child.tag.lower() not in _JUNK_TAGS:
+            parts.append(_text(child))
+        parts.append(child.tail or "")
+    return "".join(parts)
+
+
+def _paragraphs(text: str) -> list[tuple[str, bool]]:
+    """Plain text: paragraphs apart by blank lines, spaces collapsed."""
+    return [(" ".join(p.split()), False) for p in re.split(r"\n\s*\n", text) if p.strip()]
 
 
 def fragment_text(html: str) -> str:
