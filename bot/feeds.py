@@ -2,37 +2,46 @@
 
 A poll takes each due feed (concurrently; one broken feed never stops the others): a
 conditional request (ETag, Last-Modified) through web.fetch, feedparser for RSS 0.9x/1.0/2.0 and
-Atom, and for each entry not taken before its text: the entry's own content when it is the
-whole article, else the page it links to, through extract.page. Each new entry becomes a JSON
-file in the feeds folder, which the index operation then reads like any other article file: the
-same ids, summaries, search and delivery outbox as a /reload.
+Atom (given the response's headers: its charset is often the only word on a feed's encoding),
+and for each entry not taken before its text: the entry's own content or description when it is
+the whole article, else the page it links to, through extract.page. Each new entry becomes a
+JSON file in the feeds folder, which the index operation then reads like any other article
+file: the same ids, summaries, search and delivery outbox as a /reload.
 
 A feed that fails (HTTP error, timeout, oversize answer, not a feed) is recorded with its reason
-and polled again after a back-off that doubles with each failure in a row (up to a day). An
-entry whose page fails is left for the next poll. Knows nothing of Telegram.
+and polled again after a back-off that doubles with each failure in a row (up to a day). When an
+entry's page fails (many sites turn bots away), the feed's own text stands in if it has a real
+sentence or more; else the entry is tried again at the next polls, MAX_ATTEMPTS times in all.
+An entry that will never make an article (only a title, too little text, given up) is recorded
+with its reason and not tried again; a file the index could not read is never written. Knows
+nothing of Telegram.
 """
 
 from __future__ import annotations
 
 import asyncio
 import calendar
+import dataclasses
 import hashlib
+import html
 import json
 import logging
 import os
 import re
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import feedparser
 import httpx
 
-from . import extract, languages, web
+from . import articles, extract, languages, stories, web
 from .config import Settings
 from .store import FeedState, Store
 
@@ -42,20 +51,44 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF = 24 * 3600.0
 
 
+# An entry that could not be taken (its page failed, and the feed has no text of its own) is
+# tried at this many polls, then given up and never fetched again.
+MAX_ATTEMPTS = 3
+# The feed's own text stands in for a page that cannot be had when it holds at least this many
+# words besides the title (a real sentence, not a teaser such as "Read more").
+MIN_TEXT_WORDS = 8
+# feedparser's notes that say nothing about the feed: an encoding declared wrongly, or a server
+# that calls its feed text/html. Anything else wrong with the XML is worth an admin's look.
+_HARMLESS = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
+# One "word" per two characters of Chinese or Japanese, which put no spaces between words.
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_SENTENCE = re.compile(r"^(.+?[.!?…。！？])(?=\s|$)")
+# Control characters no text needs; C1 ones (\x80-\x9f) are Windows-1252 read as Latin-1.
+_C0 = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_C1 = re.compile(r"[\x80-\x9f]")
+
+
 class FeedError(Exception):
     """Not a feed we can read; str() says why."""
 
 
+class EntryRejected(Exception):
+    """An entry that will never make an article (tried no more); str() says why."""
+
+
 @dataclass(frozen=True)
 class Entry:
-    key: str  # the entry's id (guid), else its link, else a hash of its title
-    title: str
+    key: str  # the entry's id (guid), else its link, else a hash of its title or text
+    title: str  # plain text
     link: str | None
     published: datetime | None
     author: str | None
     tags: tuple[str, ...]
     content: str  # HTML of the entry's full content, if the feed carries it
-    summary: str  # HTML of the entry's teaser
+    summary: str  # HTML of the entry's teaser (or its whole text: many feeds put it here)
+    # An item with no title of its own (only a description) is headed by its first sentence.
+    headline_from_text: bool = False
 
 
 @dataclass
@@ -64,7 +97,8 @@ class FeedResult:
     new: int = 0
     not_modified: bool = False
     error: str | None = None
-    # Entries whose page would not load (retried next poll).
+    # What went wrong with single entries: each rejected or postponed entry with its reason,
+    # pages that failed where the feed's own text was used, XML the parser had to repair.
     notes: list[str] = field(default_factory=list)
 
 
@@ -88,49 +122,112 @@ class Parsed:
     entries: list[Entry]
     # Set when the XML was not well-formed and feedparser's lenient parser recovered entries.
     problem: str | None = None
+    # Items with nothing to take (no title, link, id or text).
+    empty: int = 0
 
 
-def parse(body: bytes, url: str = "") -> Parsed:
-    """A feed's entries; FeedError when it is not a feed (or too broken to read any entry)."""
-    parsed = feedparser.parse(body, response_headers={"content-location": url} if url else None)
+def parse(
+    body: bytes,
+    url: str = "",
+    *,
+    content_type: str = "",
+    content_language: str | None = None,
+) -> Parsed:
+    """A feed's entries; FeedError when it is not a feed (or too broken to read any entry).
+
+    `content_type` and `content_language` are the HTTP headers: the charset a server names
+    there is often the only place a feed's encoding is given (RFC 3023 makes it win over the
+    XML declaration, as browsers do), and the language is the feed's when it names none.
+    """
+    headers = {"content-type": content_type, "content-location": url}
+    if content_language:
+        headers["content-language"] = content_language
+    parsed = feedparser.parse(body, response_headers={k: v for k, v in headers.items() if v})
     problem = parsed.get("bozo_exception") if parsed.bozo else None
-    if not parsed.entries and (problem or not parsed.get("version")):
-        raise FeedError(f"not an RSS or Atom feed ({_short(problem) if problem else 'no entries'})")
-    entries = [e for e in map(_entry, parsed.entries) if e is not None]
-    # An encoding declared wrongly is common and harmless; broken XML is worth an admin's look.
-    malformed = problem is not None and not isinstance(
-        problem, feedparser.CharacterEncodingOverride | feedparser.NonXMLContentType
-    )
-    note = (
-        f"malformed XML ({_short(problem)}); {len(entries)} entries recovered"
-        if malformed
-        else None
-    )
-    return Parsed(dict(parsed.feed), entries, note)
+    malformed = problem is not None and not isinstance(problem, _HARMLESS)
+    if not parsed.get("version") or (malformed and not parsed.entries):
+        reason = _short(problem) if malformed else "no RSS, RDF or Atom root element"
+        raise FeedError(f"not an RSS or Atom feed ({reason})")
+    raw = [e for e in map(_entry, parsed.entries) if e is not None]
+    entries = _unique(raw)
+    note = f"malformed XML ({_short(problem)}); {len(raw)} entries recovered" if malformed else None
+    return Parsed(dict(parsed.feed), entries, note, empty=len(parsed.entries) - len(raw))
 
 
 def _entry(raw: Any) -> Entry | None:
-    title = " ".join(extract.fragment_text(raw.get("title", "")).split())
+    content = "\n".join(_html(c) for c in raw.get("content", []) if isinstance(c, dict))
+    summary = _html(raw.get("summary_detail") or {"value": raw.get("summary", "")})
+    title = _text(raw.get("title_detail"), raw.get("title", ""))
+    text = extract.fragment_text(content or summary)
+    headline_from_text = not title and bool(text)
+    if headline_from_text:
+        # An RSS 2.0 item may be only a description: its first sentence is its headline.
+        match = _SENTENCE.match(text)
+        title = articles.shorten(match.group(1) if match else text, 100)
     link = raw.get("link") or None
-    key = raw.get("id") or link or (hashlib.sha1(title.encode()).hexdigest() if title else "")
+    if link and urlsplit(str(link)).scheme.lower() not in ("http", "https"):
+        link = None  # an RSS guid taken for a permalink: "urn:uuid:...", "tag:..."
+    key = raw.get("id") or link or _hash(title if raw.get("title") else text)
     if not key:
         return None
-    content = "\n".join(
-        str(c.get("value", "")) for c in raw.get("content", []) if isinstance(c, dict)
-    )
     when = raw.get("published_parsed") or raw.get("updated_parsed")
     published = datetime.fromtimestamp(calendar.timegm(when), UTC) if when else None
     tags = tuple(str(t.get("term")) for t in raw.get("tags", []) if t.get("term"))
+    author = raw.get("author_detail", {}).get("name") or raw.get("author")
     return Entry(
         key=str(key),
         title=title,
         link=str(link) if link else None,
         published=published,
-        author=raw.get("author") or None,
+        author=_text(None, author) or None,
         tags=tags,
         content=content,
-        summary=str(raw.get("summary", "")),
+        summary=summary,
+        headline_from_text=headline_from_text,
     )
+
+
+def _text(detail: Any, value: object) -> str:
+    """A title or name as plain text. feedparser has already unescaped and cleaned it; only
+    one it marks as HTML still holds tags and entities. A text title such as "std::vector<bool>"
+    is taken as it is: read as HTML it would lose "<bool>"."""
+    text = str(value or "")
+    if isinstance(detail, dict) and detail.get("type") in _HTML_TYPES:
+        text = extract.fragment_text(text)
+    return _clean(" ".join(text.split()))
+
+
+def _html(detail: Any) -> str:
+    """An entry's content or summary as HTML (fragment's input): plain text escaped."""
+    if not isinstance(detail, dict):
+        return ""
+    value = str(detail.get("value") or "")
+    if detail.get("type", "text/html") in _HTML_TYPES:
+        return value
+    return html.escape(value, quote=False)
+
+
+def _unique(entries: list[Entry]) -> list[Entry]:
+    """One entry per key. Entries without an id that share a link (a feed whose items all link to
+    its home page) are told apart by their text; exact repeats are dropped."""
+    counts = Counter(e.key for e in entries)
+    out: dict[str, Entry] = {}
+    for entry in entries:
+        if counts[entry.key] > 1:
+            own = _hash(f"{entry.title}\n{entry.content or entry.summary}")
+            entry = dataclasses.replace(entry, key=f"{entry.key}#{own[:16]}")
+        out.setdefault(entry.key, entry)
+    return list(out.values())
+
+
+def _hash(text: str) -> str:
+    return hashlib.sha1(text.encode()).hexdigest() if text else ""
+
+
+def _clean(text: str) -> str:
+    """No control characters: C1 ones are Windows-1252 mistaken for Latin-1 (\x92, a quote)."""
+    text = _C1.sub(lambda m: m.group().encode("latin-1").decode("cp1252", "ignore"), text)
+    return _C0.sub("", text)
 
 
 async def poll_all(
@@ -190,7 +287,13 @@ async def _poll(
             )
             return result
         # Parsing and extraction are CPU work: off the event loop, so chats keep being answered.
-        parsed = await asyncio.to_thread(parse, fetched.body, fetched.url)
+        parsed = await asyncio.to_thread(
+            parse,
+            fetched.body,
+            _base(fetched),
+            content_type=fetched.content_type,
+            content_language=fetched.content_language,
+        )
     except (web.FetchError, FeedError) as exc:
         return _failed(store, feed, result, str(exc), now, interval)
     except Exception as exc:  # a bug or a library's surprise: this feed fails, not the poll
@@ -198,38 +301,128 @@ async def _poll(
         return _failed(store, feed, result, f"unexpected error ({_short(exc)})", now, interval)
 
     if parsed.problem:
-        result.notes.append(parsed.problem)
-        store.feed_note(feed.name, parsed.problem, now=now)
-    entries = parsed.entries
-    seen = store.seen_entries(feed.name, [e.key for e in entries])
-    new = [e for e in entries if e.key not in seen][: settings.feeds.max_new_entries]
-    taken: list[tuple[str, str | None, str | None]] = []
-    language = languages.code(parsed.meta.get("language"))
-    for entry in new:
-        try:
-            record = await _article(settings, client, limits, feed, entry, language)
-        except (web.FetchError, extract.ExtractionError) as exc:
-            note = f"{entry.link or entry.title}: {exc}"
-            result.notes.append(note)
-            store.feed_note(feed.name, note, now=now)
-            continue
-        path = _write(settings.feeds_folder, feed.name, entry.key, record)
-        report.written.append(path)
-        taken.append((entry.key, entry.link, str(path)))
-    result.new = len(taken)
+        _note(store, result, feed.name, parsed.problem, now)
+    if parsed.empty:
+        _note(store, result, feed.name, f"{parsed.empty} empty items skipped", now)
+    seen = store.seen_entries(feed.name, [e.key for e in parsed.entries])
+    fresh = [e for e in parsed.entries if e.key not in seen]
+    new = fresh[: settings.feeds.max_new_entries]
+    context = _Context(settings, store, client, limits, feed, now, result, report)
+    taken = await _take(context, parsed, new)
+    result.new = len(taken.entries)
     # Entries left for later must be seen again: the next request asks for the whole feed.
-    keep = not result.notes
+    keep = not taken.retry and len(new) == len(fresh)
     store.feed_polled(
         feed.name,
         now=now,
         next_poll=now + interval,
         etag=fetched.etag if keep else None,
         last_modified=fetched.last_modified if keep else None,
-        entries=taken,
+        entries=taken.entries,
+        rejected=taken.rejected,
+        retry=taken.retry,
     )
-    if taken:
-        log.info("feed %s: %d new entries", feed.name, len(taken))
+    if taken.entries:
+        log.info("feed %s: %d new entries", feed.name, len(taken.entries))
     return result
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What taking one feed's entries needs."""
+
+    settings: Settings
+    store: Store
+    client: httpx.AsyncClient
+    limits: web.Limits
+    feed: FeedState
+    now: float
+    result: FeedResult
+    report: PollReport
+
+
+@dataclass
+class _Taken:
+    """A poll's outcome for its new entries, as Store.feed_polled records it."""
+
+    entries: list[tuple[str, str | None, str | None]] = field(default_factory=list)
+    rejected: list[tuple[str, str | None, str]] = field(default_factory=list)
+    retry: list[tuple[str, str]] = field(default_factory=list)
+
+
+async def _take(c: _Context, parsed: Parsed, new: list[Entry]) -> _Taken:
+    """Write each new entry that makes an article; note why for each that does not: rejected
+    for good, or (its page failed) tried again at the next poll, MAX_ATTEMPTS times at most."""
+    taken = _Taken()
+    attempts = c.store.entry_attempts(c.feed.name, [e.key for e in new])
+    shared = _shared_links(parsed)
+    language = languages.code(parsed.meta.get("language"))
+    for entry in new:
+        own_page = stories.url_key(entry.link) not in shared
+        try:
+            record, note = await _article(c, entry, language, own_page=own_page)
+            _check_readable(c.settings, record)
+        except EntryRejected as exc:
+            taken.rejected.append((entry.key, entry.link, str(exc)))
+            _note(c.store, c.result, c.feed.name, f"{_what(entry)}: {exc}", c.now)
+            continue
+        except Exception as exc:
+            error = str(exc)
+            if not isinstance(exc, web.FetchError | extract.ExtractionError):
+                # A bug or a library's surprise: this entry waits, the others go on.
+                log.exception("feed %s: unexpected error in %s", c.feed.name, _what(entry))
+                error = f"unexpected error ({_short(exc)})"
+            tries = attempts.get(entry.key, 0) + 1
+            if tries >= MAX_ATTEMPTS:
+                reason = f"{error}; given up after {tries} tries"
+                taken.rejected.append((entry.key, entry.link, reason))
+            else:
+                reason = f"{error}; try {tries} of {MAX_ATTEMPTS}, again at the next poll"
+                taken.retry.append((entry.key, error))
+            _note(c.store, c.result, c.feed.name, f"{_what(entry)}: {reason}", c.now)
+            continue
+        if note:
+            _note(c.store, c.result, c.feed.name, f"{_what(entry)}: {note}", c.now)
+        path = _write(c.settings.feeds_folder, c.feed.name, entry.key, record)
+        c.report.written.append(path)
+        taken.entries.append((entry.key, entry.link, str(path)))
+    return taken
+
+
+def _note(store: Store, result: FeedResult, name: str, note: str, now: float) -> None:
+    """A problem with one entry (or the XML): in the poll's result, the log and /feeds."""
+    log.warning("feed %s: %s", name, note)
+    result.notes.append(note)
+    store.feed_note(name, note, now=now)
+
+
+def _what(entry: Entry) -> str:
+    """An entry as a note names it: its title and link, as many as it has."""
+    title = articles.shorten(entry.title, 80)
+    if title and entry.link:
+        return f"{title} ({entry.link})"
+    return title or entry.link or entry.key
+
+
+def _base(fetched: web.Fetched) -> str:
+    """Where relative links in a feed point from: the Content-Location the server names, when it
+    is on the same site (a proxy may name an inner host), else the URL fetched."""
+    if fetched.content_location:
+        location = urljoin(fetched.url, fetched.content_location)
+        if urlsplit(location).netloc == urlsplit(fetched.url).netloc:
+            return location
+    return fetched.url
+
+
+def _shared_links(parsed: Parsed) -> set[str]:
+    """Links that are no entry's own page: the feed's home page, and those several entries
+    share. Fetching one would give each of those entries the same text that is none of theirs."""
+    counts = Counter(stories.url_key(e.link) for e in parsed.entries if e.link)
+    shared = {key for key, count in counts.items() if key and count > 1}
+    home = stories.url_key(str(parsed.meta.get("link") or ""))
+    if home:
+        shared.add(home)
+    return shared
 
 
 def _failed(
@@ -243,43 +436,98 @@ def _failed(
 
 
 async def _article(
-    settings: Settings,
-    client: httpx.AsyncClient,
-    limits: web.Limits,
-    feed: FeedState,
-    entry: Entry,
-    language: str | None,
-) -> dict[str, Any]:
-    """The JSON record for an entry: its own content if whole, else its page's main text."""
-    blocks = extract.fragment(entry.content) if entry.content else []
-    words = sum(len(text.split()) for text, heading in blocks if not heading)
+    c: _Context, entry: Entry, language: str | None, *, own_page: bool
+) -> tuple[dict[str, Any], str | None]:
+    """The JSON record for an entry, and a note when its page failed and the feed's text stood
+    in. Its own content when whole, else its page's main text, else the feed's text when there
+    is enough of it. FetchError or ExtractionError: try again later; EntryRejected: never."""
+    blocks = _own_text(entry)
+    words = _words(blocks, "" if entry.headline_from_text else entry.title)
     title, url, published, author = entry.title, entry.link, entry.published, entry.author
-    if words < settings.feeds.full_text_words and entry.link:
-        fetched = await web.fetch(client, entry.link, limits)
-        if fetched is None:  # 304 without a validator sent: a broken server
-            raise web.FetchError("HTTP 304 for a page never fetched")
-        page = await asyncio.to_thread(extract.page, fetched.body, fetched.url)
-        blocks = list(page.blocks)
-        title = title or page.title
-        url = page.url or fetched.url
-        published = published or page.published
-        author = author or page.author
-        language = page.language or language
-    elif not blocks:
-        blocks = extract.fragment(entry.summary)
-    if not any(not heading for _, heading in blocks):
-        raise extract.ExtractionError("the entry has no text and no page")
+    note = None
+    if entry.link and own_page and words < c.settings.feeds.full_text_words:
+        try:
+            page = await _page(c.client, c.limits, entry.link)
+        except (web.FetchError, extract.ExtractionError) as exc:
+            if words < MIN_TEXT_WORDS:
+                raise
+            note = f"its page failed ({exc}); the feed's own text is used"
+        else:
+            if _words(list(page.blocks), page.title) >= words:
+                blocks = [(_clean(text), heading) for text, heading in page.blocks]
+                title = title or page.title
+                url = page.url or url
+                published = published or page.published
+                author = author or page.author
+                language = page.language or language
+            else:
+                note = "its page has less text than the feed; the feed's own text is used"
+    elif words < MIN_TEXT_WORDS:
+        raise EntryRejected(_too_little(words, entry))
+    if not own_page:
+        url = None  # not the entry's page: as its URL it would make one story of them all
     return {
         "id": entry.key,
         "title": title or blocks[0][0],
         "text": "\n\n".join(text for text, _ in blocks),
         "date": (published or datetime.now(UTC)).isoformat(),
         "url": url,
-        "tags": list(dict.fromkeys([*feed.tags, *entry.tags])),
+        "tags": list(dict.fromkeys([*c.feed.tags, *entry.tags])),
         "author": author,
-        "source": feed.name,
+        "source": c.feed.name,
         "language": language,
-    }
+    }, note
+
+
+async def _page(client: httpx.AsyncClient, limits: web.Limits, link: str) -> extract.Page:
+    fetched = await web.fetch(client, link, limits)
+    if fetched is None:  # 304 without a validator sent: a broken server
+        raise web.FetchError("HTTP 304 for a page never fetched")
+    return await asyncio.to_thread(extract.page, fetched.body, fetched.url)
+
+
+def _own_text(entry: Entry) -> list[tuple[str, bool]]:
+    """The entry's text as the feed carries it: its content, else its summary."""
+    blocks = extract.fragment(entry.content) or extract.fragment(entry.summary)
+    return [(text, heading) for text, heading in ((_clean(t), h) for t, h in blocks) if text]
+
+
+def _words(blocks: list[tuple[str, bool]], title: str) -> int:
+    """Words of body text, the title aside (many feeds repeat it as the first paragraph)."""
+    same = _folded(title)
+    count = 0
+    for text, heading in blocks:
+        if heading or _folded(text) == same:
+            continue
+        count += len(text.split()) + len(_CJK.findall(text)) // 2
+    return count
+
+
+def _folded(text: str) -> str:
+    return " ".join(text.casefold().split()).rstrip(".!?…。！？:")
+
+
+def _too_little(words: int, entry: Entry) -> str:
+    """Why an entry with no page to fetch has too little text to be an article."""
+    if not words:
+        return "only a title, no text" if entry.title else "no text"
+    where = "no link to its page" if not entry.link else "a link shared with other entries"
+    return f"too little text ({words} word{'s' if words > 1 else ''}) and {where}"
+
+
+def _check_readable(settings: Settings, record: dict[str, Any]) -> None:
+    """Write only what the index will read: a file it rejects would fail at every /reload."""
+    data = json.dumps(record, ensure_ascii=False).encode("utf-8")
+    try:
+        articles.parse_bytes(
+            data,
+            source=str(record["source"]),
+            suffix=".json",
+            boilerplate=settings.boilerplate,
+            mtime=datetime.now(UTC),
+        )
+    except articles.ArticleError as exc:
+        raise EntryRejected(f"not readable as an article ({exc})") from None
 
 
 def _write(folder: Path, feed_name: str, key: str, record: dict[str, Any]) -> Path:

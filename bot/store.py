@@ -221,6 +221,24 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "CREATE INDEX articles_members ON articles (language) WHERE story_id != id",
         ),
     ),
+    (
+        # An entry whose page fails is tried again at the next polls, but not forever: its
+        # failed attempts are counted, and an entry given up (or rejected, e.g. one with only
+        # a title) is remembered as seen with its reason, so it is never fetched again and
+        # /feeds can say why it is missing.
+        "0011_feed_entry_attempts",
+        (
+            "ALTER TABLE feed_entries ADD COLUMN reason TEXT",
+            """CREATE TABLE feed_attempts (
+                feed TEXT NOT NULL,
+                key TEXT NOT NULL,
+                attempts INTEGER NOT NULL,
+                last_error TEXT NOT NULL,
+                last_at REAL NOT NULL,
+                PRIMARY KEY (feed, key)
+            )""",
+        ),
+    ),
 )
 
 # Outbox states: queued (to send now), digest (held for the chat's daily digest), sending (handed
@@ -916,13 +934,32 @@ class Store:
         etag: str | None,
         last_modified: str | None,
         entries: Sequence[tuple[str, str | None, str | None]] = (),
+        rejected: Sequence[tuple[str, str | None, str]] = (),
+        retry: Sequence[tuple[str, str]] = (),
     ) -> None:
-        """A poll that worked, with the entries it took (key, url, file)."""
+        """A poll that worked, with the entries it took (key, url, file), those it will never
+        take (key, url, reason), and those to try again at the next poll (key, error)."""
         with self.transaction() as conn:
             conn.executemany(
                 "INSERT OR IGNORE INTO feed_entries (feed, key, url, path, seen_at)"
                 " VALUES (?, ?, ?, ?, ?)",
                 [(name, key, url, path, now) for key, url, path in entries],
+            )
+            conn.executemany(
+                "INSERT OR IGNORE INTO feed_entries (feed, key, url, path, seen_at, reason)"
+                " VALUES (?, ?, ?, NULL, ?, ?)",
+                [(name, key, url, now, reason) for key, url, reason in rejected],
+            )
+            conn.executemany(
+                "DELETE FROM feed_attempts WHERE feed = ? AND key = ?",
+                [(name, key) for key, *_ in [*entries, *rejected]],
+            )
+            conn.executemany(
+                "INSERT INTO feed_attempts (feed, key, attempts, last_error, last_at)"
+                " VALUES (?, ?, 1, ?, ?) ON CONFLICT (feed, key) DO UPDATE SET"
+                " attempts = attempts + 1, last_error = excluded.last_error,"
+                " last_at = excluded.last_at",
+                [(name, key, error, now) for key, error in retry],
             )
             conn.execute(
                 "UPDATE feeds SET etag = ?, last_modified = ?, failures = 0, next_poll = ?,"
@@ -946,6 +983,28 @@ class Store:
                 " last_error_at = ? WHERE name = ?",
                 (error, now, name),
             )
+
+    def entry_attempts(self, name: str, keys: Sequence[str]) -> dict[str, int]:
+        """How many polls have failed to take each of these entries so far (0: none)."""
+        found: dict[str, int] = {}
+        for start in range(0, len(keys), 500):
+            chunk = list(keys[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            rows = self.conn.execute(
+                f"SELECT key, attempts FROM feed_attempts WHERE feed = ? AND key IN ({marks})",
+                (name, *chunk),
+            )
+            found.update((str(r["key"]), int(r["attempts"])) for r in rows)
+        return found
+
+    def rejected_entries(self, name: str, limit: int = 10) -> list[tuple[str, str, float]]:
+        """The newest entries a feed will never take: (url or key, reason, when), newest first."""
+        rows = self.conn.execute(
+            "SELECT coalesce(url, key) AS what, reason, seen_at FROM feed_entries"
+            " WHERE feed = ? AND reason IS NOT NULL ORDER BY seen_at DESC, rowid DESC LIMIT ?",
+            (name, limit),
+        )
+        return [(str(r["what"]), str(r["reason"]), float(r["seen_at"])) for r in rows]
 
     def seen_entries(self, name: str, keys: Sequence[str]) -> set[str]:
         seen: set[str] = set()

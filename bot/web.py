@@ -39,6 +39,10 @@ class Fetched:
     content_type: str = ""
     etag: str | None = None
     last_modified: str | None = None
+    # What a feed reader needs besides the type: the base for relative links and the default
+    # language (feedparser reads both from the response headers).
+    content_location: str | None = None
+    content_language: str | None = None
 
 
 def check_url(url: str) -> str:
@@ -113,6 +117,8 @@ async def _follow(
                 content_type=response.headers.get("content-type", ""),
                 etag=response.headers.get("etag"),
                 last_modified=response.headers.get("last-modified"),
+                content_location=response.headers.get("content-location"),
+                content_language=response.headers.get("content-language"),
             )
     raise FetchError(f"more than {limits.max_redirects} redirects")
 

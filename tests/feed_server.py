@@ -26,6 +26,7 @@ class Route:
     seconds: float = 0.0  # for slow
     size: int = 0  # for huge: bytes sent
     location: str = ""  # for redirect
+    headers: dict[str, str] = field(default_factory=dict)  # more headers, e.g. Content-Language
 
 
 @dataclass
@@ -102,7 +103,7 @@ class _Handler(BaseHTTPRequestHandler):
         if route is None:
             self._send(404, b"not found", "text/plain")
         elif route.behaviour == "status":
-            self._send(route.status, b"server error", "text/plain")
+            self._send(route.status, route.body or b"server error", "text/plain")
         elif route.behaviour == "slow":
             time.sleep(route.seconds)
             self._send(200, route.body, route.content_type)
@@ -120,14 +121,25 @@ class _Handler(BaseHTTPRequestHandler):
                 self.send_header("Content-Length", "0")
                 self.end_headers()
                 return
-            self._send(200, route.body, route.content_type, etag=etag)
+            self._send(200, route.body, route.content_type, etag=etag, headers=route.headers)
 
-    def _send(self, status: int, body: bytes, content_type: str, *, etag: str = "") -> None:
+    def _send(
+        self,
+        status: int,
+        body: bytes,
+        content_type: str,
+        *,
+        etag: str = "",
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self.send_response(status)
-        self.send_header("Content-Type", content_type)
+        if content_type:  # "": none at all, as some servers send
+            self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         if etag:
             self.send_header("ETag", etag)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.end_headers()
         self.wfile.write(body)
 

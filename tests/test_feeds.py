@@ -1,18 +1,21 @@
 """Feeds against a web server of our own on 127.0.0.1: RSS and Atom, pages behind teasers,
-conditional requests, and every way a site fails while the other feeds keep working."""
+conditional requests, and every way a site fails while the other feeds keep working; charsets
+named in HTTP headers, the feed's own text when a page cannot be had, entries that cannot make
+an article (each with its reason), titles as the feed marks them, and entry HTML to paragraphs."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
-from bot import library
+from bot import extract, library
 from bot.config import FeedSettings, Settings
 from bot.extract import fragment
-from bot.feeds import FeedError, feed_name_for, parse, poll_all
+from bot.feeds import MAX_ATTEMPTS, FeedError, feed_name_for, parse, poll_all
 from bot.store import Store
 
 from .feed_server import FeedServer, atom, page, rss
@@ -252,6 +255,303 @@ async def test_the_same_story_in_two_feeds_is_one_story_with_two_sources(
     }
 
 
+# -- HTTP headers -------------------------------------------------------------------------------
+
+RUSSIAN = (
+    "<?xml version='1.0'?><rss version='2.0'><channel><title>Новости</title><link>/</link>"
+    "<description>d</description><item><title>Как пережить зиму</title><guid>z1</guid>"
+    "<description>Врачи советуют чаще проветривать комнаты и гулять на свежем воздухе."
+    " Сон не меньше семи часов помогает справляться с вирусами.</description></item>"
+    "</channel></rss>"
+)
+
+
+async def test_a_koi8r_feed_named_only_by_its_http_charset_is_read_in_cyrillic(
+    server: FeedServer, feed_settings: Settings, store: Store
+) -> None:
+    url = server.route(
+        "/ru.xml",
+        RUSSIAN.encode("koi8-r"),
+        content_type="application/rss+xml; charset=koi8-r",
+        headers={"Content-Language": "ru"},
+    )
+    store.sync_feeds([("Ru", url, [])])
+
+    report = await poll_all(feed_settings, store)
+
+    (path,) = report.written
+    record = json.loads(path.read_text(encoding="utf-8"))
+    assert record["title"] == "Как пережить зиму"
+    assert record["text"].startswith("Врачи советуют чаще проветривать комнаты")
+    assert record["language"] == "ru"  # from Content-Language: the feed names none
+
+
+@pytest.mark.parametrize("encoding", ["euc-jp", "shift_jis", "euc-kr", "gb2312", "koi8-r"])
+def test_the_http_charset_decodes_a_feed_that_does_not_declare_its_own(encoding: str) -> None:
+    title = {
+        "euc-jp": "新しい図書館が開館",
+        "shift_jis": "ソフトウェア更新で表示を修正",  # ソ and 表 hold a backslash byte
+        "euc-kr": "서울 지하철 새 노선 개통",
+        "gb2312": "北京新开一座公共图书馆",
+        "koi8-r": "Как пережить зиму",
+    }[encoding]
+    body = (
+        "<?xml version='1.0'?><rss version='2.0'><channel><title>t</title><item>"
+        f"<title>{title}</title><guid>g</guid></item></channel></rss>"
+    ).encode(encoding)
+    parsed = parse(body, "http://127.0.0.1/x", content_type=f"text/xml; charset={encoding}")
+    assert [e.title for e in parsed.entries] == [title]
+
+
+@pytest.mark.parametrize("content_type", ["application/rss+xml", "text/html; charset=utf-8", ""])
+async def test_a_valid_feed_with_no_items_is_a_poll_that_worked(
+    server: FeedServer, feed_settings: Settings, store: Store, content_type: str
+) -> None:
+    empty = rss("Quiet")
+    url = server.route("/empty.xml", empty, content_type=content_type)
+    store.sync_feeds([("Quiet", url, [])])
+
+    report = await poll_all(feed_settings, store)
+
+    assert not report.failed and report.new == 0
+    (feed,) = store.feeds()
+    assert feed.failures == 0 and feed.last_error is None and feed.last_ok_at is not None
+
+
+# -- entry text ---------------------------------------------------------------------------------
+
+FULL_TEXT = (
+    "<p>The river ferry will not run from 11 to 17 January while its landing stages are"
+    " repaired, the operator said on Thursday.</p><p>A replacement bus will run every twenty"
+    " minutes between the two landing stages by way of the old bridge.</p>"
+)
+
+
+async def test_the_feeds_own_text_stands_in_for_a_forbidden_page(
+    server: FeedServer, feed_settings: Settings, store: Store
+) -> None:
+    link = server.route("/news/ferry", behaviour="status", status=403)
+    item = {"title": "Ferry to stop", "link": link, "guid": "f1", "description": FULL_TEXT}
+    url = server.route("/rss", rss("Gazette", item), content_type="application/rss+xml")
+    store.sync_feeds([("Gazette", url, [])])
+
+    report = await poll_all(feed_settings, store)
+
+    (path,) = report.written
+    record = json.loads(path.read_text(encoding="utf-8"))
+    assert record["text"].split("\n\n") == [
+        "The river ferry will not run from 11 to 17 January while its landing stages are"
+        " repaired, the operator said on Thursday.",
+        "A replacement bus will run every twenty minutes between the two landing stages by"
+        " way of the old bridge.",
+    ]
+    assert record["url"] == link
+    (note,) = report.results[0].notes
+    assert "HTTP 403" in note and "the feed's own text is used" in note
+    assert "HTTP 403" in (store.feeds()[0].last_error or "")
+
+
+async def test_a_full_text_description_needs_no_page(
+    server: FeedServer, feed_settings: Settings, store: Store
+) -> None:
+    settings = dataclasses.replace(
+        feed_settings, feeds=dataclasses.replace(feed_settings.feeds, full_text_words=30)
+    )
+    item = {"title": "Ferry", "link": server.url("/never"), "guid": "f1", "description": FULL_TEXT}
+    url = server.route("/rss", rss("Gazette", item), content_type="application/rss+xml")
+    store.sync_feeds([("Gazette", url, [])])
+
+    report = await poll_all(settings, store)
+
+    assert report.new == 1 and server.requests("/never") == []
+    assert not report.results[0].notes
+
+
+async def test_an_entry_with_no_text_of_its_own_is_given_up_after_a_few_polls(
+    server: FeedServer, feed_settings: Settings, store: Store
+) -> None:
+    link = server.route("/news/1", behaviour="status", status=403)
+    item = {"title": "Bridge", "link": link, "guid": "b1", "description": "Read more…"}
+    url = server.route("/rss", rss("Gazette", item), content_type="application/rss+xml")
+    store.sync_feeds([("Gazette", url, [])])
+
+    notes = []
+    for _ in range(MAX_ATTEMPTS + 2):
+        report = await poll_all(feed_settings, store, only="Gazette")
+        assert report.new == 0 and not report.failed
+        notes += report.results[0].notes
+
+    assert len(server.requests("/news/1")) == MAX_ATTEMPTS  # and never again
+    assert len(notes) == MAX_ATTEMPTS
+    assert "try 1 of 3" in notes[0] and "given up after 3 tries" in notes[-1]
+    ((what, reason, _),) = store.rejected_entries("Gazette")
+    assert what == link and reason.startswith("HTTP 403")
+
+
+async def test_an_entry_given_up_no_longer_keeps_the_feed_from_asking_conditionally(
+    server: FeedServer, feed_settings: Settings, store: Store
+) -> None:
+    link = server.route("/news/1", behaviour="status", status=404)
+    item = {"title": "Bridge", "link": link, "guid": "b1"}
+    url = server.route("/rss", rss("Gazette", item), content_type="application/rss+xml")
+    store.sync_feeds([("Gazette", url, [])])
+    for _ in range(MAX_ATTEMPTS + 1):
+        await poll_all(feed_settings, store, only="Gazette")
+    assert server.requests("/rss")[-1].headers.get("if-none-match")
+
+
+def test_an_item_with_only_a_description_is_kept() -> None:
+    parsed = parse(
+        b"<rss version='2.0'><channel><title>Harbour</title><item><description>The north pier"
+        b" will be closed to vehicles from Monday. Pedestrians can use it as usual."
+        b"</description></item><item></item></channel></rss>",
+    )
+    (entry,) = parsed.entries
+    assert entry.title == "The north pier will be closed to vehicles from Monday."
+    assert entry.key and entry.link is None
+    assert parsed.empty == 1
+
+
+async def test_description_only_items_become_articles(
+    server: FeedServer, feed_settings: Settings, store: Store
+) -> None:
+    items = [
+        {"description": "The north pier will be closed to vehicles from Monday 30 November."},
+        {"description": "High water on Saturday is expected at 11:42, half a metre high."},
+    ]
+    url = server.route("/rss", rss("Harbour", *items), content_type="text/xml")
+    store.sync_feeds([("Harbour", url, [])])
+
+    report = await poll_all(feed_settings, store)
+
+    assert report.new == 2
+    records = [json.loads(p.read_text(encoding="utf-8")) for p in report.written]
+    assert {r["text"] for r in records} == {i["description"] for i in items}
+    assert library.index(feed_settings, store).added == 2
+    assert (await poll_all(feed_settings, store, only="Harbour")).new == 0  # the same keys
+
+
+@pytest.mark.parametrize(
+    ("item", "reason"),
+    [
+        # A guid that is no http(s) URL is no link (RSS takes a guid for a permalink).
+        ({"title": "Council meeting moved", "guid": "urn:m1"}, "only a title, no text"),
+        (
+            {"title": "Meeting moved", "guid": "urn:m1", "description": "<p>Meeting moved.</p>"},
+            "only a title, no text",
+        ),
+        ({"title": "Photos", "guid": "urn:p1", "description": "Photos: 12"}, "too little text"),
+    ],
+)
+async def test_an_entry_with_no_text_is_rejected_with_its_reason(
+    server: FeedServer,
+    feed_settings: Settings,
+    store: Store,
+    item: dict[str, str],
+    reason: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    url = server.route("/rss", rss("Gazette", item), content_type="application/rss+xml")
+    store.sync_feeds([("Gazette", url, [])])
+
+    report = await poll_all(feed_settings, store)
+
+    assert report.new == 0 and list(feed_settings.feeds_folder.rglob("*.json")) == []
+    (note,) = report.results[0].notes
+    assert reason in note
+    assert reason in caplog.text
+    assert reason in (store.feeds()[0].last_error or "")
+    ((_, stored, _),) = store.rejected_entries("Gazette")
+    assert reason in stored
+    assert (await poll_all(feed_settings, store, only="Gazette")).results[0].notes == []
+
+
+async def test_entries_that_all_link_to_one_page_keep_their_own_text(
+    server: FeedServer, feed_settings: Settings, store: Store
+) -> None:
+    shared = server.route("/events/", page("What's on", *BODY))
+    texts = [
+        "The winter market returns to the square this Saturday, with forty stalls and a choir.",
+        "Families are invited to a lantern walk along the canal on Friday 4 December.",
+    ]
+    items = [
+        {"title": f"Event {n}", "link": shared, "description": text} for n, text in enumerate(texts)
+    ]
+    url = server.route("/rss", rss("Events", *items), content_type="application/rss+xml")
+    store.sync_feeds([("Events", url, [])])
+
+    report = await poll_all(feed_settings, store)
+
+    assert server.requests("/events/") == []  # the shared page is no entry's article
+    records = [json.loads(p.read_text(encoding="utf-8")) for p in report.written]
+    assert sorted(r["text"] for r in records) == sorted(texts)
+    assert library.index(feed_settings, store).added == 2
+    assert len(store.latest(10, 0)) == 2  # two stories, not one
+
+
+# -- titles and authors ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("History of the &lt;blink&gt; tag", "History of the <blink> tag"),
+        ("std::vector&lt;bool&gt; is special", "std::vector<bool> is special"),
+        ("<![CDATA[Tom & Jerry <3]]>", "Tom & Jerry <3"),
+        ("  A title\n  on two lines ", "A title on two lines"),
+    ],
+)
+def test_a_plain_text_rss_title_is_taken_as_it_is(title: str, expected: str) -> None:
+    body = (
+        "<rss version='2.0'><channel><title>t</title><item>"
+        f"<title>{title}</title><guid>g</guid></item></channel></rss>"
+    )
+    (entry,) = parse(body.encode()).entries
+    assert entry.title == expected
+
+
+@pytest.mark.parametrize(
+    ("kind", "title", "expected"),
+    [
+        ("text", "History of the &lt;blink&gt; tag", "History of the <blink> tag"),
+        ("text", "AT&amp;amp;T", "AT&amp;T"),
+        ("html", "&lt;em&gt;Rust&lt;/em&gt; 1.80 &amp;amp; LazyCell", "Rust 1.80 & LazyCell"),
+        ("html", "Fish &amp;amp;amp; chips", "Fish &amp; chips"),
+        (
+            "xhtml",
+            "<div xmlns='http://www.w3.org/1999/xhtml'>A <b>bold</b> move</div>",
+            "A bold move",
+        ),
+    ],
+)
+def test_only_an_html_atom_title_loses_its_tags(kind: str, title: str, expected: str) -> None:
+    body = (
+        "<feed xmlns='http://www.w3.org/2005/Atom'><title>f</title><entry>"
+        f"<title type='{kind}'>{title}</title><id>e</id>"
+        "<author><name>Anna &lt;b&gt; &amp;amp; Co</name></author></entry></feed>"
+    )
+    (entry,) = parse(body.encode()).entries
+    assert entry.title == expected
+    assert entry.author == "Anna <b> &amp; Co"  # a name is text, never HTML
+
+
+# -- more than a poll takes ------------------------------------------------------------------------
+
+
+async def test_entries_past_the_per_poll_limit_come_at_the_next_poll(
+    server: FeedServer, feed_settings: Settings, store: Store
+) -> None:
+    settings = dataclasses.replace(
+        feed_settings, feeds=dataclasses.replace(feed_settings.feeds, max_new_entries=2)
+    )
+    items = [teaser(server, n, f"Story {n}") for n in range(3)]
+    url = server.route("/rss", rss("Gazette", *items), content_type="application/rss+xml")
+    store.sync_feeds([("Gazette", url, [])])
+
+    assert (await poll_all(settings, store)).new == 2
+    assert (await poll_all(settings, store, only="Gazette")).new == 1
+
+
 # -- entry HTML ----------------------------------------------------------------------------------
 
 # The shape of a real entry that kept 14 of its 65 words: most of its text was outside <p>.
@@ -305,3 +605,42 @@ def test_entry_html_keeps_all_its_text_in_order() -> None:
 )
 def test_entry_html_becomes_plain_paragraphs(html: str, expected: list[tuple[str, bool]]) -> None:
     assert fragment(html) == expected
+
+
+async def test_an_entry_that_trips_a_bug_waits_and_the_others_are_taken(
+    server: FeedServer, feed_settings: Settings, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = extract.page
+
+    def page_or_bug(html: bytes, url: str | None = None, **options: Any) -> extract.Page:
+        if url and url.endswith("/news/2"):
+            raise RuntimeError("a library's surprise")
+        return real(html, url, **options)
+
+    monkeypatch.setattr(extract, "page", page_or_bug)
+    items = [teaser(server, 1, "Bridge"), teaser(server, 2, "Ferry")]
+    url = server.route("/rss", rss("Gazette", *items), content_type="application/rss+xml")
+    store.sync_feeds([("Gazette", url, [])])
+
+    report = await poll_all(feed_settings, store)
+
+    assert report.new == 1 and not report.failed
+    (note,) = report.results[0].notes
+    assert "unexpected error (a library's surprise); try 1 of 3" in note
+
+
+async def test_relative_links_are_resolved_against_the_content_location(
+    server: FeedServer, feed_settings: Settings, store: Store
+) -> None:
+    server.route("/archive/news/1", page("Bridge", *BODY))
+    body = rss("Gazette", {"title": "Bridge", "link": "news/1", "guid": "urn:b1"})
+    url = server.route(
+        "/rss",
+        body,
+        content_type="application/rss+xml",
+        headers={"Content-Location": "/archive/feed.xml"},
+    )
+    store.sync_feeds([("Gazette", url, [])])
+
+    assert (await poll_all(feed_settings, store)).new == 1
+    assert len(server.requests("/archive/news/1")) == 1
