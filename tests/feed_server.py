@@ -4,6 +4,8 @@ sites fail (500, a slow answer, a huge body, a redirect loop, a redirect to anot
 Routes are set by the tests: `server.route("/path", body, content_type=...)` for a page or feed,
 or `server.route("/path", behaviour="slow"|"huge"|"loop"|"status", ...)`. A page or feed is
 served with an ETag, and a request that sends it back gets 304. Every request is recorded.
+`serve_fixture(server, name)` serves a feed of tests/fixtures/feeds with the headers a real
+server sends for it (FIXTURES).
 """
 
 from __future__ import annotations
@@ -14,7 +16,29 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from types import TracebackType
+
+FIXTURE_DIR = Path(__file__).parent / "fixtures" / "feeds"
+# Each fixture feed's Content-Type (and other headers) as its kind of server sends it. The
+# legacy encodings are named here only, not in the XML: the case that gave mojibake.
+FIXTURES: dict[str, tuple[str, dict[str, str]]] = {
+    "wordpress-fulltext.rss": ("application/rss+xml; charset=UTF-8", {}),
+    "description-only.rss": ("text/xml", {}),
+    "atom-titles.atom": ("application/atom+xml", {}),
+    "slashdot-rss1.rdf": ("application/rdf+xml", {}),
+    "koi8-r.rss": ("application/rss+xml; charset=koi8-r", {"Content-Language": "ru"}),
+    "shift_jis.rss": ("text/xml; charset=Shift_JIS", {}),
+    "euc-jp.rss": ("application/rss+xml; charset=EUC-JP", {}),
+    "euc-kr.rss": ("application/rss+xml; charset=euc-kr", {}),
+    "gb2312.rss": ("text/xml; charset=gb2312", {}),
+    "empty.rss": ("text/html; charset=utf-8", {}),  # a server that calls everything HTML
+    "illformed.rss": ("application/rss+xml", {}),
+    "one-page.rss": ("application/rss+xml", {}),
+    "forbidden.rss": ("application/rss+xml", {}),
+    "not-a-feed.html": ("text/html; charset=utf-8", {}),
+    "feedparser-euc-kr-item.xml": ("application/xml", {}),
+}
 
 
 @dataclass
@@ -172,6 +196,14 @@ def _pieces(chunk: bytes, size: int) -> Iterator[bytes]:
         piece = chunk[: min(len(chunk), left)]
         left -= len(piece)
         yield piece
+
+
+def serve_fixture(server: FeedServer, name: str, **options: object) -> str:
+    """Serve tests/fixtures/feeds/<name> at /fixtures/<name>, with its headers; its URL."""
+    content_type, headers = FIXTURES[name]
+    body = (FIXTURE_DIR / name).read_bytes()
+    options = {"content_type": content_type, "headers": dict(headers), **options}
+    return server.route(f"/fixtures/{name}", body, **options)
 
 
 def rss(title: str, *items: dict[str, str]) -> str:
