@@ -37,6 +37,9 @@ TITLE_WEIGHT = 10.0
 RANK_WINDOW = 2000
 # At most this many words of a query reach FTS5; the rest of a pasted essay is noise.
 MAX_QUERY_TERMS = 32
+# New articles written per transaction by Store.apply: well under a second of write lock
+# (about 1.5 ms an article with its search entry, story sketch and deliveries).
+APPLY_BATCH = 500
 
 MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
@@ -353,7 +356,7 @@ class SearchResult:
     relaxed: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass
 class Applied:
     added_ids: list[int]  # the ids given to the added articles, in order
     queued: int  # deliveries queued for subscribers
@@ -502,27 +505,23 @@ class Store:
             for r in rows
         ]
 
-    def apply(self, changes: Changes) -> Applied:
-        """Write one index run atomically (a crash before COMMIT leaves the previous state),
-        and in the same transaction queue the new articles for their subscribers."""
+    def apply(self, changes: Changes, *, batch_size: int = APPLY_BATCH) -> Applied:
+        """Write one index run, and queue the new articles for their subscribers.
+
+        In bounded transactions, so the write lock is never held for long (the bot's sender
+        writes too): first removals, moves and updates, then the new articles `batch_size` at
+        a time, each batch with its deliveries. A file's row is written with its last article,
+        so a crash part way leaves files that the next run reads again, never an article lost.
+        """
         now = time.time()
-        added_ids: list[int] = []
-        # (file, reason): articles the database would not take; the rest of the run goes on.
-        failed: list[tuple[str, str]] = []
+        applied = Applied([], 0, [])
+        adding = {a.source for a in changes.added}
+        batches = [
+            changes.added[i : i + batch_size] for i in range(0, len(changes.added), batch_size)
+        ]
         with self.transaction() as conn:
             conn.executemany(
                 "DELETE FROM files WHERE path = ?", [(p,) for p in changes.removed_files]
-            )
-            conn.executemany(
-                """INSERT INTO files (path, size, mtime_ns, sha256, error, problems)
-                   VALUES (?, ?, ?, ?, ?, ?)
-                   ON CONFLICT (path) DO UPDATE SET size = excluded.size,
-                     mtime_ns = excluded.mtime_ns, sha256 = excluded.sha256,
-                     error = excluded.error, problems = excluded.problems""",
-                [
-                    (f.path, f.size, f.mtime_ns, f.sha256, f.error, json.dumps(list(f.problems)))
-                    for f in changes.files
-                ],
             )
             for article_id in changes.removed_ids:
                 conn.execute("DELETE FROM articles WHERE id = ?", (article_id,))
@@ -539,7 +538,7 @@ class Store:
                 [(a.key, a.source, a.ordinal, article_id) for article_id, a in changes.relocated],
             )
             for article_id, article in changes.updated:
-                with _one_article(conn, article, failed):
+                with _one_article(conn, article, applied.failed):
                     conn.execute(
                         f"UPDATE articles SET {', '.join(f'{c} = ?' for c in _ARTICLE_COLUMNS)},"
                         " updated_at = ? WHERE id = ?",
@@ -549,9 +548,6 @@ class Store:
                         "UPDATE articles_fts SET title = ?, body = ? WHERE rowid = ?",
                         (article.title, article.body, article_id),
                     )
-            for article in changes.added:
-                with _one_article(conn, article, failed):
-                    added_ids.append(_insert(conn, article, now))
             if changes.removed_ids:
                 # A story whose first article went: the next one leads it.
                 conn.execute(
@@ -559,29 +555,36 @@ class Store:
                     " WHERE b.story_id = articles.story_id)"
                     " WHERE story_id NOT IN (SELECT id FROM articles)"
                 )
-            queued = _queue_deliveries(conn, added_ids, now)
+            _write_files(conn, [f for f in changes.files if f.path not in adding], applied.failed)
+        last_batch = {a.source: number for number, batch in enumerate(batches) for a in batch}
+        for number, batch in enumerate(batches):
+            with self.transaction() as conn:
+                added: list[int] = []
+                for article in batch:
+                    with _one_article(conn, article, applied.failed):
+                        added.append(_insert(conn, article, now))
+                done = [f for f in changes.files if last_batch.get(f.path) == number]
+                _write_files(conn, done, applied.failed)
+                applied.queued += _queue_deliveries(conn, added, now)
+                applied.added_ids.extend(added)
+        with self.transaction() as conn:
             # Summaries of texts no article has any more would only grow the file.
             if changes.removed_ids or changes.updated:
                 conn.execute(
                     "DELETE FROM summaries WHERE content_hash NOT IN"
                     " (SELECT content_hash FROM articles)"
                 )
-            for path, reason in failed:
-                conn.execute(
-                    "UPDATE files SET problems = json_insert(problems, '$[#]', ?) WHERE path = ?",
-                    (reason, path),
-                )
-            report = {**changes.report, "queued": queued}
-            if failed:
+            report = {**changes.report, "queued": applied.queued}
+            if applied.failed:
                 report["failed"] = [
                     *cast(list[object], report.get("failed", [])),
-                    *({"path": path, "error": reason} for path, reason in failed),
+                    *({"path": path, "error": reason} for path, reason in applied.failed),
                 ]
             conn.execute(
                 "INSERT INTO reloads (finished_at, report) VALUES (?, ?)",
                 (now, json.dumps(report)),
             )
-        return Applied(added_ids, queued, failed)
+        return applied
 
     def last_reload(self) -> tuple[datetime, dict[str, object]] | None:
         row = self.conn.execute(
@@ -1288,11 +1291,13 @@ def _queue_deliveries(conn: sqlite3.Connection, article_ids: Sequence[int], now:
                 rows.setdefault((article_id, chat_id), DIGEST if digest else QUEUED)
     # One story, one message: a chat that has (or is about to get) another article of the
     # same story does not get this one.
-    marks = ",".join("?" * len(article_ids))
+    # New articles have the highest ids: a range, not a list of ids (SQLite caps how many
+    # values one statement may take, at 32,766 in common builds).
     story = {
         int(r[0]): int(r[1] or r[0])
         for r in conn.execute(
-            f"SELECT id, story_id FROM articles WHERE id IN ({marks})", list(article_ids)
+            "SELECT id, story_id FROM articles WHERE id BETWEEN ? AND ?",
+            (min(article_ids), max(article_ids)),
         )
     }
     taken: set[tuple[int, int]] = set()
@@ -1315,6 +1320,34 @@ def _queue_deliveries(conn: sqlite3.Connection, article_ids: Sequence[int], now:
         sorted((a, c, status, now) for (a, c), status in rows.items()),
     )
     return len(rows)
+
+
+def _write_files(
+    conn: sqlite3.Connection, files: Sequence[FileState], failed: Sequence[tuple[str, str]]
+) -> None:
+    """Record files as read, with the problems of their entries (also those the database
+    would not take)."""
+    refused: dict[str, list[str]] = {}
+    for path, reason in failed:
+        refused.setdefault(path, []).append(reason)
+    conn.executemany(
+        """INSERT INTO files (path, size, mtime_ns, sha256, error, problems)
+           VALUES (?, ?, ?, ?, ?, ?)
+           ON CONFLICT (path) DO UPDATE SET size = excluded.size,
+             mtime_ns = excluded.mtime_ns, sha256 = excluded.sha256,
+             error = excluded.error, problems = excluded.problems""",
+        [
+            (
+                f.path,
+                f.size,
+                f.mtime_ns,
+                f.sha256,
+                f.error,
+                json.dumps([*f.problems, *refused.get(f.path, ())]),
+            )
+            for f in files
+        ],
+    )
 
 
 @contextmanager

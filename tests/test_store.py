@@ -104,20 +104,45 @@ def test_a_failure_inside_apply_leaves_the_previous_state(
 
     monkeypatch.setattr(store_module, "_article_row", fail_on_second)
     files = [FileState("n.txt", 1, 1, "sha")]
+    new = [article("N1", "x.", source="n.txt", ordinal=1), article("N2", "y.", source="n.txt")]
     with pytest.raises(RuntimeError, match="power cut"):
-        memory_store.apply(
-            Changes(
-                files,
-                [],
-                [article("N1", "x.", ordinal=1), article("N2", "y.", ordinal=2)],
-                [],
-                [],
-                {},
-            )
-        )
+        memory_store.apply(Changes(files, [], new, [], [], {}))
     assert [s.article.title for s in memory_store.latest()] == ["Old"]
     assert memory_store.file_states() == {}
     assert memory_store.search("x").total == 0
+
+
+def test_a_crash_between_batches_keeps_what_was_written_and_the_file_is_read_again(
+    memory_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_row = store_module._article_row
+
+    def fail_on_n5(a: Article) -> tuple[object, ...]:
+        if a.title == "N5":
+            raise RuntimeError("power cut")
+        return real_row(a)
+
+    monkeypatch.setattr(store_module, "_article_row", fail_on_n5)
+    files = [FileState("a.txt", 1, 1, "sha-a"), FileState("b.txt", 1, 1, "sha-b")]
+    new = [
+        article(f"N{i}", f"Text {i}.", source="ab"[i // 4] + ".txt", ordinal=i) for i in range(8)
+    ]
+    with pytest.raises(RuntimeError, match="power cut"):
+        memory_store.apply(Changes(files, [], new, [], [], {}), batch_size=2)
+    # a.txt's four articles were written with its row; b.txt is read again on the next run.
+    assert sorted(s.article.title for s in memory_store.latest()) == ["N0", "N1", "N2", "N3"]
+    assert set(memory_store.file_states()) == {"a.txt"}
+
+
+def test_a_run_larger_than_sqlites_variable_limit_is_written(memory_store: Store) -> None:
+    # Builds differ in how many values one statement may take (999 in old ones, 32,766 in
+    # common ones): no statement may take one value per new article.
+    memory_store.conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 50)
+    memory_store.subscribe(7, "private", "")
+    new = [article(f"Story {i}", f"Text number {i} here.", ordinal=i) for i in range(120)]
+    applied = memory_store.apply(Changes([], [], new, [], [], {}), batch_size=100)
+    assert len(applied.added_ids) == 120
+    assert applied.queued == 120
 
 
 def test_latest_is_newest_first(memory_store: Store) -> None:
