@@ -8,6 +8,7 @@ and nltk are imported only when something needs summarizing.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import logging
@@ -118,9 +119,11 @@ def _index(settings: Settings, store: Store, *, progress: Progress | None) -> Re
         raise LibraryError(
             f"articles folder {root} does not exist (set articles.dir or NEWSBOT_ARTICLES_DIR)"
         )
-    on_disk = dict(_scan(root))
+    on_disk, refused = _scan(root)
     known = store.file_states()
-    report = Report(files=len(on_disk))
+    report = Report(files=len(on_disk), failed=refused)
+    for failure in refused:
+        log.warning("%s: %s", failure.path, failure.error)
     with _Runner(settings) as runner:
         if sum(_looks_changed(path, known.get(rel)) for rel, path in on_disk.items()) >= (
             _POOL_THRESHOLD
@@ -281,16 +284,49 @@ def _match(
     return [(a, paired.get(i)) for i, a in enumerate(articles)], list(free.values())
 
 
-def _scan(root: Path) -> Iterator[tuple[str, Path]]:
-    """Every regular file below root, hidden ones (.git, .DS_Store, editor swap files) aside."""
+def _scan(root: Path) -> tuple[dict[str, Path], list[Failure]]:
+    """Every regular file below root, hidden ones (.git, .DS_Store, editor swap files) aside;
+    and the links that are not read, with why.
+
+    Nothing outside the folder is ever read: a symbolic link is followed only to a file inside
+    it (a link to /etc/passwd would otherwise be article 13, readable by anyone with /read).
+    Linked folders are not entered (os.walk does not follow them), so a loop cannot form.
+    """
+    found: dict[str, Path] = {}
+    links: dict[str, Path] = {}
+    refused: list[Failure] = []
+    inside = root.resolve()
     for folder, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in files:
+        for name in [*files, *(d for d in dirs if (Path(folder) / d).is_symlink())]:
             if name.startswith(".") or name.endswith("~"):
                 continue
             path = Path(folder) / name
-            if path.is_file():
-                yield path.relative_to(root).as_posix(), path
+            rel = path.relative_to(root).as_posix()
+            if not path.is_symlink():
+                if path.is_file():
+                    found[rel] = path
+                continue
+            try:
+                target = path.resolve(strict=True)
+            except (RuntimeError, OSError) as exc:  # RuntimeError: a loop, before Python 3.13
+                loop = isinstance(exc, RuntimeError) or exc.errno == errno.ELOOP
+                reason = "symbolic link loop" if loop else "symbolic link to nothing"
+                refused.append(Failure(rel, f"{reason} (not read)"))
+                continue
+            if not target.is_relative_to(inside):
+                kind = "folder" if target.is_dir() else "file"
+                refused.append(
+                    Failure(rel, f"link to a {kind} outside the articles folder (not read)")
+                )
+            elif target.is_dir():
+                refused.append(Failure(rel, "link to a folder (not followed; its files are read)"))
+            elif target.is_file():
+                links[rel] = target
+    # A link to a file read under its own name anyway would only make a copy of its articles.
+    read = {path.resolve() for path in found.values()}
+    found.update((rel, target) for rel, target in links.items() if target not in read)
+    return found, refused
 
 
 def _looks_changed(path: Path, state: FileState | None) -> bool:
@@ -318,7 +354,7 @@ def _read(
         return state, None
     try:
         check_size(stat.st_size, settings.max_file_bytes)
-        data = path.read_bytes()
+        data = _read_no_link(path)
     except ArticleError as exc:
         return FileState(rel, stat.st_size, stat.st_mtime_ns, "", str(exc)), None
     except OSError as exc:
@@ -350,6 +386,18 @@ def _read(
         return FileState(rel, stat.st_size, stat.st_mtime_ns, sha, error), None
     state = FileState(rel, stat.st_size, stat.st_mtime_ns, sha, None, parsed.problems)
     return state, parsed
+
+
+def _read_no_link(path: Path) -> bytes:
+    """The file's bytes, refusing a symbolic link put in its place since the scan."""
+    try:
+        handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise ArticleError("became a symbolic link while being read (not read)") from None
+        raise
+    with os.fdopen(handle, "rb") as file:
+        return file.read()
 
 
 def _keep_first_seen_date(article: Article, ref: ArticleRef) -> Article:

@@ -469,3 +469,44 @@ def test_whatever_the_files_hold_the_index_run_completes_and_accounts_for_each(
         assert {f"f{n}{suffix}" for n, (suffix, _) in enumerate(files)} <= sources | failed
         assert all(f.error for f in report.failed)
         assert index(run_settings, db).added == 0  # and a second run finds nothing new
+
+
+def test_a_link_out_of_the_articles_folder_is_never_read(
+    settings: Settings, store: Store, write: WriteFile, tmp_path: Path
+) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text(story("Root password", "The password is hunter2."))
+    inside = write("real.txt", story("Real story", "It is in the folder."))
+    (settings.articles_dir / "passwd.txt").symlink_to(secret)
+    (settings.articles_dir / "alias.txt").symlink_to(inside)
+    (settings.articles_dir / "loop-a.txt").symlink_to(settings.articles_dir / "loop-b.txt")
+    (settings.articles_dir / "loop-b.txt").symlink_to(settings.articles_dir / "loop-a.txt")
+    (settings.articles_dir / "gone.txt").symlink_to(tmp_path / "nowhere.txt")
+    (settings.articles_dir / "etc").symlink_to(tmp_path)
+    (settings.articles_dir / "again").symlink_to(settings.articles_dir)
+
+    report = index(settings, store)
+
+    assert store.search("hunter2").total == 0
+    assert titles(store) == ["Real story"]  # the link inside is the same story, once
+    failed = {f.path: f.error for f in report.failed}
+    assert failed == {
+        "passwd.txt": "link to a file outside the articles folder (not read)",
+        "loop-a.txt": "symbolic link loop (not read)",
+        "loop-b.txt": "symbolic link loop (not read)",
+        "gone.txt": "symbolic link to nothing (not read)",
+        "etc": "link to a folder outside the articles folder (not read)",
+        "again": "link to a folder (not followed; its files are read)",
+    }
+
+
+def test_a_file_swapped_for_a_link_after_the_scan_is_not_read(
+    settings: Settings, store: Store, write: WriteFile, tmp_path: Path
+) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text(story("Root password", "The password is hunter2."))
+    path = write("story.txt", story("Story", "Body text."))
+    path.unlink()
+    path.symlink_to(secret)
+    with pytest.raises(library.ArticleError, match="symbolic link"):
+        library._read_no_link(path)
