@@ -557,3 +557,9 @@ def test_a_page_that_is_not_news_is_refused_with_its_reason(
 ) -> None:
     with pytest.raises(ArticleError, match=f"^{reason}"):
         read_file(PAGES / name, source=name, boilerplate=boilerplate, max_bytes=2**20)
+
+
+def test_a_page_of_more_tags_than_any_news_page_is_refused_before_extraction() -> None:
+    hostile = b"<html><body>" + b"<p><b>" * 50_000 + b"x.</body></html>"
+    with pytest.raises(ExtractionError, match=r"a page too large to read \(100,002 elements"):
+        page(hostile)
