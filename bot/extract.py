@@ -426,10 +426,14 @@ def fragment(html: str) -> list[tuple[str, bool]]:
 
 
 def _text(element: Any) -> str:
-    """An element's text without that of its junk (a heading's inline <script>)."""
+    """An element's text without that of its junk (a heading's inline <script>); a <br> is a
+    space."""
     parts = [element.text or ""]
     for child in element:
-        if isinstance(child.tag, str) and child.tag.lower() not in _JUNK_TAGS:
+        tag = child.tag.lower() if isinstance(child.tag, str) else ""
+        if tag == "br":
+            parts.append(" ")
+        elif tag and tag not in _JUNK_TAGS:
             parts.append(_text(child))
         parts.append(child.tail or "")
     return "".join(parts)

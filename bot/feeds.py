@@ -142,7 +142,10 @@ def parse(
     headers = {"content-type": content_type, "content-location": url}
     if content_language:
         headers["content-language"] = content_language
-    parsed = feedparser.parse(body, response_headers={k: v for k, v in headers.items() if v})
+    try:
+        parsed = feedparser.parse(body, response_headers={k: v for k, v in headers.items() if v})
+    except Exception as exc:  # feedparser raises what its decoders do on some broken bytes
+        raise FeedError(f"not an RSS or Atom feed (unreadable: {_short(exc)})") from exc
     problem = parsed.get("bozo_exception") if parsed.bozo else None
     malformed = problem is not None and not isinstance(problem, _HARMLESS)
     if not parsed.get("version") or (malformed and not parsed.entries):
@@ -170,7 +173,8 @@ def _entry(raw: Any) -> Entry | None:
     key = raw.get("id") or link or _hash(title if raw.get("title") else text)
     if not key:
         return None
-    when = raw.get("published_parsed") or raw.get("updated_parsed")
+    # dict.get: feedparser's own get maps a missing "updated" to "published", with a warning.
+    when = dict.get(raw, "published_parsed") or dict.get(raw, "updated_parsed")
     published = datetime.fromtimestamp(calendar.timegm(when), UTC) if when else None
     tags = tuple(str(t.get("term")) for t in raw.get("tags", []) if t.get("term"))
     author = raw.get("author_detail", {}).get("name") or raw.get("author")
