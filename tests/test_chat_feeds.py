@@ -59,9 +59,20 @@ class Chat:
         body = (
             f"{title}: that was the news on Monday in report number {n}.",
             f"Officials said more about it ({title.lower()}) later that day.",
+            DETAILS[n % len(DETAILS)],  # a page needs 40 words to be an article
         )
         link = self.server.route(f"/news/{n}", page(title, *body))
         return {"title": title, "link": link, "guid": f"g{n}", "description": "Teaser."}
+
+
+DETAILS = (
+    "The town hall will publish the plans, the costs and the full timetable for the work on its"
+    " website next week.",
+    "Residents can send their questions to the council by letter or by email until the end of"
+    " the month, a spokeswoman said.",
+    "A public meeting about the changes is planned for the first Thursday of next month in the"
+    " hall of the old library.",
+)
 
 
 @pytest.fixture
