@@ -578,7 +578,8 @@ def test_feeds_deliver_each_new_story_once_within_a_poll_and_list_broken_ones(
 GONDOLA = (
     "The gondola lift to the summit will run every twenty minutes instead of every half hour"
     " from next month, the operator said on Tuesday.",
-    "Evening rides will stop at ten o'clock, an hour earlier than now, to save power.",
+    "Evening rides will stop at ten o'clock, an hour earlier than now, to save power over the"
+    " winter months.",
 )
 BRIDGE = (
     "The town council approved a second bridge over the river on Monday evening after a"
