@@ -138,6 +138,11 @@ class FeedSettings:
     full_text_words: int = 150
     # At most this many new entries a feed brings per poll (a new feed's backlog is capped).
     max_new_entries: int = 30
+    # Fetch from loopback and private addresses too: only for a deliberately local feed.
+    allow_private_addresses: bool = False
+    # A feed's whole poll (the feed and the pages of its entries) ends after this long; what
+    # arrived by then is taken, the rest waits for the next poll.
+    poll_seconds: float = 120.0
 
 
 @dataclass(frozen=True)
@@ -185,6 +190,8 @@ _KNOWN: dict[str, set[str]] = {
         "max_redirects",
         "full_text_words",
         "max_new_entries",
+        "allow_private_addresses",
+        "poll_seconds",
     },
     "telegram": {
         "admins",
@@ -295,6 +302,12 @@ def _feed_settings(
         raw = [*raw, {"name": name or _feed_name(url, i), "url": url}]
     if env.get("NEWSBOT_FEEDS_POLL_MINUTES"):
         section = {**section, "poll_minutes": _env_number(env, "NEWSBOT_FEEDS_POLL_MINUTES")}
+    if env.get("NEWSBOT_FEEDS_ALLOW_PRIVATE"):
+        allow = env["NEWSBOT_FEEDS_ALLOW_PRIVATE"].strip().lower() in ("1", "true", "yes", "on")
+        section = {**section, "allow_private_addresses": allow}
+    allow_private = section.get("allow_private_addresses", False)
+    if not isinstance(allow_private, bool):
+        raise ConfigError("feeds.allow_private_addresses: expected true or false")
     sources = []
     names: set[str] = set()
     for i, item in enumerate(raw):
@@ -327,6 +340,8 @@ def _feed_settings(
         max_new_entries=int(
             _number(section, "feeds.max_new_entries", default=30, low=1, high=10_000)
         ),
+        allow_private_addresses=allow_private,
+        poll_seconds=_number(section, "feeds.poll_seconds", default=120, low=1, high=3600),
     )
 
 

@@ -31,7 +31,7 @@ import re
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -54,6 +54,8 @@ MAX_BACKOFF = 24 * 3600.0
 # An entry that could not be taken (its page failed, and the feed has no text of its own) is
 # tried at this many polls, then given up and never fetched again.
 MAX_ATTEMPTS = 3
+# Pages of one feed's entries fetched at the same time.
+PAGES_AT_ONCE = 4
 # The feed's own text stands in for a page that cannot be had when it holds at least this many
 # words besides the title (a real sentence, not a teaser such as "Read more").
 MIN_TEXT_WORDS = 8
@@ -241,8 +243,13 @@ async def poll_all(
     http: httpx.AsyncClient | None = None,
     clock: Callable[[], float] = time.time,
     only: str | None = None,
+    arrived: Callable[[FeedResult], Awaitable[None]] | None = None,
 ) -> PollReport:
-    """Poll every due feed (or the one named `only`, due or not); write their new entries."""
+    """Poll every due feed (or the one named `only`, due or not); write their new entries.
+
+    Feeds are polled at once and each on its own: `arrived` is awaited as soon as a feed's new
+    entries are written (to index and deliver them), not when the slowest feed is done.
+    """
     limits = _limits(settings)
     now = clock()
     if only is not None:
@@ -254,14 +261,25 @@ async def poll_all(
         return report
     own = http is None
     client = http or web.client(limits)
+    tasks = [
+        asyncio.ensure_future(_poll(settings, store, client, limits, feed, now, report))
+        for feed in due
+    ]
     try:
-        results = await asyncio.gather(
-            *(_poll(settings, store, client, limits, feed, now, report) for feed in due)
-        )
+        for finished in asyncio.as_completed(tasks):
+            result = await finished
+            if arrived is not None and result.new:
+                try:
+                    await arrived(result)
+                except Exception:  # indexing what arrived failed: the other feeds go on
+                    log.exception("feed %s: its new entries could not be taken in", result.name)
     finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         if own:
             await client.aclose()
-    report.results = list(results)
+    report.results = [task.result() for task in tasks]
     return report
 
 
@@ -276,6 +294,7 @@ async def _poll(
 ) -> FeedResult:
     result = FeedResult(feed.name)
     interval = settings.feeds.poll_minutes * 60
+    started = time.monotonic()
     try:
         fetched = await web.fetch(
             client, feed.url, limits, etag=feed.etag, last_modified=feed.last_modified
@@ -311,7 +330,8 @@ async def _poll(
     seen = store.seen_entries(feed.name, [e.key for e in parsed.entries])
     fresh = [e for e in parsed.entries if e.key not in seen]
     new = fresh[: settings.feeds.max_new_entries]
-    context = _Context(settings, store, client, limits, feed, now, result, report)
+    deadline = started + settings.feeds.poll_seconds
+    context = _Context(settings, store, client, limits, feed, now, result, report, deadline)
     taken = await _take(context, parsed, new)
     result.new = len(taken.entries)
     # Entries left for later must be seen again: the next request asks for the whole feed.
@@ -343,6 +363,7 @@ class _Context:
     now: float
     result: FeedResult
     report: PollReport
+    deadline: float  # time.monotonic() by which the feed's poll ends
 
 
 @dataclass
@@ -361,11 +382,29 @@ async def _take(c: _Context, parsed: Parsed, new: list[Entry]) -> _Taken:
     attempts = c.store.entry_attempts(c.feed.name, [e.key for e in new])
     shared = _shared_links(parsed)
     language = languages.code(parsed.meta.get("language"))
-    for entry in new:
-        own_page = stories.url_key(entry.link) not in shared
-        try:
+    gate = asyncio.Semaphore(PAGES_AT_ONCE)
+
+    async def read(entry: Entry) -> tuple[dict[str, Any], str | None]:
+        async with gate:
+            own_page = stories.url_key(entry.link) not in shared
             record, note = await _article(c, entry, language, own_page=own_page)
             _check_readable(c.settings, record)
+            return record, note
+
+    # Pages are fetched a few at a time, and the whole poll ends at its deadline: one slow
+    # site (30 pages dripping a byte a second) cannot hold its feed, or the others, for long.
+    tasks = [asyncio.ensure_future(read(entry)) for entry in new]
+    if tasks:
+        _, late = await asyncio.wait(tasks, timeout=max(0.0, c.deadline - time.monotonic()))
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)
+    limit = c.settings.feeds.poll_seconds
+    for entry, task in zip(new, tasks, strict=True):
+        try:
+            if task.cancelled():
+                raise web.FetchError(f"not read within the feed's {limit:g} s poll")
+            record, note = task.result()
         except EntryRejected as exc:
             taken.rejected.append((entry.key, entry.link, str(exc)))
             _note(c.store, c.result, c.feed.name, f"{_what(entry)}: {exc}", c.now)
@@ -561,6 +600,7 @@ def _limits(settings: Settings) -> web.Limits:
         timeout=settings.feeds.timeout_seconds,
         max_bytes=settings.feeds.max_bytes,
         max_redirects=settings.feeds.max_redirects,
+        allow_private=settings.feeds.allow_private_addresses,
     )
 
 

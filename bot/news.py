@@ -10,13 +10,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from . import languages, library, web
 from .config import Settings
-from .feeds import PollReport, feed_name_for, poll_all
+from .feeds import FeedResult, PollReport, feed_name_for, poll_all
 from .store import (
     ChatState,
     FeedState,
@@ -231,14 +232,24 @@ class News:
         return self.store.remove_feed(name)
 
     async def poll_feeds(
-        self, *, only: str | None = None
+        self,
+        *,
+        only: str | None = None,
+        indexed: Callable[[library.Report], Awaitable[None]] | None = None,
     ) -> tuple[PollReport, library.Report | None]:
-        """Poll the due feeds (or one); when they brought entries, the same index operation as
-        /reload takes them in and queues their deliveries."""
-        report = await poll_all(self.settings, self.store, only=only)
-        if not report.written:
-            return report, None
-        return report, await self.reload()
+        """Poll the due feeds (or one); as each brings entries, the same index operation as
+        /reload takes them in and queues their deliveries, and `indexed` hears of it (to send
+        them at once). Returns the poll and the last index run (None when nothing came)."""
+        last: library.Report | None = None
+
+        async def take_in(_: FeedResult) -> None:
+            nonlocal last
+            last = await self.reload()
+            if indexed is not None:
+                await indexed(last)
+
+        report = await poll_all(self.settings, self.store, only=only, arrived=take_in)
+        return report, last
 
     # -- the library ---------------------------------------------------------------------------
 

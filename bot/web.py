@@ -10,10 +10,15 @@ understands ("HTTP 500", "no answer within 20 s", "larger than 5 MB").
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
+import socket
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
+import httpcore
 import httpx
 
 log = logging.getLogger(__name__)
@@ -30,6 +35,9 @@ class Limits:
     timeout: float = 20.0
     max_bytes: int = 5 * 1024 * 1024
     max_redirects: int = 5
+    # Loopback, private, link-local, multicast and reserved addresses are refused unless an
+    # operator reads a deliberately local feed ([feeds] allow_private_addresses).
+    allow_private: bool = False
 
 
 @dataclass(frozen=True)
@@ -56,12 +64,86 @@ def check_url(url: str) -> str:
 
 
 def client(limits: Limits) -> httpx.AsyncClient:
-    """One client for a poll: connections reused, redirects followed here (and checked)."""
+    """One client for a poll: connections reused, redirects followed here (and checked), and
+    every connection made only to a public address (see _GuardedBackend)."""
+    transport = httpx.AsyncHTTPTransport()
+    pool = getattr(transport, "_pool", None)
+    if not isinstance(pool, httpcore.AsyncConnectionPool) or not hasattr(pool, "_network_backend"):
+        raise RuntimeError("httpx/httpcore changed: the address guard cannot be installed")
+    pool._network_backend = _GuardedBackend(allow_private=limits.allow_private)
     return httpx.AsyncClient(
+        transport=transport,
         follow_redirects=False,
         timeout=httpx.Timeout(limits.timeout),
         headers={"User-Agent": USER_AGENT},
     )
+
+
+class _GuardedBackend(httpcore.AsyncNetworkBackend):
+    """Connects only to public addresses: the host is resolved here, every address it has is
+    checked, and the connection goes to the checked address itself, so a DNS answer that
+    changes between the check and the connection (DNS rebinding) cannot reach inside. This is
+    where each redirect's connection is made too. TLS still verifies the name in the URL."""
+
+    def __init__(self, *, allow_private: bool) -> None:
+        self._inner = httpcore.AnyIOBackend()
+        self._allow_private = allow_private
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        address = await _checked_address(host, port, allow_private=self._allow_private)
+        return await self._inner.connect_tcp(address, port, timeout, local_address, socket_options)
+
+    async def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.AsyncNetworkStream:
+        raise FetchError("only network addresses are fetched")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+async def _checked_address(host: str, port: int, *, allow_private: bool) -> str:
+    """The first address of `host`, if every address it has may be fetched; FetchError if not."""
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise FetchError(f"cannot find the host {host!r} ({exc})") from None
+    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+    if not addresses:
+        raise FetchError(f"cannot find the host {host!r}")
+    if not allow_private:
+        for address in addresses:
+            why = not_public(address)
+            if why:
+                log.warning("refused a fetch from %s: %s is %s", host, address, why)
+                raise FetchError(f"{host} is a {why} address ({address}); not fetched")
+    return addresses[0]
+
+
+def not_public(address: str) -> str | None:
+    """Why an IP address is not one to fetch from ("loopback", "private", ...), or None."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
+    for why, test in (
+        ("loopback", ip.is_loopback),
+        ("link-local", ip.is_link_local),
+        ("multicast", ip.is_multicast),
+        ("unspecified", ip.is_unspecified),
+        ("reserved", ip.is_reserved),
+        ("private", ip.is_private),
+        ("non-public", not ip.is_global),
+    ):
+        if test:
+            return why
+    return None
 
 
 async def fetch(

@@ -78,7 +78,7 @@ DETAILS = (
 @pytest.fixture
 async def chat(settings: Settings) -> AsyncIterator[Chat]:
     telegram = dataclasses.replace(settings.telegram, admins=frozenset({ADMIN}))
-    feeds = FeedSettings(timeout_seconds=2.0, max_bytes=1024 * 1024)
+    feeds = FeedSettings(timeout_seconds=2.0, max_bytes=1024 * 1024, allow_private_addresses=True)
     settings = dataclasses.replace(settings, telegram=telegram, feeds=feeds)
     api = LocalBotApi()
     app = build_application(settings, token=LOCAL_TOKEN, request=api, rate_limit=False)

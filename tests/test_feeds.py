@@ -15,7 +15,7 @@ import pytest
 from bot import extract, library
 from bot.config import FeedSettings, Settings
 from bot.extract import fragment
-from bot.feeds import MAX_ATTEMPTS, FeedError, feed_name_for, parse, poll_all
+from bot.feeds import MAX_ATTEMPTS, FeedError, FeedResult, feed_name_for, parse, poll_all
 from bot.store import Store
 
 from .feed_server import FeedServer, atom, page, rss
@@ -35,7 +35,9 @@ def server() -> Iterator[FeedServer]:
 
 @pytest.fixture
 def feed_settings(settings: Settings) -> Settings:
-    feeds = FeedSettings(timeout_seconds=2.0, max_bytes=1024 * 1024, max_redirects=3)
+    feeds = FeedSettings(
+        timeout_seconds=2.0, max_bytes=1024 * 1024, max_redirects=3, allow_private_addresses=True
+    )
     return dataclasses.replace(settings, feeds=feeds)
 
 
@@ -644,3 +646,35 @@ async def test_relative_links_are_resolved_against_the_content_location(
 
     assert (await poll_all(feed_settings, store)).new == 1
     assert len(server.requests("/archive/news/1")) == 1
+
+
+async def test_a_slow_feed_neither_holds_the_others_nor_its_poll_past_the_deadline(
+    server: FeedServer, feed_settings: Settings, store: Store
+) -> None:
+    # Six teasers whose pages answer after 4 s each: read one after another they held the
+    # poll for minutes, and every other feed's news with it.
+    slow_items = []
+    for n in range(6):
+        body = page(f"Slow story {n}", *BODY)
+        link = server.route(f"/slow/{n}", body, behaviour="slow", seconds=4.0)
+        slow_items.append({"title": f"Slow story {n}", "link": link, "guid": f"s{n}"})
+    slow = server.route("/slow.xml", rss("Slow", *slow_items), content_type="text/xml")
+    fast = server.route("/fast.xml", rss("Fast", teaser(server, 1, "Ferry to stop")))
+    store.sync_feeds([("Slow", slow, []), ("Fast", fast, [])])
+    settings = dataclasses.replace(
+        feed_settings, feeds=dataclasses.replace(feed_settings.feeds, poll_seconds=1.0)
+    )
+    arrivals: list[str] = []
+
+    async def arrived(result: FeedResult) -> None:
+        arrivals.append(result.name)
+
+    report = await poll_all(settings, store, arrived=arrived)
+
+    assert arrivals == ["Fast"]  # as soon as it was read; the slow one brought nothing in time
+    slow_result = next(r for r in report.results if r.name == "Slow")
+    assert slow_result.new == 0 and slow_result.error is None
+    assert len(slow_result.notes) == 6
+    assert all("not read within the feed's 1 s poll; try 1 of 3" in n for n in slow_result.notes)
+    keys = [f"{server.base_url}/s{n}" for n in range(6)]  # the guids, resolved as links
+    assert store.entry_attempts("Slow", keys) == dict.fromkeys(keys, 1)

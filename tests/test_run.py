@@ -542,7 +542,8 @@ def test_feeds_deliver_each_new_story_once_within_a_poll_and_list_broken_ones(
         web.route("/b.xml", rss("B"), content_type="text/xml")
         web.route("/broken.xml", behaviour="status", status=500)
         feeds = " ".join(f"{n}={web.url(f'/{n.lower()}.xml')}" for n in ("A", "B", "Broken"))
-        bot = bots.start(NEWSBOT_FEEDS=feeds, NEWSBOT_FEEDS_POLL_MINUTES="0.05")
+        local = {"NEWSBOT_FEEDS_POLL_MINUTES": "0.05", "NEWSBOT_FEEDS_ALLOW_PRIVATE": "1"}
+        bot = bots.start(NEWSBOT_FEEDS=feeds, **local)
         # The feed's first entry is taken and indexed before anyone subscribes.
         assert api.wait_for(lambda: bool(bots.search("gondola")), 15.0), bot.output
         reader = new_chat(api)
@@ -570,7 +571,7 @@ def test_feeds_deliver_each_new_story_once_within_a_poll_and_list_broken_ones(
         assert "Broken: HTTP 500" in replies[0].text, replies[0].text
         assert bot.terminate() == 0, bot.output
 
-        bots.start(NEWSBOT_FEEDS=feeds, NEWSBOT_FEEDS_POLL_MINUTES="0.05")
+        bots.start(NEWSBOT_FEEDS=feeds, **local)
         time.sleep(5.0)
         assert got("Bridge over the river") + got("Second river") == 1
 

@@ -31,6 +31,7 @@ from telegram.error import (
 )
 from telegram.ext import ContextTypes, JobQueue
 
+from .. import library
 from ..news import News, digest_due, zone_named
 from ..store import Delivery
 from . import render
@@ -309,18 +310,16 @@ async def reload_job(context: ContextTypes.DEFAULT_TYPE) -> None:
 async def feeds_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Poll the feeds that are due; new entries go through the index operation, then out."""
     service = sender(context)
-    report, reloaded = await service.news.poll_feeds()  # nothing due: returns at once
-    for result in report.failed:
-        log.warning("feed %s: %s", result.name, result.error)
-    if reloaded is not None:
-        log.info(
-            "feeds: %d new entries; %d added, %d queued",
-            report.new,
-            reloaded.added,
-            reloaded.queued,
-        )
+
+    async def send_now(reloaded: library.Report) -> None:
+        log.info("feeds: %d added, %d queued", reloaded.added, reloaded.queued)
         if reloaded.queued:
             await service.drain()
+
+    # Nothing due: returns at once. Each feed's entries go out as soon as that feed is read.
+    report, _ = await service.news.poll_feeds(indexed=send_now)
+    for result in report.failed:
+        log.warning("feed %s: %s", result.name, result.error)
 
 
 def _digest_name(chat_id: int) -> str:
