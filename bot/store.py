@@ -40,6 +40,7 @@ MAX_QUERY_TERMS = 32
 # New articles written per transaction by Store.apply: well under a second of write lock
 # (about 1.5 ms an article with its search entry, story sketch and deliveries).
 APPLY_BATCH = 500
+BATCH_PAUSE = 0.1
 
 MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
@@ -558,6 +559,10 @@ class Store:
             _write_files(conn, [f for f in changes.files if f.path not in adding], applied.failed)
         last_batch = {a.source: number for number, batch in enumerate(batches) for a in batch}
         for number, batch in enumerate(batches):
+            if number:
+                # SQLite has no queue for its write lock: a waiting writer polls it (every 100
+                # ms once it has waited a while), and back-to-back batches would starve it.
+                time.sleep(BATCH_PAUSE)
             with self.transaction() as conn:
                 added: list[int] = []
                 for article in batch:
@@ -1208,12 +1213,12 @@ def _terms(text: str, stem_of: StemOf | None = None) -> tuple[list[list[str]], l
             if groups[-1]:
                 groups.append([])
             continue
+        terms += 1
         if bare in _OPERATORS and not column:
             continue
         words = _WORD.findall(raw or "")
         if not words or terms >= MAX_QUERY_TERMS:
             continue
-        terms += 1
         term = '"' + " ".join(words) + '"'
         if phrase is None and raw.endswith("*") and len(words) == 1:
             term += "*"
