@@ -19,7 +19,7 @@ from typing import NoReturn
 
 from . import articles, languages, library
 from .config import ALGORITHM_NAMES, MAX_SENTENCES, ConfigError, Settings, load_settings
-from .store import Store
+from .store import DatabaseUnusable, Store
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +52,9 @@ def _main(argv: Sequence[str] | None) -> int:
     except library.LibraryError as exc:
         print(f"newsbot: {exc}", file=sys.stderr)
         return 2
+    except DatabaseUnusable as exc:  # not a SQLite database, damaged, or gone while in use
+        print(f"newsbot: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 

@@ -259,6 +259,8 @@ class News:
             return await asyncio.to_thread(self._index)
 
     def _index(self) -> library.Report:
+        # Where the bot's database was removed, opening the path would make a new, empty one.
+        self.store.check_file()
         with Store(self.settings.database) as own:
             return library.index(self.settings, own)
 

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import os
 import random
 import sqlite3
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,8 +17,10 @@ from bot.store import (
     MARK_START,
     MIGRATIONS,
     Changes,
+    DatabaseUnusable,
     FileState,
     Store,
+    StoreUnavailable,
     SummaryKey,
     parse_query,
 )
@@ -351,3 +356,64 @@ def test_search_ranks_only_the_newest_matches_of_a_very_common_word(
     assert result.total == 3
     assert sorted(h.id for h in result.hits) == ids[-3:]
     assert memory_store.search("storm 4").total == 1  # a rarer query is ranked whole
+
+
+# -- the file itself: locks, removal, damage -----------------------------------------------------
+
+
+def test_checking_the_file_keeps_sqlite_locks_so_another_process_never_deletes_the_wal(
+    tmp_path: Path,
+) -> None:
+    """SQLite's locks are POSIX locks: a descriptor of the file opened and closed beside it drops
+    them all, and the next process to close the database deletes the WAL still in use."""
+    path = tmp_path / "db.sqlite3"
+    with Store(path) as store:
+        store.subscribe(1, "private", "")  # in the WAL
+        for _ in range(3):
+            store.check_file()
+            with Store(path) as second:  # an index run's own store, in this process
+                second.check_file()
+        peek = "import sqlite3, sys; sqlite3.connect(sys.argv[1]).execute('SELECT 1').close()"
+        subprocess.run([sys.executable, "-c", peek, str(path)], check=True)
+        assert os.path.exists(f"{path}-wal"), "another process took itself for the last user"
+        store.subscribe(2, "private", "")
+    with Store(path) as store:
+        assert [s.chat_id for s in store.subscriptions(2)] == [2]
+
+
+def test_a_write_to_a_removed_or_replaced_database_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    with Store(path) as store:
+        store.subscribe(1, "private", "")
+        os.replace(path, tmp_path / "moved.sqlite3")
+        with pytest.raises(DatabaseUnusable, match="was removed while in use"):
+            store.subscribe(2, "private", "")
+        with Store(path):  # a new file where the old one was
+            pass
+        with pytest.raises(DatabaseUnusable, match="was replaced by another file"):
+            store.subscribe(2, "private", "")
+
+
+def test_a_file_that_is_not_a_database_is_refused_at_open_and_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    path.write_bytes(b"garbage" * 1000)
+    with pytest.raises(DatabaseUnusable) as refused:
+        Store(path)
+    assert str(refused.value) == (
+        f"{path} is not a SQLite database (file is not a database); move it away or restore a"
+        " backup"
+    )
+    assert path.read_bytes() == b"garbage" * 1000
+
+
+def test_a_locked_database_is_store_unavailable_and_nothing_is_written(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    with Store(path, busy_timeout=0.05) as store:
+        blocker = sqlite3.connect(path, isolation_level=None)
+        blocker.execute("BEGIN IMMEDIATE")
+        with pytest.raises(StoreUnavailable, match="locked"):
+            store.subscribe(1, "private", "")
+        blocker.execute("COMMIT")
+        blocker.close()
+        assert store.subscriptions(1) == []
+        assert store.subscribe(1, "private", "")  # and the next write works
