@@ -962,13 +962,14 @@ class Store:
         ).fetchone()
         return float(row[0]) if row and row[0] is not None else None
 
-    def mark_sending(self, delivery_id: int) -> None:
-        """Before the message goes to Telegram: a crash from here to mark_sent is the one window
-        in which a message can go out twice (see requeue_interrupted)."""
+    def mark_sending(self, delivery_ids: Sequence[int]) -> None:
+        """Before the messages go to Telegram (one write for a round): a crash from here to
+        mark_sent is the one window in which a message can go out twice (see
+        requeue_interrupted)."""
         with self.transaction() as conn:
-            conn.execute(
+            conn.executemany(
                 "UPDATE outbox SET status = ?, attempts = attempts + 1 WHERE id = ?",
-                (SENDING, delivery_id),
+                [(SENDING, i) for i in delivery_ids],
             )
 
     def mark_sent(self, delivery_ids: Sequence[int], message_id: int | None) -> None:
@@ -984,6 +985,16 @@ class Store:
             conn.execute(
                 "UPDATE outbox SET status = ?, not_before = ?, error = ? WHERE id = ?",
                 (QUEUED, not_before, error, delivery_id),
+            )
+
+    def put_back(self, delivery_id: int, error: str) -> None:
+        """A delivery that was not sent, through no fault of its chat (the bot's token was
+        refused): queued again as it was, the attempt not counted."""
+        with self.transaction() as conn:
+            conn.execute(
+                "UPDATE outbox SET status = ?, attempts = max(attempts - 1, 0), error = ?"
+                " WHERE id = ? AND status = ?",
+                (QUEUED, error, delivery_id, SENDING),
             )
 
     def mark_failed(self, delivery_id: int, error: str) -> None:

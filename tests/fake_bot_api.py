@@ -13,7 +13,9 @@ polling bot can tell:
   text, HTML that Telegram cannot parse, a text over 4096 characters, an unknown chat, a message
   to edit that is not there, an edit that changes nothing, callback_data over 64 bytes.
 - answerCallbackQuery wants the id of a callback query that was pushed and not answered yet.
-- A wrong token gets 401 Unauthorized; every other method answers {"ok": true, "result": true}.
+- A wrong token gets 401 Unauthorized, and so does the right one while it is revoked
+  (`revoke_token`, `restore_token`: a token revoked or rotated in @BotFather, and given back);
+  every other method answers {"ok": true, "result": true}.
 
 Parameters are read from a query string and from form-encoded (what python-telegram-bot sends:
 strings as they are, everything else JSON-encoded), multipart/form-data and JSON bodies, and
@@ -282,6 +284,7 @@ class _State:
         default_factory=lambda: itertools.count(4_200_000_000_001)
     )
     poll_generation: int = 0
+    revoked: bool = False  # the token is refused (401) until restored
     version: int = 0  # bumped (with notify_all) on every change
     closing: bool = False
 
@@ -373,7 +376,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             call.params.update(_query_params(url.query))
             call.params.update(_body_params(self.headers.get("Content-Type", ""), body))
-            if match["token"] != state.token:
+            if match["token"] != state.token or state.revoked:
                 raise ApiError(401, "Unauthorized")
             with state.lock:
                 planned = state.failures.get(method)
@@ -529,6 +532,8 @@ def _get_updates(state: _State, p: dict[str, Any]) -> list[dict[str, Any]]:
         while True:
             if state.closing:
                 return []
+            if state.revoked:
+                raise ApiError(401, "Unauthorized")
             if generation != state.poll_generation:
                 raise ApiError(
                     409,
@@ -822,6 +827,19 @@ class FakeBotApi:
             self._state.updates.append({"update_id": update_id, **payload})
             self._state.changed()
             return update_id
+
+    def revoke_token(self) -> None:
+        """From now on every call is answered 401 Unauthorized, as after /revoke in @BotFather;
+        a long poll already waiting is answered so too."""
+        with self._state.lock:
+            self._state.revoked = True
+            self._state.changed()
+
+    def restore_token(self) -> None:
+        """The token works again (the bot is started with a token Telegram takes)."""
+        with self._state.lock:
+            self._state.revoked = False
+            self._state.changed()
 
     def fail_next(
         self, method: str, *, status: int = 502, description: str = "Bad Gateway", times: int = 1

@@ -5,7 +5,12 @@ clock the tests move by hand."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
+import os
+import sqlite3
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
@@ -13,15 +18,25 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from telegram.error import TimedOut
+from telegram.error import InvalidToken, TimedOut
 
 from bot.chat import texts
 from bot.chat.app import AnyApplication, build_application, close_library, open_library
 from bot.chat.delivery import Sender
+from bot.chat.errors import DATABASE_STATUS, TOKEN_REFUSED, TOKEN_STATUS, stopped_for
 from bot.chat.local import LOCAL_TOKEN, Call, LocalBotApi, LocalUser
 from bot.config import Settings
 from bot.news import News, digest_due
-from bot.store import DIGEST, DROPPED, QUEUED, SENDING, SENT, ChatState
+from bot.store import (
+    DIGEST,
+    DROPPED,
+    QUEUED,
+    SENDING,
+    SENT,
+    ChatState,
+    DatabaseUnusable,
+    Store,
+)
 
 from . import telegram_html
 from .conftest import WriteFile, delivered, story
@@ -357,7 +372,7 @@ async def test_a_restart_in_the_middle_sends_what_was_queued_and_nothing_twice(
     await sender.drain(seconds=0)  # stopped after one round of 3
     # A hard crash: one more handed to Telegram but never marked sent.
     (interrupted,) = news.store.due_deliveries(sender.clock(), 1)
-    news.store.mark_sending(interrupted.id)
+    news.store.mark_sending([interrupted.id])
     await close_library(app)
     await app.shutdown()
 
@@ -369,6 +384,233 @@ async def test_a_restart_in_the_middle_sends_what_was_queued_and_nothing_twice(
     assert sum(sent.values()) == 20 and set(sent.values()) == {1}
     await close_library(app)
     await app.shutdown()
+
+
+# -- faults: a refused token, a locked or full database, a database gone ----------------------
+
+
+UNAUTHORIZED = (401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
+
+
+async def subscribers_and_news(bot: Bot, write: WriteFile, chats: int, articles: int = 1) -> int:
+    """`chats` users subscribed to everything, then `articles` new articles: returns how many
+    deliveries were queued."""
+    for chat in range(1, chats + 1):
+        await bot.send(bot.user(chat), "/subscribe")
+    for n in range(articles):
+        write(f"news{n}.txt", story(f"Fresh news {n}", "Body."))
+    return await bot.reload()
+
+
+def sender_on(bot: Bot, store: Store, **kw: Any) -> Sender:
+    """A sender like the Application's, on its own store (its own busy timeout)."""
+    news = News(bot.news.settings, store)
+    return Sender(news, bot.app.bot, per_second=1000, per_chat_seconds=0, clock=bot.clock, **kw)
+
+
+async def test_a_refused_token_keeps_every_delivery_queued_and_stops_the_bot(
+    bot: Bot, write: WriteFile, failures: list[Failure]
+) -> None:
+    assert await subscribers_and_news(bot, write, 5) == 5
+    revoked = {"now": True}
+    failures.append(lambda call: UNAUTHORIZED if revoked["now"] else None)
+    with pytest.raises(InvalidToken):
+        await bot.sender.drain()
+    assert statuses(bot) == {QUEUED: 5}  # none failed, none left 'sending'
+    fatal = stopped_for(bot.app)
+    assert fatal is not None and (fatal.line, fatal.status) == (TOKEN_REFUSED, TOKEN_STATUS)
+
+    revoked["now"] = False  # the token is fixed and the bot started again
+    await drain_all(bot)
+    assert bot.delivered() == {(chat, "Fresh news 0"): 1 for chat in range(1, 6)}
+
+
+async def test_a_locked_database_delays_marking_and_every_row_ends_sent_once(
+    bot: Bot, write: WriteFile, failures: list[Failure], settings: Settings
+) -> None:
+    """An index run in another process holds the write lock past the busy timeout, starting
+    while the messages are with Telegram: they are marked sent once it lets go."""
+    assert await subscribers_and_news(bot, write, 6) == 6
+    blocker = sqlite3.connect(settings.database, isolation_level=None)
+
+    def lock_on_first_send(call: Call) -> None:
+        if call.method == "sendMessage" and not blocker.in_transaction:
+            blocker.execute("BEGIN IMMEDIATE")
+            # Held for 6 busy timeouts, then let go, as the other process would.
+            asyncio.get_running_loop().call_later(0.6, blocker.execute, "COMMIT")
+
+    failures.append(lock_on_first_send)  # type: ignore[arg-type]
+    with Store(settings.database, busy_timeout=0.1) as store:
+        refused = count_refusals(store, "mark_sent")
+        assert await sender_on(bot, store).drain() == 6
+        assert refused["count"] > 0, "the lock was never met"
+        assert not blocker.in_transaction
+        assert statuses(bot) == {SENT: 6}
+        assert store.requeue_interrupted() == 0  # a restart now repeats nothing
+    await drain_all(bot)
+    assert bot.delivered() == {(chat, "Fresh news 0"): 1 for chat in range(1, 7)}
+    blocker.close()
+
+
+async def test_a_stop_while_the_database_is_locked_marks_what_was_sent_before_it_ends(
+    bot: Bot, write: WriteFile, settings: Settings
+) -> None:
+    assert await subscribers_and_news(bot, write, 4, articles=2) == 8
+    blocker = sqlite3.connect(settings.database, isolation_level=None)
+    with Store(settings.database, busy_timeout=0.05) as store:
+        sender = sender_on(bot, store, write_patience=0.2)
+        sent_before = bot.delivered()
+
+        async def sending_then_locked(*args: Any, **kw: Any) -> Any:
+            message = await bot.app.bot.send_message(*args, **kw)
+            if not blocker.in_transaction:
+                blocker.execute("BEGIN IMMEDIATE")
+            return message
+
+        sender.bot = SimpleNamespace(send_message=sending_then_locked)  # type: ignore[assignment]
+        assert await sender.drain() == 4  # one round: one message for each chat
+        assert statuses(bot) == {SENDING: 4, QUEUED: 4}  # the outcomes wait in memory
+        assert await sender.drain() == 0  # nothing new goes out meanwhile
+        assert sum((bot.delivered() - sent_before).values()) == 4
+
+        # The stop: the database is let go while the sender waits for it.
+        asyncio.get_running_loop().call_later(0.3, blocker.execute, "COMMIT")
+        await sender.finish(patience=10.0)
+        assert statuses(bot) == {SENT: 4, QUEUED: 4}
+    blocker.close()
+
+    # The restart: requeues nothing, sends the rest, repeats nothing.
+    with Store(settings.database) as store:
+        assert store.requeue_interrupted() == 0
+    await drain_all(bot)
+    assert statuses(bot) == {SENT: 8}
+    assert bot.delivered() == {
+        (chat, f"Fresh news {n}"): 1 for chat in range(1, 5) for n in range(2)
+    }
+
+
+async def test_a_full_disk_loses_and_repeats_no_delivery_across_a_restart(
+    bot: Bot, write: WriteFile, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every write fails as on a full disk (at the commit, SQLite's error) from the first send
+    on; space is made, the bot stops and starts again."""
+    assert await subscribers_and_news(bot, write, 6, articles=2) == 12
+    full = {"now": False}
+    with Store(settings.database) as store:
+        check_file = store.check_file
+
+        def commit_fails_when_full() -> None:
+            if full["now"]:
+                raise sqlite3.OperationalError("database or disk is full")
+            check_file()
+
+        monkeypatch.setattr(store, "check_file", commit_fails_when_full)
+        sender = sender_on(bot, store, write_patience=0.1)
+        send = bot.app.bot.send_message
+
+        async def then_the_disk_fills(*args: Any, **kw: Any) -> Any:
+            message = await send(*args, **kw)
+            full["now"] = True
+            return message
+
+        sender.bot = SimpleNamespace(send_message=then_the_disk_fills)  # type: ignore[assignment]
+        assert await sender.drain() == 6
+        bot.clock.now += 1
+        assert await sender.drain() == 0  # neither marked nor anything new sent while full
+        assert statuses(bot) == {SENDING: 6, QUEUED: 6}
+        full["now"] = False  # space is made; then SIGTERM
+        await sender.finish()
+        assert statuses(bot) == {SENT: 6, QUEUED: 6}
+    with Store(settings.database) as store:
+        assert store.requeue_interrupted() == 0
+    await drain_all(bot)
+    assert statuses(bot) == {SENT: 12}
+    assert bot.delivered() == {
+        (chat, f"Fresh news {n}"): 1 for chat in range(1, 7) for n in range(2)
+    }
+
+
+async def test_a_full_disk_before_sending_sends_nothing_and_keeps_the_rows_queued(
+    bot: Bot, write: WriteFile, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert await subscribers_and_news(bot, write, 3) == 3
+    with Store(settings.database) as store:
+
+        def full() -> None:
+            raise sqlite3.OperationalError("database or disk is full")
+
+        monkeypatch.setattr(store, "check_file", full)
+        assert await sender_on(bot, store).drain() == 0
+    assert statuses(bot) == {QUEUED: 3}
+    assert bot.delivered() == {}
+
+
+def count_refusals(store: Store, method: str) -> dict[str, int]:
+    """Count the calls of a store method that raised (the database did not take the write)."""
+    original = getattr(store, method)
+    refused = {"count": 0}
+
+    def counted(*args: Any, **kw: Any) -> Any:
+        try:
+            return original(*args, **kw)
+        except sqlite3.OperationalError:
+            refused["count"] += 1
+            raise
+
+    setattr(store, method, counted)
+    return refused
+
+
+def remove_database(path: os.PathLike[str] | str) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(f"{os.fspath(path)}{suffix}")
+
+
+async def test_a_database_removed_while_running_is_never_answered_as_kept(
+    bot: Bot, write: WriteFile, settings: Settings
+) -> None:
+    assert (await bot.send(bot.user(1), "/subscribe"))[0] == texts.SUBSCRIBED_ALL
+    remove_database(settings.database)
+    assert (await bot.send(bot.user(2), "/subscribe"))[0] == texts.ERROR
+    fatal = stopped_for(bot.app)
+    assert fatal is not None and fatal.status == DATABASE_STATUS
+    assert fatal.line == (
+        f"newsbot: {settings.database} was removed while in use; nothing more was written to"
+        " it: restore it from a backup, then start again"
+    )
+    write("new.txt", story("Fresh news", "Body."))
+    with pytest.raises(DatabaseUnusable):
+        await bot.news.reload()  # /reload too: no new, empty database in its place
+    assert not os.path.exists(settings.database)
+
+
+async def test_a_database_overwritten_while_running_is_never_answered_as_kept(
+    bot: Bot, settings: Settings
+) -> None:
+    # Another process writes over it (a descriptor opened and closed in this one would drop
+    # SQLite's locks, which no other process can do).
+    overwrite = "import sys; open(sys.argv[1], 'r+b').write(b'not a database any more' * 100)"
+    subprocess.run([sys.executable, "-c", overwrite, str(settings.database)], check=True)
+    assert (await bot.send(bot.user(2), "/subscribe"))[0] == texts.ERROR
+    fatal = stopped_for(bot.app)
+    assert fatal is not None and fatal.status == DATABASE_STATUS
+    assert "was overwritten while in use" in fatal.line
+
+
+async def test_the_database_watch_notices_a_replaced_file_with_nothing_to_write(
+    bot: Bot, settings: Settings
+) -> None:
+    from bot.chat.app import watch_database
+
+    context = SimpleNamespace(bot_data=bot.app.bot_data)
+    await watch_database(context)  # type: ignore[arg-type]  # the file is fine: nothing
+    replacement = settings.database.with_name("other.sqlite3")
+    with contextlib.closing(sqlite3.connect(replacement)) as other:
+        other.execute("CREATE TABLE other (x)")
+    os.replace(replacement, settings.database)
+    with pytest.raises(DatabaseUnusable, match="was replaced by another file"):
+        await watch_database(context)  # type: ignore[arg-type]
 
 
 # -- digests ------------------------------------------------------------------------------------

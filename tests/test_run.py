@@ -15,15 +15,19 @@ import itertools
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from bot.chat.errors import TOKEN_REFUSED
 
 from .conftest import REPO, story
 from .fake_bot_api import Call, FakeBotApi, telegram_html_problems
@@ -487,6 +491,129 @@ def test_a_restart_answers_the_waiting_messages_once_and_nothing_twice(bots: Bot
 
     assert not api.wait_for(new_replies, QUIET_FOR), [c.text for c in new_replies()]
     assert bot.terminate() == 0, bot.output
+
+
+# -- faults: a revoked token, a database gone ----------------------------------------------------
+
+
+def outbox(database: Path) -> Counter[str]:
+    """The outbox rows by status, read beside the bot (or after it)."""
+    with sqlite3.connect(database) as conn:
+        return Counter(dict(conn.execute("SELECT status, count(*) FROM outbox GROUP BY status")))
+
+
+def deliveries(api: FakeBotApi, titles: list[str]) -> Counter[tuple[int, str]]:
+    """(chat, headline) of every message with one of these headlines Telegram accepted."""
+    counts: Counter[tuple[int, str]] = Counter()
+    for call in api.calls("sendMessage"):
+        for title in titles:
+            if call.ok and call.chat_id is not None and html.escape(title) in call.text:
+                counts[(call.chat_id, title)] += 1
+    return counts
+
+
+def test_a_revoked_token_stops_the_bot_and_a_restart_delivers_everything_once(
+    bots: Bots,
+) -> None:
+    """The token is revoked while 120 deliveries go out: the bot exits 2 with one line and
+    keeps every unsent row queued; with the token back, a restart sends each of the rest.
+    Measured: 0 lost, 0 repeated."""
+    api = bots.api
+    bot = bots.start()
+    readers = [new_chat(api) for _ in range(30)]
+    for reader in readers:
+        reader.send("/subscribe")
+    assert api.wait_for(lambda: all(r.replies() for r in readers), 10.0)
+    titles = [f"Storm closes the coast road, day {n}" for n in range(1, 5)]
+    for n, title in enumerate(titles):
+        (bots.articles / f"storm{n}.txt").write_text(
+            story(title, "The road was shut overnight.", "Crews cleared fallen trees.")
+        )
+    admin = Chat(api, ADMIN_ID)
+    admin.send("/reload")
+    report = admin.wait_replies(2, timeout=10.0)[-1].text
+    assert "120 deliveries queued" in report, report
+    wanted = {(r.user_id, title) for r in readers for title in titles}
+
+    assert api.wait_for(lambda: sum(deliveries(api, titles).values()) >= 20, 10.0)
+    api.revoke_token()
+    status = bot.wait(STOP_WITHIN)
+    assert status == 2, bot.output
+    assert bot.output.strip().splitlines()[-1] == TOKEN_REFUSED
+    assert TOKEN not in bot.output and SECRET not in bot.output
+    before = deliveries(api, titles)
+    rows = outbox(bots.database)
+    assert set(rows) <= {"sent", "queued"}, rows  # none failed, none left 'sending'
+    assert rows["sent"] == sum(before.values()) and rows["queued"] == 120 - rows["sent"]
+    assert rows["queued"] > 0, "the token was revoked after everything had gone out"
+
+    api.restore_token()
+    bot = bots.start()
+    assert api.wait_for(lambda: set(deliveries(api, titles)) == wanted, 20.0)
+    settle(api)
+    assert bot.terminate() == 0, bot.output
+    after = deliveries(api, titles)
+    lost = len(wanted - set(after))
+    repeated = sum(count - 1 for count in after.values())
+    assert (lost, repeated) == (0, 0), (lost, repeated)
+    assert outbox(bots.database) == {"sent": 120}
+
+
+def remove_database(database: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        with suppress(FileNotFoundError):
+            os.remove(f"{database}{suffix}")
+
+
+def test_a_database_removed_while_running_stops_the_bot_with_one_line(bots: Bots) -> None:
+    api = bots.api
+    bot = bots.start()
+    _, replies = new_chat(api).ask("/subscribe")
+    assert "Subscribed" in replies[0].text
+    remove_database(bots.database)
+    later = new_chat(api)
+    later.send("/subscribe")
+    status = bot.wait(STOP_WITHIN)
+    assert status == 1, bot.output
+    assert bot.output.strip().splitlines()[-1] == (
+        f"newsbot: {bots.database} was removed while in use; nothing more was written to it:"
+        " restore it from a backup, then start again"
+    )
+    assert not any("Subscribed" in r.text for r in later.replies())
+    assert not bots.database.exists(), "a new, empty database was made in its place"
+
+
+@pytest.mark.parametrize("command", ["run", "chat", "index", "search"])
+def test_a_database_that_is_not_sqlite_is_named_in_one_line_at_start(
+    bots: Bots, command: str
+) -> None:
+    garbage = b"\x00\xffnot a database at all\n" * 500
+    bots.database.parent.mkdir(parents=True, exist_ok=True)
+    bots.database.write_bytes(garbage)
+    expected = (
+        f"newsbot: {bots.database} is not a SQLite database (file is not a database); move it"
+        " away or restore a backup"
+    )
+    if command == "run":
+        bot = bots.start(wait=False)
+        status, output = bot.wait(START_WITHIN), bot.output
+        assert output.strip().splitlines()[-1] == expected, output
+    else:
+        done = subprocess.run(
+            [sys.executable, "-m", "bot", command, *(["harbour"] if command == "search" else [])],
+            cwd=REPO,
+            env=bot_env(bots.api, bots.articles, bots.database),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        status, output = done.returncode, done.stderr
+        assert output.splitlines() == [expected], output
+    assert status == 1
+    assert "Traceback" not in output
+    assert bots.database.read_bytes() == garbage  # left as it was found
 
 
 # -- subscriptions, end to end --------------------------------------------------------------------

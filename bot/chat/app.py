@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
 from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions, Update
+from telegram._utils.defaultvalue import DEFAULT_NONE
+from telegram._utils.types import ODVInput
 from telegram.constants import ParseMode
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import (
@@ -17,22 +20,25 @@ from telegram.ext import (
     CallbackQueryHandler,
     ChatMemberHandler,
     CommandHandler,
+    ContextTypes,
     Defaults,
     InlineQueryHandler,
     MessageHandler,
     filters,
 )
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
 from ..config import ConfigError, Settings
 from ..library import LibraryError
 from ..news import News
-from ..store import Store
+from ..store import DatabaseUnusable, Store
 from . import handlers, texts
 from .delivery import Sender, schedule_all
-from .errors import error_handler
+from .errors import TOKEN_REFUSED, TOKEN_STATUS, Fatal, error_handler, stop_for, stopped_for
 
 log = logging.getLogger(__name__)
+# How often the database file is checked to be the one opened (see watch_database).
+WATCH_SECONDS = 1.0
 # Requests the overall limiter lets through at once: 2 rather than 1 absorbs the event loop's
 # timer jitter (with 1 the achieved rate was 8 % under the limit; bench/delivery.py).
 BURST = 2
@@ -68,8 +74,13 @@ def build_application(
         .post_init(open_library)
         .post_shutdown(close_library)
     )
-    if request is not None:
-        builder = builder.request(request).get_updates_request(request)
+    # Every call goes through a TokenWatch: a 401 on any of them (a poll, a delivery, a reply)
+    # stops the bot (the pool sizes are PTB's defaults).
+    watches = (
+        TokenWatch(request or HTTPXRequest(connection_pool_size=256)),
+        TokenWatch(request or HTTPXRequest(connection_pool_size=1)),
+    )
+    builder = builder.request(watches[0]).get_updates_request(watches[1])
     if rate_limit:
         pace = settings.delivery
         limiter = AIORateLimiter(
@@ -86,6 +97,8 @@ def build_application(
         builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]  # PTB's stubs
     application = builder.build()
     application.bot_data["settings"] = settings
+    for watch in watches:
+        watch.on_refused = lambda: stop_for(application, Fatal(TOKEN_REFUSED, TOKEN_STATUS))
     register_handlers(application, settings)
     return application
 
@@ -178,9 +191,26 @@ async def open_library(application: AnyApplication) -> None:
             reload_minutes=settings.delivery.reload_minutes,
             feed_minutes=settings.feeds.poll_minutes,
         )
+        application.job_queue.run_repeating(
+            watch_database, interval=WATCH_SECONDS, first=WATCH_SECONDS, name="database-watch"
+        )
+
+
+async def watch_database(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Is the database file still the one opened? Writes check it too, but a bot with nothing
+    to write would go on answering from a removed file. DatabaseUnusable goes to the error
+    handler, which stops the bot."""
+    library = context.bot_data.get("news")
+    if isinstance(library, News):
+        library.store.check_file()
 
 
 async def close_library(application: AnyApplication) -> None:
+    """post_shutdown: what Telegram answered is written (waiting for the database if it must),
+    then the store is closed."""
+    service = application.bot_data.pop("sender", None)
+    if isinstance(service, Sender):
+        await service.finish()
     library = application.bot_data.pop("news", None)
     if isinstance(library, News):
         library.store.close()
@@ -200,18 +230,32 @@ async def set_commands(application: AnyApplication, settings: Settings) -> None:
 
 
 def run(settings: Settings, *, token: str, webhook: bool) -> int:
-    """`python -m bot run`: long polling (pending updates kept), or a webhook server."""
+    """`python -m bot run`: long polling (pending updates kept), or a webhook server.
+
+    Exit status: 0 after a stop signal; 2 when Telegram refuses the token, 1 when the database
+    cannot be used (at start, or gone or damaged while running): one line says which."""
     configure_logging(secrets=(token, settings.telegram.webhook_secret))
     application = build_application(settings, token=token)
     try:
         _serve(application, settings, webhook=webhook)
     except InvalidToken:
         # Python would print the exception, token included, past the redacting formatter.
+        fatal = stopped_for(application)
         print(
-            "newsbot: Telegram rejected the bot token; check TELEGRAM_BOT_TOKEN (from @BotFather)",
+            fatal.line
+            if fatal
+            else "newsbot: Telegram rejected the bot token; check TELEGRAM_BOT_TOKEN (from"
+            " @BotFather)",
             file=sys.stderr,
         )
-        return 2
+        return TOKEN_STATUS
+    except DatabaseUnusable as exc:  # at start
+        print(f"newsbot: {exc}", file=sys.stderr)
+        return 1
+    fatal = stopped_for(application)
+    if fatal is not None:
+        print(fatal.line, file=sys.stderr)
+        return fatal.status
     return 0
 
 
@@ -234,6 +278,64 @@ def _serve(application: AnyApplication, settings: Settings, *, webhook: bool) ->
         )
     else:
         application.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+
+
+class TokenWatch(BaseRequest):
+    """The transport PTB is given, around the real one (or a local Bot API): notices Telegram
+    refusing the bot token (HTTP 401, a revoked or rotated token) on any call and calls
+    `on_refused` once, which stops the bot.
+
+    After a 401, getUpdates is answered here with no updates. PTB's polling would otherwise end
+    on the InvalidToken, and stopping the Updater re-raises it, which skips the Application's
+    own stop: the deliveries in flight would be cut off instead of finished and recorded."""
+
+    def __init__(self, inner: BaseRequest) -> None:
+        self.inner = inner
+        self.refused = False
+        self.on_refused: Callable[[], None] = lambda: None
+
+    @property
+    def read_timeout(self) -> float | None:
+        return self.inner.read_timeout
+
+    async def initialize(self) -> None:
+        await self.inner.initialize()
+
+    async def shutdown(self) -> None:
+        await self.inner.shutdown()
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: ODVInput[float] = DEFAULT_NONE,
+        write_timeout: ODVInput[float] = DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = DEFAULT_NONE,
+        pool_timeout: ODVInput[float] = DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        polling = url.rsplit("/", 1)[-1] == "getUpdates"
+        if self.refused and polling:
+            return 200, _NO_UPDATES
+        status, payload = await self.inner.do_request(
+            url,
+            method,
+            request_data,
+            read_timeout=read_timeout,
+            write_timeout=write_timeout,
+            connect_timeout=connect_timeout,
+            pool_timeout=pool_timeout,
+        )
+        if status == 401:
+            if not self.refused:
+                self.refused = True
+                self.on_refused()
+            if polling:
+                return 200, _NO_UPDATES
+        return status, payload
+
+
+_NO_UPDATES = b'{"ok": true, "result": []}'
 
 
 class RedactingFormatter(logging.Formatter):

@@ -10,6 +10,11 @@ The one window a hard crash leaves: a message Telegram accepted whose outbox row
 marked sent (between mark_sending and mark_sent) is sent again after the restart. Since a chat
 never has two messages in flight, that is at most one repeated message per chat. A timeout
 that hides an accepted message is the same window and has the same bound.
+
+The window stays that small when the database does not take a write (an index run holding the
+lock, a full disk): what Telegram answered is kept in memory and written as soon as it can be,
+nothing new is sent meanwhile, and a stop waits for it (Sender.finish). A refused token puts the
+round's rows back in the queue; the bot then stops (errors.py).
 """
 
 from __future__ import annotations
@@ -19,12 +24,14 @@ import logging
 import time
 from collections.abc import Callable, Collection
 from datetime import time as clock_time
+from functools import partial
 
 from telegram import Bot
 from telegram.error import (
     BadRequest,
     ChatMigrated,
     Forbidden,
+    InvalidToken,
     NetworkError,
     RetryAfter,
     TelegramError,
@@ -33,8 +40,9 @@ from telegram.ext import ContextTypes, JobQueue
 
 from .. import library
 from ..news import News, digest_due, zone_named
-from ..store import Delivery
+from ..store import DatabaseUnusable, Delivery, StoreUnavailable
 from . import render
+from .errors import fatal_error, stop_for
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +52,12 @@ MAX_BACKOFF = 300.0
 # How long one drain may keep starting sends. The job runs every second but skips while a drain
 # runs, so a long drain keeps the pace steady; a stop ends it sooner (`running`).
 DRAIN_SECONDS = 60.0
+# How long a drain keeps trying to write what Telegram answered while the database does not take
+# it (an index run holds the write lock, the disk is full); after that the outcomes stay in
+# memory and the next drain tries again before it sends anything new.
+WRITE_PATIENCE = 30.0
+# How long a stop waits for the database to take those outcomes.
+STOP_PATIENCE = 30.0
 # Chats whose "chat not found" means the bot can never write there again.
 _GONE = ("chat not found", "user is deactivated", "bot was kicked", "not enough rights")
 
@@ -60,6 +74,7 @@ class Sender:
         per_chat_seconds: float,
         clock: Callable[[], float] = time.time,
         running: Callable[[], bool] = lambda: True,
+        write_patience: float = WRITE_PATIENCE,
     ) -> None:
         self.news = news
         self.bot = bot
@@ -73,43 +88,81 @@ class Sender:
         self._paused_until = 0.0
         # False once the Application stops: the drain ends its round instead of starting one.
         self.running = running
+        # What Telegram answered, not yet in the database (above all: which messages it
+        # accepted), oldest first. Written as soon as the database takes it; until then nothing
+        # new is sent, and a stop waits for it (finish).
+        self._unwritten: list[Callable[[], None]] = []
+        self._writing = asyncio.Lock()
+        self.write_patience = write_patience
 
     async def drain(self, seconds: float = DRAIN_SECONDS) -> int:
         """Send what is due for up to `seconds`; returns how many went out.
 
         A pipeline rather than rounds: up to `window` sends are in flight, and more rows are read
         whenever half of them have finished, so the rate limiter (not a round's slowest reply)
-        sets the pace. After `seconds`, a stop or a RetryAfter, it starts no more and waits for
-        those in flight."""
+        sets the pace. After `seconds`, a stop, a RetryAfter, a write the database did not take
+        or an error, it starts no more, waits for those in flight and writes their outcomes.
+        The first error (a refused token, a database gone) is raised after that."""
         if self._lock.locked():
             return 0  # another drain is at it
         async with self._lock:
+            if not await self.flush():
+                return 0  # the database still has not taken the last outcomes: send nothing
             deadline = time.monotonic() + seconds
             in_flight: dict[asyncio.Task[bool], Delivery] = {}
             sent = 0
             starting = True
+            patience = self.write_patience
+            failure: Exception | None = None
             try:
                 while True:
                     if starting and len(in_flight) <= self.window // 2:
-                        for delivery in self._next(in_flight.values()):
-                            in_flight[asyncio.create_task(self._send(delivery))] = delivery
-                        starting = (
-                            self.running()
-                            and time.monotonic() < deadline
-                            and self.clock() >= self._paused_until
-                        )
+                        try:
+                            for delivery in self._start(in_flight.values()):
+                                in_flight[asyncio.create_task(self._send(delivery))] = delivery
+                        except StoreUnavailable as exc:
+                            log.warning("deliveries wait: the database is busy (%s)", exc)
+                            starting = False
+                        except Exception as exc:
+                            failure, starting = exc, False
+                        else:
+                            starting = (
+                                self.running()
+                                and time.monotonic() < deadline
+                                and self.clock() >= self._paused_until
+                            )
                     if not in_flight:
                         break
                     done, _ = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
                     for task in done:
                         del in_flight[task]
-                        sent += task.result()
+                        try:
+                            sent += task.result()
+                        except StoreUnavailable as exc:  # a summary not stored: row put back
+                            log.warning("deliveries wait: the database is busy (%s)", exc)
+                            starting = False
+                        except Exception as exc:  # the task noted its row's outcome first
+                            failure, starting = failure or exc, False
+                    try:
+                        if not await self.flush(patience):
+                            starting, patience = False, 0.0  # one try per round from now on
+                    except Exception as exc:
+                        failure, starting = failure or exc, False
                     if self.clock() < self._paused_until:
                         starting = False
             finally:
                 for task in in_flight:  # cancelled with us: rows stay 'sending' and are requeued
                     task.cancel()
+            if failure is not None:
+                raise failure
             return sent
+
+    def _start(self, in_flight: Collection[Delivery]) -> list[Delivery]:
+        """The next round, marked 'sending' in one write (StoreUnavailable: none is started)."""
+        batch = self._next(in_flight)
+        if batch:
+            self.news.store.mark_sending([d.id for d in batch])
+        return batch
 
     def _next(self, in_flight: Collection[Delivery]) -> list[Delivery]:
         """Due deliveries to start now: at most one per chat (none for a chat with one in
@@ -138,14 +191,20 @@ class Sender:
         return list(picked.values())
 
     async def _send(self, delivery: Delivery) -> bool:
+        """One delivery marked 'sending': send it and note the outcome (for flush to write).
+        Exceptions other than Telegram's answers go up, after the row's outcome is noted."""
         store = self.news.store
-        stored = self.news.get(delivery.article_id)
-        if stored is None:
-            store.mark_failed(delivery.id, "article removed before delivery")
-            return False
-        summary = self.news.cached_summary(stored) or await self.news.summary(stored)
-        reply = render.delivery_message(stored, summary)
-        store.mark_sending(delivery.id)
+        note = self._unwritten.append
+        try:
+            stored = self.news.get(delivery.article_id)
+            if stored is None:
+                note(partial(store.mark_failed, delivery.id, "article removed before delivery"))
+                return False
+            summary = self.news.cached_summary(stored) or await self.news.summary(stored)
+            reply = render.delivery_message(stored, summary)
+        except Exception as exc:
+            note(partial(store.put_back, delivery.id, f"not sent: {exc!r}"))
+            raise
         try:
             message = await self.bot.send_message(
                 delivery.chat_id, reply.text, reply_markup=reply.keyboard
@@ -154,45 +213,98 @@ class Sender:
             wait = _seconds(exc.retry_after)
             log.warning("Telegram asks to wait %.0f s (flood control)", wait)
             self._paused_until = self.clock() + wait
-            store.retry_later(delivery.id, self._paused_until, f"retry after {wait:.0f} s")
+            note(
+                partial(
+                    store.retry_later, delivery.id, self._paused_until, f"retry after {wait:.0f} s"
+                )
+            )
             return False
         except ChatMigrated as exc:
             log.info("chat %s moved to %s", delivery.chat_id, exc.new_chat_id)
-            store.migrate_chat(delivery.chat_id, exc.new_chat_id)
+            note(partial(store.migrate_chat, delivery.chat_id, exc.new_chat_id))
             return False
         except Forbidden as exc:
             log.info("chat %s is gone (%s): deactivated", delivery.chat_id, exc.message)
-            store.deactivate_chat(delivery.chat_id, exc.message)
+            note(partial(store.deactivate_chat, delivery.chat_id, exc.message))
             return False
+        except InvalidToken:
+            # The bot's problem, not the chat's (a revoked or rotated token): the row waits in
+            # the queue for the bot to start again with a token Telegram takes.
+            note(partial(store.put_back, delivery.id, "Telegram refused the bot token"))
+            raise
         except BadRequest as exc:
             if any(reason in exc.message.lower() for reason in _GONE):
-                store.deactivate_chat(delivery.chat_id, exc.message)
+                note(partial(store.deactivate_chat, delivery.chat_id, exc.message))
             else:
                 log.error("delivery %s refused: %s", delivery.id, exc.message)
-                store.mark_failed(delivery.id, exc.message)
+                note(partial(store.mark_failed, delivery.id, exc.message))
             return False
         except NetworkError as exc:  # TimedOut included
-            self._retry(delivery, exc.message)
+            note(self._retry(delivery, exc.message))
             return False
         except TelegramError as exc:
             log.error("delivery %s refused: %s", delivery.id, exc.message)
-            store.mark_failed(delivery.id, exc.message)
+            note(partial(store.mark_failed, delivery.id, exc.message))
             return False
         except Exception as exc:  # a bug must not leave the row 'sending' until a restart
             log.exception("delivery %s failed", delivery.id)
-            self._retry(delivery, repr(exc))
+            note(self._retry(delivery, repr(exc)))
             return False
-        store.mark_sent([delivery.id], message.message_id)
+        note(partial(store.mark_sent, [delivery.id], message.message_id))
         self._last_sent[delivery.chat_id] = self.clock()
         return True
 
-    def _retry(self, delivery: Delivery, error: str) -> None:
+    def _retry(self, delivery: Delivery, error: str) -> Callable[[], None]:
         attempts = delivery.attempts + 1
         if attempts >= MAX_ATTEMPTS:
-            self.news.store.mark_failed(delivery.id, f"gave up after {attempts} tries: {error}")
-        else:
-            backoff = min(MAX_BACKOFF, 2.0**attempts)
-            self.news.store.retry_later(delivery.id, self.clock() + backoff, error)
+            return partial(
+                self.news.store.mark_failed, delivery.id, f"gave up after {attempts} tries: {error}"
+            )
+        backoff = min(MAX_BACKOFF, 2.0**attempts)
+        return partial(self.news.store.retry_later, delivery.id, self.clock() + backoff, error)
+
+    async def flush(self, patience: float | None = None) -> bool:
+        """Write the noted outcomes, oldest first; True when none is left. A write the database
+        does not take (StoreUnavailable: an index run holds the lock, the disk is full) is tried
+        again after 0.05, 0.1, 0.2 ... s (at most 2 s apart) for up to `patience` seconds
+        (write_patience by default); what is left stays noted for the next flush.
+        DatabaseUnusable goes up."""
+        patience = self.write_patience if patience is None else patience
+        give_up = time.monotonic() + patience
+        pause = 0.05
+        async with self._writing:
+            while self._unwritten:
+                try:
+                    self._unwritten[0]()
+                except StoreUnavailable as exc:
+                    if time.monotonic() + pause > give_up:
+                        log.warning(
+                            "%d delivery outcomes wait for the database (%s)",
+                            len(self._unwritten),
+                            exc,
+                        )
+                        return False
+                    await asyncio.sleep(pause)
+                    pause = min(2.0, 2 * pause)
+                    continue
+                del self._unwritten[0]
+        return True
+
+    async def finish(self, patience: float = STOP_PATIENCE) -> None:
+        """At a stop: write what is noted, waiting up to `patience` seconds for the database.
+        What cannot be written is named in the log: those rows are sent again at the next start."""
+        try:
+            if await self.flush(patience):
+                return
+            problem = "the database did not take them in time"
+        except DatabaseUnusable as exc:
+            problem = str(exc)
+        log.error(
+            "%d delivery outcomes could not be written (%s); messages Telegram accepted among"
+            " them will be sent again at the next start",
+            len(self._unwritten),
+            problem,
+        )
 
     # -- digests ------------------------------------------------------------------------------
 
@@ -226,9 +338,12 @@ class Sender:
         except Forbidden as exc:
             store.deactivate_chat(chat_id, exc.message)
             return False
-        # Other errors propagate: the items stay held and the next run tries again.
-        store.mark_sent([i.id for i in items if i.id not in gone], message.message_id)
-        store.digest_done(chat_id, now)
+        # Other errors propagate: the items stay held and the next run tries again. Once sent,
+        # the digest is noted like any delivery, so that a busy database cannot make it repeat.
+        sent_ids = [i.id for i in items if i.id not in gone]
+        self._unwritten.append(partial(store.mark_sent, sent_ids, message.message_id))
+        self._unwritten.append(partial(store.digest_done, chat_id, now))
+        await self.flush()
         return True
 
 
@@ -242,8 +357,16 @@ def sender(context: ContextTypes.DEFAULT_TYPE) -> Sender:
 
 
 async def drain_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Every second, and right after a reload: send what is due."""
-    await sender(context).drain()
+    """Every second, and right after a reload: send what is due. A refused token or a database
+    gone stops the bot from here: the drain may end after the stop began, when PTB would only
+    warn that the error handler ran late."""
+    try:
+        await sender(context).drain()
+    except Exception as exc:
+        fatal = fatal_error(exc, context.application)
+        if fatal is None:
+            raise
+        stop_for(context.application, fatal)
 
 
 async def digest_job(context: ContextTypes.DEFAULT_TYPE) -> None:
