@@ -1368,12 +1368,12 @@ def _terms(text: str, stem_of: StemOf | None = None) -> tuple[list[list[str]], l
             if groups[-1]:
                 groups.append([])
             continue
-        terms += 1
         if bare in _OPERATORS and not column:
             continue
         words = _WORD.findall(raw or "")
         if not words or terms >= MAX_QUERY_TERMS:
             continue
+        terms += 1
         term = '"' + " ".join(words) + '"'
         if phrase is None and raw.endswith("*") and len(words) == 1:
             term += "*"
