@@ -1520,10 +1520,10 @@ def _one_article(
     try:
         yield
     except (sqlite3.DatabaseError, ValueError, TypeError, OverflowError, KeyError) as exc:
+        if isinstance(exc, sqlite3.DatabaseError) and _is_fatal(exc):
+            raise  # the database itself failed (disk full, locked, damaged): nothing can be
         conn.execute("ROLLBACK TO one_article")
         conn.execute("RELEASE one_article")
-        if isinstance(exc, sqlite3.OperationalError) and _is_fatal(exc):
-            raise  # the database itself failed (disk full, locked): no article can be written
         log.exception("%s: article %r could not be stored", article.source, article.title)
         reason = f"{shorten(article.title, 60)}: could not be stored ({type(exc).__name__}: {exc})"
         failed.append((article.source, reason))
@@ -1543,9 +1543,32 @@ def _transient(exc: sqlite3.OperationalError) -> bool:
     return any(word in text for word in ("locked", "busy", "full", "disk i/o"))
 
 
-def _is_fatal(exc: sqlite3.OperationalError) -> bool:
+# SQLite's primary result codes that are about the database, not the row being written.
+_FATAL_CODES = frozenset(
+    {
+        "SQLITE_BUSY",
+        "SQLITE_LOCKED",
+        "SQLITE_NOMEM",
+        "SQLITE_READONLY",
+        "SQLITE_IOERR",
+        "SQLITE_CORRUPT",
+        "SQLITE_FULL",
+        "SQLITE_CANTOPEN",
+        "SQLITE_NOTADB",
+        "SQLITE_PROTOCOL",
+    }
+)
+
+
+def _is_fatal(exc: sqlite3.DatabaseError) -> bool:
+    if isinstance(exc, StoreUnavailable):
+        return True
+    name = getattr(exc, "sqlite_errorname", None)
+    if name:  # e.g. SQLITE_IOERR_WRITE: its primary code is SQLITE_IOERR
+        return any(name == code or name.startswith(code + "_") for code in _FATAL_CODES)
     text = str(exc).lower()
-    return any(word in text for word in ("disk", "locked", "readonly", "i/o", "full"))
+    words = ("disk", "locked", "readonly", "i/o", "full", "malformed", "not a database")
+    return any(word in text for word in words)
 
 
 def _insert(conn: sqlite3.Connection, article: Article, now: float) -> int:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import sqlite3
 import threading
 from pathlib import Path
 
@@ -510,3 +511,17 @@ def test_a_file_swapped_for_a_link_after_the_scan_is_not_read(
     path.symlink_to(secret)
     with pytest.raises(library.ArticleError, match="symbolic link"):
         library._read_no_link(path)
+
+
+def test_a_damaged_database_stops_the_run_rather_than_failing_each_article(
+    settings: Settings, store: Store, write: WriteFile, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot import store as store_module
+
+    def damaged(article: store_module.Article) -> tuple[object, ...]:
+        raise sqlite3.DatabaseError("database disk image is malformed")
+
+    monkeypatch.setattr(store_module, "_article_row", damaged)
+    write("a.txt", story("A story", "It has a body."))
+    with pytest.raises(store_module.DatabaseUnusable, match="is damaged"):
+        index(settings, store)
