@@ -81,6 +81,16 @@ class Article:
         return f"{self.source}#{anchor}"
 
     @property
+    def headline(self) -> str:
+        """The title when it is a headline; "" when it only stands in for one: the body's first
+        words, shown for an article that came without a title (untitled_title)."""
+        stand_in = self.title.removesuffix("…")
+        paragraphs = self.paragraphs
+        if not stand_in or (paragraphs and paragraphs[0].startswith(stand_in)):
+            return ""
+        return self.title
+
+    @property
     def paragraphs(self) -> tuple[str, ...]:
         return tuple(b.text for b in self.blocks if not b.heading)
 
@@ -339,16 +349,36 @@ def _strip_blank_edges(lines: list[str]) -> list[str]:
     return lines[start:end]
 
 
-def _headline(lines: list[str]) -> tuple[str, list[str]]:
-    """The first line is the headline, unless it is plainly a paragraph of body text."""
+def _headline(lines: list[str], *, body_first: bool = False) -> tuple[str, list[str]]:
+    """The first line is the headline, unless it is plainly a paragraph of body text: longer
+    than any headline or, when `body_first` (a record's text field, which is body by name),
+    anything but a short title-like line with more text after it."""
     if not lines:
         raise ArticleError("no text")
     first = lines[0]
-    if word_count(first) > _HEADLINE_MAX_WORDS and _ends_sentence(first):
-        # No headline line: take the opening words, keep the paragraph as body.
-        # Characters of scripts without spaces each carry about half a word: a shorter cut.
-        return shorten(first, 40 if _UNSPACED.search(first[:40]) else 100), lines
+    if word_count(first) > _HEADLINE_MAX_WORDS or (
+        body_first and not (is_heading_like(first) and any(lines[1:]))
+    ):
+        # No headline line (CNN/Daily Mail text, some scraped pages): the whole text is body,
+        # and its first sentence, shortened, stands in where a title must be shown.
+        return untitled_title(first), lines
     return first, lines[1:]
+
+
+# A sentence ends at . ! or ? (and a closing quote or bracket) before a capital, a digit or an
+# opening quote; not after a lone initial or a common abbreviation ("Dr. Smith", "J. Doe").
+_FIRST_SENTENCE_END = re.compile(
+    r"(?<!\b[A-Z])(?<!\bMr)(?<!\bMs)(?<!\bDr)(?<!\bSt)(?<!\bMrs)(?<!\bNo)(?<!\bvs)"
+    r"[.!?][\"'”’)\]]*\s+(?=[\"'“‘(]?[A-Z0-9])"
+)
+
+
+def untitled_title(paragraph: str) -> str:
+    """What stands for the title of an article that has none: its first sentence, shortened.
+    Characters of scripts without spaces each carry about half a word: a shorter cut."""
+    match = _FIRST_SENTENCE_END.search(paragraph)
+    sentence = paragraph[: match.start() + 1] if match else paragraph
+    return shorten(sentence.strip(), 40 if _UNSPACED.search(sentence[:40]) else 100)
 
 
 def _body_blocks(lines: list[str]) -> Iterator[Block]:
@@ -602,7 +632,7 @@ def _record_article(
         raw_text = "\n\n".join(text for text, _ in extract.fragment(raw_text))
     lines = _drop_boilerplate(normalize_text(raw_text).split("\n"), bp)
     if not title:
-        title, lines = _headline(_strip_blank_edges(lines))
+        title, lines = _headline(_strip_blank_edges(lines), body_first=True)
     blocks = tuple(_body_blocks(lines))
     if not any(not b.heading for b in blocks):
         raise ArticleError("no body text (only headings)")

@@ -192,7 +192,7 @@ def summarize(article: Article, options: Options) -> list[str]:
         )
         algorithm = options.kl_fallback
     if algorithm == "news":
-        return _news(document, t, article.title, wanted)
+        return _news(document, t, article.headline, wanted)
     factory = ALGORITHMS[algorithm]
     if factory is None:
         return [str(s) for s in document.sentences[:wanted]]
@@ -296,7 +296,8 @@ def _document(
     repeated sentence would be picked twice.
     """
     tokenizer = t.tokenizer
-    paragraphs = [Paragraph([Sentence(article.title, tokenizer, is_heading=True)])] if title else []
+    headline = article.headline if title else ""
+    paragraphs = [Paragraph([Sentence(headline, tokenizer, is_heading=True)])] if headline else []
     seen: set[str] = set()
     count = 0
     # Only so much text is split: a 5 MB paragraph would cost Punkt seconds for sentences that

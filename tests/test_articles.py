@@ -414,6 +414,63 @@ def test_json_entry_without_title_takes_its_first_line(bp: Boilerplate) -> None:
     assert (article.title, article.paragraphs) == ("The headline", ("The body.",))
 
 
+# CNN/Daily Mail text: no headline, no paragraph breaks, no full stop after the last caption.
+UNTITLED = (
+    "A two-year-old boy is recovering after falling into a cheetah exhibit at the zoo, officials"
+    " said. The toddler's mother was holding him when he slipped and fell about 12ft into the pit"
+    " on Saturday. He suffered minor bumps and bruises and is in a stable condition in hospital"
+    " The boy was rescued by his parents (file photo of the zoo)"
+)
+
+
+@pytest.mark.parametrize("record", [{"title": "", "text": UNTITLED}, {"text": UNTITLED}])
+def test_a_json_record_without_a_title_keeps_its_whole_body(
+    bp: Boilerplate, record: dict[str, str]
+) -> None:
+    article = only(json.dumps(record), bp, ".jsonl")
+    assert article.paragraphs == (UNTITLED,)
+    assert article.headline == ""
+
+
+def test_an_untitled_article_shows_its_first_sentence_shortened(bp: Boilerplate) -> None:
+    article = only(json.dumps({"title": "", "text": UNTITLED}), bp, ".json")
+    assert article.title == (
+        "A two-year-old boy is recovering after falling into a cheetah exhibit at the zoo,"
+        " officials said."
+    )
+    long = only(json.dumps({"text": "Word " * 60 + "end. Next."}), bp, ".json")
+    assert long.title.endswith("Word…") and len(long.title) <= 100
+    short = only(
+        json.dumps({"text": "The council met. It voted to close the bridge."}), bp, ".json"
+    )
+    assert (short.title, short.paragraphs) == (
+        "The council met.",
+        ("The council met. It voted to close the bridge.",),
+    )
+
+
+def test_the_first_sentence_is_not_cut_at_an_initial_or_a_title(bp: Boilerplate) -> None:
+    text = "Dr. Jane O. Smith, the zoo's vet, said the boy was lucky. Nobody else was hurt."
+    article = only(json.dumps({"text": text}), bp, ".json")
+    assert article.title == "Dr. Jane O. Smith, the zoo's vet, said the boy was lucky."
+
+
+def test_a_plain_text_page_that_opens_with_a_long_paragraph_has_no_headline_line(
+    bp: Boilerplate,
+) -> None:
+    article = only(UNTITLED + "\n", bp)
+    assert article.paragraphs == (UNTITLED,)
+    assert article.headline == ""
+    assert article.title.startswith("A two-year-old boy is recovering")
+
+
+def test_a_real_headline_is_the_articles_headline(bp: Boilerplate) -> None:
+    article = only(
+        json.dumps({"title": "Boy falls into cheetah pit", "text": UNTITLED}), bp, ".json"
+    )
+    assert article.headline == article.title == "Boy falls into cheetah pit"
+
+
 def test_a_json_title_keeps_angle_brackets_that_are_not_tags(bp: Boilerplate) -> None:
     record = {"title": "Why std::vector<bool> is special", "text": "It packs bits. Really."}
     assert only(json.dumps(record), bp, ".json").title == "Why std::vector<bool> is special"
