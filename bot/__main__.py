@@ -257,7 +257,7 @@ def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
     print(
         f"{len(samples)} articles from {args.data}, {options.sentences} sentences;"
         " ROUGE F1 against the references (rouge-score, stemmed), headline = ROUGE-1 recall of"
-        " the title"
+        " the title (n/a without titles); means with their 95 % bootstrap intervals"
     )
     print(table(results, default))
     return 0

@@ -5,9 +5,15 @@ Two yardsticks, because they disagree on news (see docs/summaries.md): machine-m
 summaries reward what graph methods pick, while the headline (the one summary a person wrote for
 every article) rewards the lead. A good news summary scores well on both.
 
-The data is JSON Lines: `title`, `text` (paragraphs separated by blank lines) and `summary`
-(the reference sentences, one a line). Every paragraph is body text: no heading detection or
-boilerplate, so the figures compare with any other computation on the same data.
+The data is JSON Lines: `text` (paragraphs separated by blank lines), `summary` (the reference
+sentences, one a line), and optionally `title` (CNN/Daily Mail has none: headline coverage is
+then n/a) and `language` (a code or a name; without it, the language is detected as the bot
+does). Every paragraph is body text: no heading detection or boilerplate, so the figures compare
+with any other computation on the same data.
+
+Each mean comes with a 95 % bootstrap interval (articles resampled with a fixed seed), and each
+method is compared with `lead` article by article: wins, ties and losses, and the interval of the
+mean difference, so that a difference inside the noise is not read as a win.
 """
 
 from __future__ import annotations
@@ -20,8 +26,10 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy
 from rouge_score import rouge_scorer
 
+from . import languages
 from .articles import Article, Block
 from .config import SummaryOptions
 from .summarize import summarize
@@ -29,6 +37,11 @@ from .summarize import summarize
 log = logging.getLogger(__name__)
 
 METRICS = ("rouge1", "rouge2", "rougeLsum", "headline", "ms_per_article")
+# The metrics scored per article (ms_per_article is a total over the run).
+SCORED = ("rouge1", "rouge2", "rougeLsum", "headline")
+BASELINE = "lead"
+BOOTSTRAP_SAMPLES = 1000
+BOOTSTRAP_SEED = 12
 
 
 class EvaluationError(Exception):
@@ -39,32 +52,75 @@ class EvaluationError(Exception):
 class Sample:
     """One article with its reference summary."""
 
-    title: str
+    title: str  # "" when the data has none
     paragraphs: tuple[str, ...]
     reference: tuple[str, ...]
     key: str = ""
+    language: str | None = None  # the sample's own `language`, else None (detected)
 
-    def article(self) -> Article:
-        return Article(
+    def article(self, default_language: str = "english") -> Article:
+        """The sample as the bot would summarize it, in its language: its own, else detected
+        (as `summarize` and `index` do), else `default_language`."""
+        article = Article(
             title=self.title,
             blocks=tuple(Block(p) for p in self.paragraphs),
             source=self.key or "evaluate",
             published=datetime(1970, 1, 1, tzinfo=UTC),
+            language=self.language,
         )
+        if self.language is not None:
+            return replace(article, language=languages.code(self.language) or self.language)
+        return languages.assign(article, default_language)
+
+
+Interval = tuple[float, float]
+
+
+@dataclass(frozen=True)
+class Versus:
+    """One metric of a method against the baseline, article by article."""
+
+    wins: int
+    ties: int
+    losses: int
+    difference: float  # mean difference, in points
+    interval: Interval  # its 95 % bootstrap interval
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "wins": self.wins,
+            "ties": self.ties,
+            "losses": self.losses,
+            "difference": round(self.difference, 2),
+            "interval": [round(x, 2) for x in self.interval],
+        }
 
 
 @dataclass(frozen=True)
 class Scores:
-    """Means over the samples; ROUGE and headline as percentages."""
+    """Means over the samples; ROUGE and headline as percentages (headline None when no
+    sample has a title), with 95 % bootstrap intervals and the comparison with `lead`."""
 
     rouge1: float
     rouge2: float
     rougeLsum: float  # the name rouge-score and the --json output use
-    headline: float
+    headline: float | None
     ms_per_article: float
+    intervals: dict[str, Interval] | None = None
+    versus: dict[str, Versus] | None = None  # against BASELINE, when it was run too
 
-    def as_dict(self) -> dict[str, float]:
-        return {name: round(getattr(self, name), 2) for name in METRICS}
+    def as_dict(self) -> dict[str, object]:
+        result: dict[str, object] = {}
+        for name in METRICS:
+            value = getattr(self, name)
+            result[name] = None if value is None else round(value, 2)
+        result["intervals"] = {
+            name: [round(x, 2) for x in interval]
+            for name, interval in (self.intervals or {}).items()
+        }
+        if self.versus is not None:
+            result[f"vs_{BASELINE}"] = {name: v.as_dict() for name, v in self.versus.items()}
+        return result
 
 
 def load_samples(path: Path) -> list[Sample]:
@@ -95,11 +151,13 @@ def _sample(record: object, number: int) -> Sample:
     if not isinstance(record, dict):
         raise ValueError("not a JSON object")
     fields = {}
-    for name in ("title", "text", "summary"):
+    for name in ("title", "text", "summary", "language"):
         value = record.get(name)
         if isinstance(value, list):
             value = "\n".join(str(v) for v in value)
-        if not isinstance(value, str) or not value.strip():
+        if name in ("title", "language") and value is None:
+            value = ""  # optional: CNN/Daily Mail has no headlines
+        if not isinstance(value, str) or (name in ("text", "summary") and not value.strip()):
             raise ValueError(f"no {name!r}")
         fields[name] = value.replace("\r\n", "\n")
     paragraphs = tuple(" ".join(p.split()) for p in fields["text"].split("\n\n") if p.strip())
@@ -109,6 +167,7 @@ def _sample(record: object, number: int) -> Sample:
         paragraphs=paragraphs,
         reference=reference,
         key=str(record.get("id") or f"line {number}"),
+        language=fields["language"].strip() or None,
     )
 
 
@@ -136,44 +195,87 @@ def evaluate(
     *,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> dict[str, Scores]:
-    """Each algorithm's mean scores over `samples` at `options.sentences` sentences."""
+    """Each algorithm's mean scores over `samples` at `options.sentences` sentences, with
+    intervals, and compared with `lead` article by article when `lead` is among them."""
     scorer = Scorer()
-    articles = [s.article() for s in samples]
-    results = {}
+    articles = [s.article(options.language) for s in samples]
+    titled = [i for i, s in enumerate(samples) if s.title]
+    per_article: dict[str, dict[str, list[float]]] = {}
+    seconds: dict[str, float] = {}
     for name in algorithms:
         algorithm_options = replace(options, algorithm=name)
-        totals = dict.fromkeys(("rouge1", "rouge2", "rougeLsum", "headline"), 0.0)
-        seconds = 0.0
+        scores: dict[str, list[float]] = {metric: [] for metric in SCORED}
+        seconds[name] = 0.0
         for done, (sample, article) in enumerate(zip(samples, articles, strict=True), 1):
             start = time.perf_counter()
             summary = summarize(article, algorithm_options)
-            seconds += time.perf_counter() - start
+            seconds[name] += time.perf_counter() - start
             for metric, value in scorer.rouge(sample.reference, summary).items():
-                totals[metric] += value
-            totals["headline"] += scorer.headline(sample.title, summary)
+                scores[metric].append(100 * value)
+            if sample.title:
+                scores["headline"].append(100 * scorer.headline(sample.title, summary))
             if progress is not None:
                 progress(name, done, len(samples))
-        n = len(samples)
+        per_article[name] = scores
+    baseline = per_article.get(BASELINE)
+    results = {}
+    for name, scores in per_article.items():
+        means = {m: _mean(v) if v else None for m, v in scores.items()}
         results[name] = Scores(
-            rouge1=100 * totals["rouge1"] / n,
-            rouge2=100 * totals["rouge2"] / n,
-            rougeLsum=100 * totals["rougeLsum"] / n,
-            headline=100 * totals["headline"] / n,
-            ms_per_article=1000 * seconds / n,
+            rouge1=means["rouge1"] or 0.0,
+            rouge2=means["rouge2"] or 0.0,
+            rougeLsum=means["rougeLsum"] or 0.0,
+            headline=means["headline"] if titled else None,
+            ms_per_article=1000 * seconds[name] / len(samples),
+            intervals={m: bootstrap(v) for m, v in scores.items() if v},
+            versus=(
+                {m: versus(v, baseline[m]) for m, v in scores.items() if v}
+                if baseline is not None and name != BASELINE
+                else None
+            ),
         )
         log.info("%s: %s", name, results[name])
     return results
 
 
+def _mean(values: Sequence[float]) -> float:
+    return sum(values) / len(values)
+
+
+def bootstrap(
+    values: Sequence[float], *, samples: int = BOOTSTRAP_SAMPLES, seed: int = BOOTSTRAP_SEED
+) -> Interval:
+    """The 95 % percentile bootstrap interval of the mean (the same draws for every call with
+    the same number of values, so two methods' intervals come from the same resamples)."""
+    if len(values) < 2:
+        return (values[0], values[0]) if values else (0.0, 0.0)
+    data = numpy.asarray(values, dtype=float)
+    draws = numpy.random.default_rng(seed).integers(0, len(data), size=(samples, len(data)))
+    low, high = numpy.percentile(data[draws].mean(axis=1), [2.5, 97.5])
+    return float(low), float(high)
+
+
+def versus(values: Sequence[float], baseline: Sequence[float]) -> Versus:
+    """Article by article against the baseline: wins, ties, losses and the mean difference."""
+    differences = [a - b for a, b in zip(values, baseline, strict=True)]
+    return Versus(
+        wins=sum(d > 1e-9 for d in differences),
+        ties=sum(abs(d) <= 1e-9 for d in differences),
+        losses=sum(d < -1e-9 for d in differences),
+        difference=_mean(differences),
+        interval=bootstrap(differences),
+    )
+
+
 def table(results: dict[str, Scores], default: str) -> str:
-    """A Markdown table, best score of each column in bold; the default marked."""
+    """A Markdown table, each mean with its 95 % interval, best of each column in bold; the
+    default marked; then each method against `lead` when it was run."""
     columns = ("ROUGE-1", "ROUGE-2", "ROUGE-Lsum", "headline", "ms/article")
-    best = {
-        metric: (min if metric == "ms_per_article" else max)(
-            getattr(s, metric) for s in results.values()
-        )
-        for metric in METRICS
-    }
+    best = {}
+    for metric in METRICS:
+        values = [getattr(s, metric) for s in results.values() if getattr(s, metric) is not None]
+        if values:
+            best[metric] = (min if metric == "ms_per_article" else max)(values)
     lines = [
         "| method | " + " | ".join(columns) + " |",
         "|---|" + "---:|" * len(columns),
@@ -182,8 +284,38 @@ def table(results: dict[str, Scores], default: str) -> str:
         cells = []
         for metric in METRICS:
             value = getattr(scores, metric)
+            if value is None:
+                cells.append("n/a")
+                continue
             text = f"{value:.1f}"
-            cells.append(f"**{text}**" if value == best[metric] and len(results) > 1 else text)
+            if value == best[metric] and len(results) > 1:
+                text = f"**{text}**"
+            interval = (scores.intervals or {}).get(metric)
+            if interval is not None:
+                text += f" ({interval[0]:.1f}-{interval[1]:.1f})"
+            cells.append(text)
         label = f"{name} (default)" if name == default else name
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    compared = {name: s.versus for name, s in results.items() if s.versus}
+    if compared:
+        lines += [
+            "",
+            f"Against {BASELINE}, article by article: wins/ties/losses, and the mean difference"
+            " in points with its 95 % interval",
+            "",
+            "| method | " + " | ".join(columns[:4]) + " |",
+            "|---|" + "---:|" * 4,
+        ]
+        for name, against in compared.items():
+            cells = []
+            for metric in SCORED:
+                v = against.get(metric)
+                cells.append(
+                    "n/a"
+                    if v is None
+                    else f"{v.wins}/{v.ties}/{v.losses}, {v.difference:+.1f}"
+                    f" ({v.interval[0]:+.1f} to {v.interval[1]:+.1f})"
+                )
+            label = f"{name} (default)" if name == default else name
+            lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return "\n".join(lines)

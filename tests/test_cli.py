@@ -316,8 +316,17 @@ def test_evaluate_prints_json_scores_for_each_method_and_names_the_default(
     assert result["default"] == "news"
     assert set(result["results"]) == {"lead", "textrank"}
     scores = result["results"]["lead"]
-    assert set(scores) == {"rouge1", "rouge2", "rougeLsum", "headline", "ms_per_article"}
+    metrics = {"rouge1", "rouge2", "rougeLsum", "headline", "ms_per_article"}
+    assert set(scores) == metrics | {"intervals"}
     assert scores["rouge2"] == 100.0 and scores["headline"] == 100.0
+    assert set(result["results"]["textrank"]) == metrics | {"intervals", "vs_lead"}
+    assert set(result["results"]["textrank"]["vs_lead"]["rouge1"]) == {
+        "wins",
+        "ties",
+        "losses",
+        "difference",
+        "interval",
+    }
 
 
 def test_evaluate_prints_a_table_with_every_method_by_default(

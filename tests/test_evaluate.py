@@ -8,7 +8,16 @@ from pathlib import Path
 import pytest
 
 from bot.config import SummaryOptions
-from bot.evaluate import EvaluationError, Sample, Scorer, evaluate, load_samples, table
+from bot.evaluate import (
+    EvaluationError,
+    Sample,
+    Scorer,
+    bootstrap,
+    evaluate,
+    load_samples,
+    table,
+    versus,
+)
 
 LEAD = "The council approved a new bridge over the river on Monday evening."
 SECOND = "Building work will start in the spring and take two years."
@@ -99,3 +108,74 @@ def test_the_table_marks_the_default_and_the_best() -> None:
     text = table(results, "lexrank")
     assert "| lexrank (default) |" in text
     assert "**100.0**" in text
+
+
+def test_data_without_titles_keeps_its_whole_text_and_reports_headline_as_na(
+    tmp_path: Path,
+) -> None:
+    record = {"title": "", "text": f"{LEAD} {SECOND} {THIRD}", "summary": LEAD}
+    data = write_samples(tmp_path / "d.jsonl", record, {**record, "title": None})
+    samples = load_samples(data)
+    assert [s.title for s in samples] == ["", ""]
+    results = evaluate(samples, ["lead"], SummaryOptions(sentences=1))
+    assert results["lead"].headline is None
+    assert results["lead"].rouge1 == 100.0
+    assert results["lead"].as_dict()["headline"] is None
+    assert "| n/a |" in table(results, "lead")
+
+
+def test_each_sample_is_read_in_its_own_language_else_the_detected_one() -> None:
+    french = (
+        "Le conseil municipal a approuvé lundi soir la construction d'un nouveau pont sur la"
+        " rivière, attendu depuis plus de dix ans par les habitants du quartier."
+    )
+    stated = Sample("Pont", (french,), ("x",), language="fr")
+    assert stated.article().language == "fr"
+    assert Sample("Pont", (french,), ("x",)).article().language == "fr"
+    assert Sample("", ("Ok.",), ("x",)).article("german").language == "de"
+
+
+def test_the_language_field_is_read_from_the_data(tmp_path: Path) -> None:
+    data = write_samples(tmp_path / "d.jsonl", {**bridge([LEAD]), "language": "de"})
+    (sample,) = load_samples(data)
+    assert sample.language == "de"
+
+
+def test_every_figure_has_a_95_percent_bootstrap_interval(tmp_path: Path) -> None:
+    records = [bridge([LEAD, SECOND]), bridge([THIRD, FOURTH]), bridge([SECOND, THIRD])]
+    data = write_samples(tmp_path / "d.jsonl", *records)
+    scores = evaluate(load_samples(data), ["lead"], SummaryOptions(sentences=2))["lead"]
+    assert scores.intervals is not None
+    for metric in ("rouge1", "rouge2", "rougeLsum", "headline"):
+        low, high = scores.intervals[metric]
+        assert low <= getattr(scores, metric) <= high
+    assert "(" in table({"lead": scores}, "lead")
+
+
+def test_the_bootstrap_is_deterministic_and_a_constant_has_no_spread() -> None:
+    values = [10.0, 20.0, 30.0, 40.0]
+    assert bootstrap(values) == bootstrap(values)
+    assert bootstrap([5.0] * 10) == (5.0, 5.0)
+    low, high = bootstrap(values)
+    assert 10.0 <= low < 25.0 < high <= 40.0
+
+
+def test_each_method_is_compared_with_lead_article_by_article(tmp_path: Path) -> None:
+    records = [bridge([LEAD]), bridge([SECOND]), bridge([LEAD, SECOND])]
+    data = write_samples(tmp_path / "d.jsonl", *records)
+    results = evaluate(load_samples(data), ["lead", "textrank"], SummaryOptions(sentences=1))
+    assert results["lead"].versus is None
+    against = results["textrank"].versus
+    assert against is not None
+    one = against["rouge1"]
+    assert one.wins + one.ties + one.losses == 3
+    assert one.interval[0] <= one.difference <= one.interval[1]
+    assert "Against lead" in table(results, "lead")
+    as_json = json.loads(json.dumps(results["textrank"].as_dict()))
+    assert as_json["vs_lead"]["rouge1"]["wins"] == one.wins
+
+
+def test_versus_counts_wins_ties_and_losses() -> None:
+    result = versus([3.0, 2.0, 1.0, 2.0], [2.0, 2.0, 2.0, 1.0])
+    assert (result.wins, result.ties, result.losses) == (2, 1, 1)
+    assert result.difference == pytest.approx(0.25)
