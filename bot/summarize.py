@@ -110,7 +110,10 @@ def tools(language: str) -> Tools:
     try:
         # Memoized: news reuses its words, and Snowball was a quarter of LexRank's time.
         stemmer = lru_cache(maxsize=200_000)(Stemmer(language))
-    except (LookupError, ValueError) as exc:
+        # sumy's Polish and Greek stemmers need packages it does not install, and say so
+        # only when first used: try one word now, not in the middle of a summary.
+        stemmer("news")
+    except (LookupError, ValueError, ImportError) as exc:
         log.warning("no stemmer for %s (%s); words are compared unstemmed", language, exc)
         stemmer = null_stemmer
     try:
@@ -135,10 +138,16 @@ def _with_stop_words(cls: type[Any]) -> Callable[[Tools], AbstractSummarizer]:
 
 def _edmundson(t: Tools) -> AbstractSummarizer:
     # Edmundson needs cue words; the headline and subheadings are our only honest source of
-    # them, so they are set per document in `summarize` (see _EDMUNDSON_NEEDS_CUES).
+    # them, so they are set per document in `summarize`. It also refuses to run without
+    # null words: a language sumy has no stop words for gets a word no text contains, so
+    # that every word counts, as in the other methods.
     summarizer = EdmundsonSummarizer(t.stemmer)
-    summarizer.null_words = t.stop_words
+    summarizer.null_words = t.stop_words or _NO_NULL_WORDS
     return summarizer
+
+
+# A "word" no tokenizer returns: Edmundson's stand-in for an empty stop-word list.
+_NO_NULL_WORDS = frozenset({"\x00"})
 
 
 ALGORITHMS: dict[str, Callable[[Tools], AbstractSummarizer] | None] = {

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bot import languages
 from bot import summarize as summarize_module
 from bot.articles import Article, Block, read_file
 from bot.config import ALGORITHM_NAMES, Boilerplate
@@ -227,3 +228,49 @@ def test_when_even_the_lead_fails_the_opening_words_stand_in(
     article = numbered(5)
     result = safe_summarize_job((article, Options(algorithm="news", sentences=3)))
     assert result == [article.paragraphs[0]]
+
+
+# -- every language, every method -------------------------------------------------------------
+
+STORY = (
+    "The council approved a new bridge over the river on Monday evening.",
+    "Building work will start in the spring and take about two years to finish.",
+    "Residents have asked for a second crossing for more than a decade.",
+    "The old bridge will close to cars once the new one opens next year.",
+    "A ferry will run while the work goes on, the council said in a statement.",
+)
+
+
+@pytest.mark.parametrize("language", sorted(set(languages.NAMES)))
+@pytest.mark.parametrize("algorithm", ALGORITHM_NAMES)
+def test_no_summary_crashes_on_a_language(language: str, algorithm: str) -> None:
+    # Polish and Greek need stemmer packages sumy does not install; Edmundson refused to run
+    # in the languages sumy has no stop words for ("Set of null words is empty").
+    article = Article(
+        title="Council approves new river bridge",
+        blocks=tuple(Block(s) for s in STORY),
+        source="b.txt",
+        published=datetime.now(UTC),
+        language=language,
+    )
+    assert len(summarize(article, Options(algorithm=algorithm, sentences=2))) == 2
+
+
+def test_a_stemmer_that_needs_a_missing_package_falls_back_to_unstemmed_words(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def needs_a_package(word: str) -> str:
+        raise ValueError("Polish stemmer requires pystempel.")
+
+    monkeypatch.setattr(summarize_module, "Stemmer", lambda language: needs_a_package)
+    summarize_module.tools.cache_clear()
+    try:
+        assert summarize_module.tools("polish").stemmer("słowa") == "słowa"
+    finally:
+        summarize_module.tools.cache_clear()
+
+
+def test_edmundson_runs_without_a_stop_word_list() -> None:
+    assert not summarize_module.tools("danish").stop_words
+    article = replace(numbered(6), language="da")
+    assert len(summarize(article, Options(algorithm="edmundson", sentences=2))) == 2
