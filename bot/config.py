@@ -33,6 +33,7 @@ ALGORITHM_NAMES = (
     "kl",
     "reduction",
     "edmundson",
+    "lede",
 )
 LANGUAGES = (
     "czech",

@@ -78,6 +78,8 @@ _CAPTION = re.compile(
 # Addressed to the reader, not about the story: "Read more", "Follow us on", "Sign up for our".
 _CALL_TO_ACTION = re.compile(
     r"\b(?:read more|read the full (?:story|article)|follow us|click here|share this"
+    r"|scroll (?:down|up) for|click (?:on )?the links? (?:below|above)"
+    r"|(?:see|watch) the (?:video|clip|pictures) (?:below|above)"
     r"|share on (?:facebook|twitter|whatsapp)|download (?:the|our) app|all rights reserved"
     r"|(?:sign up|subscribe|register) (?:now|here|today|for free|(?:to|for) (?:our|the) \w*\s?"
     r"newsletter)|like us on facebook)\b",
@@ -99,9 +101,16 @@ _SPEAKER = re.compile(
 )
 
 
+# "(CNN)", "Rome (CNN)", "New Delhi, India (CNN) -- ": a place, a news agency in brackets.
+_AGENCY_DATELINE = re.compile(
+    r"^\s*(?:[A-Z][\w.'-]*(?:,?\s+[A-Z][\w.'-]*){0,4}\s*)?"
+    r"\((?:CNN|AP|AFP|Reuters|UPI|dpa|EFE|ANSA|PA|Xinhua|Bloomberg)\)\s*(?:[-–—]+\s*)?"
+)
+
+
 def dateline_free(text: str) -> str:
-    """The sentence without a leading wire-service dateline ("LONDON (Reuters) - ")."""
-    match = _DATELINE.match(text)
+    """The sentence without a leading wire-service dateline ("LONDON (Reuters) - ", "(CNN)")."""
+    match = _DATELINE.match(text) or _AGENCY_DATELINE.match(text)
     if match and len(text) - match.end() > 20:
         return text[match.end() :]
     return text

@@ -8,7 +8,9 @@ word tokenizer, which needs no data either.
 A summary is always whole body sentences in document order: subheadings go to sumy as headings,
 which its summarizers may read but never return. The headline goes with them only for the
 methods that rate sentences against it (Edmundson's title method, `news`); the others are sumy's
-methods as sumy runs them on the body text.
+methods as sumy runs them on the body text. The news methods (`lede`, `news`) show a sentence
+as a reader needs it: without a wire dateline, and, when it comes from inside a quotation that
+runs over several sentences, with its quotation marks and speaker (quotes.py).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from sumy.summarizers.sum_basic import SumBasicSummarizer
 from sumy.summarizers.text_rank import TextRankSummarizer
 from sumy.utils import get_stop_words
 
-from . import languages, newsrank
+from . import languages, lede, newsrank, quotes
 from .articles import Article
 from .config import SummaryOptions as Options
 
@@ -152,6 +154,7 @@ _NO_NULL_WORDS = frozenset({"\x00"})
 
 ALGORITHMS: dict[str, Callable[[Tools], AbstractSummarizer] | None] = {
     "news": None,  # Reduction's ratings with what news writing tells (newsrank.py)
+    "lede": None,  # the lead sentence, then what it does not yet say, readably (lede.py)
     "lead": None,  # the first sentences: the baseline news summaries are measured against
     "lexrank": _with_stop_words(LexRankSummarizer),
     "lsa": _with_stop_words(LsaSummarizer),
@@ -202,6 +205,8 @@ def summarize(article: Article, options: Options) -> list[str]:
         algorithm = options.kl_fallback
     if algorithm == "news":
         return _news(document, t, article.headline, wanted)
+    if algorithm == "lede":
+        return _lede(document, t, wanted)
     factory = ALGORITHMS[algorithm]
     if factory is None:
         return [str(s) for s in document.sentences[:wanted]]
@@ -232,7 +237,49 @@ def _news(
 ) -> list[str]:
     """The news method: sumy's Reduction ratings handed to newsrank with each sentence's stems."""
     candidates, headline = news_candidates(document, t, title)
-    return [c.text for c in newsrank.choose(candidates, headline, wanted, weights)]
+    chosen = newsrank.choose(candidates, headline, wanted, weights)
+    # A sentence from inside a longer quotation keeps its marks and speaker.
+    raw = [newsrank.dateline_free(str(s)) for s in document.sentences]
+    quotings = quotes.follow(raw, _paragraph_numbers(document))
+    shown = frozenset(c.index for c in chosen)
+    return [
+        quotes.shown_alone(raw, quotings, c.index, shown) if quotings[c.index].inside else c.text
+        for c in chosen
+    ]
+
+
+def _lede(document: ObjectDocumentModel, t: Tools, wanted: int) -> list[str]:
+    """The lede method (lede.py); sumy's Reduction ratings are computed only when the story's
+    order leaves too few sentences to take."""
+    candidates, quotings = lede_candidates(document, t)
+    chosen = lede.choose(candidates, quotings, wanted, ratings=lambda: _ratings(document, t))
+    texts = [c.text for c in candidates]
+    shown = frozenset(chosen)
+    return [quotes.shown_alone(texts, quotings, i, shown) for i in chosen]
+
+
+def lede_candidates(
+    document: ObjectDocumentModel, t: Tools
+) -> tuple[list[newsrank.Candidate], list[quotes.Quoting]]:
+    """Each body sentence as the lede method sees it (its own text, less a wire dateline and
+    asides about the page's pictures; rank 0, see _ratings), and where it stands in the
+    quotations of its paragraph."""
+    candidates = []
+    for i, sentence in enumerate(document.sentences):
+        text = lede.page_asides_free(newsrank.dateline_free(str(sentence)))
+        words = len(sentence.words)
+        candidates.append(
+            newsrank.Candidate(
+                index=i,
+                text=text,
+                stems=_stems(t, text),
+                words=words,
+                rank=0.0,
+                problem=lede.unreadable(text, words),
+            )
+        )
+    texts = [c.text for c in candidates]
+    return candidates, quotes.follow(texts, _paragraph_numbers(document))
 
 
 def news_candidates(
@@ -242,32 +289,44 @@ def news_candidates(
 
     Reduction's ratings matched the development set's reference sentences best of sumy's graph
     methods (88 % of its top 3 are in the reference, TextRank's 83 %; docs/summaries.md)."""
+    ratings = _ratings(document, t)
+    candidates = []
+    for i, sentence in enumerate(document.sentences):
+        text = newsrank.close_quotes(newsrank.dateline_free(str(sentence)))
+        candidates.append(
+            newsrank.Candidate(
+                index=i,
+                text=text,
+                stems=_stems(t, text),
+                words=len(sentence.words),
+                rank=ratings[i],
+                problem=newsrank.unreadable(text, len(sentence.words)),
+            )
+        )
+    return candidates, _stems(t, title)
+
+
+def _ratings(document: ObjectDocumentModel, t: Tools) -> list[float]:
+    """sumy's Reduction rating of each body sentence, scaled to 0..1 within the document."""
     rater = ReductionSummarizer(t.stemmer)
     rater.stop_words = t.stop_words
     with numpy.errstate(divide="ignore", invalid="ignore"):
         ratings = rater.rate_sentences(document)
     top = max((r for r in ratings.values() if numpy.isfinite(r)), default=0.0) or 1.0
+    return [
+        float(ratings[s]) / top if numpy.isfinite(ratings[s]) else 0.0 for s in document.sentences
+    ]
 
-    def stems(text: str) -> frozenset[str]:
-        # Numbers count: a headline's "£2bn" or "2005" is part of its story.
-        words = _TERM.findall(text.lower())
-        return frozenset(t.stemmer(w) for w in words if w not in t.stop_words)
 
-    candidates = []
-    for i, sentence in enumerate(document.sentences):
-        text = newsrank.close_quotes(newsrank.dateline_free(str(sentence)))
-        rating = float(ratings[sentence])
-        candidates.append(
-            newsrank.Candidate(
-                index=i,
-                text=text,
-                stems=stems(text),
-                words=len(sentence.words),
-                rank=rating / top if numpy.isfinite(rating) else 0.0,
-                problem=newsrank.unreadable(text, len(sentence.words)),
-            )
-        )
-    return candidates, stems(title)
+def _stems(t: Tools, text: str) -> frozenset[str]:
+    """Content words, stemmed; numbers count (a headline's "£2bn" or "2005" is its story)."""
+    words = _TERM.findall(text.lower())
+    return frozenset(t.stemmer(w) for w in words if w not in t.stop_words)
+
+
+def _paragraph_numbers(document: ObjectDocumentModel) -> list[int]:
+    """The paragraph of each body sentence, numbered from 0."""
+    return [n for n, p in enumerate(document.paragraphs) for _ in p.sentences]
 
 
 def _language(article_language: str | None, default: str) -> str | None:

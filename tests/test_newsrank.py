@@ -27,6 +27,8 @@ def candidate(index: int, text: str, *, rank: float = 0.5, stems: str = "") -> C
         ("The minister arrives at the summit in Brussels (Getty Images) on Monday.", "caption"),
         ("Read more about the summit and the talks on our politics page.", "call to action"),
         ("Follow us on Twitter for the latest news from the summit.", "call to action"),
+        ("Scroll down for video A mother was holding the boy when he slipped.", "call to action"),
+        ("Click the links below to see more pictures of the summit.", "call to action"),
         ("By Jane Smith, political correspondent in our London newsroom", "byline"),
         ('"We will not give up on the talks, whatever happens next week.', "open quote"),
         ("“We will win this seat and the next one,” she told the party.”", "open quote"),
@@ -94,6 +96,14 @@ def test_a_wire_dateline_is_dropped_from_the_sentence() -> None:
     assert (
         dateline_free("WASHINGTON, Jan. 5 (AP) — The Senate passed the bill late on Tuesday night.")
         == "The Senate passed the bill late on Tuesday night."
+    )
+    assert (
+        dateline_free("(CNN)One of the biggest TV events of all time is being reimagined.")
+        == "One of the biggest TV events of all time is being reimagined."
+    )
+    assert (
+        dateline_free("Rome (CNN)Italy is coping with a rising wave of desperate migrants.")
+        == "Italy is coping with a rising wave of desperate migrants."
     )
     plain = "The Senate passed the bill late on Tuesday night after a long debate."
     assert dateline_free(plain) == plain

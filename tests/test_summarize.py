@@ -274,3 +274,55 @@ def test_edmundson_runs_without_a_stop_word_list() -> None:
     assert not summarize_module.tools("danish").stop_words
     article = replace(numbered(6), language="da")
     assert len(summarize(article, Options(algorithm="edmundson", sentences=2))) == 2
+
+
+# -- the lede method, and quotations in any method that restores them --------------------------
+
+
+def story(*paragraphs: str, title: str = "Council approves new river bridge") -> Article:
+    return Article(
+        title=title,
+        blocks=tuple(Block(p) for p in paragraphs),
+        source="b.txt",
+        published=datetime.now(UTC),
+    )
+
+
+def test_the_lede_method_keeps_the_lead_and_repairs_what_fails_a_reader() -> None:
+    article = story(
+        "(CNN)The council approved a new bridge over the river on Monday evening.",
+        "Scroll down for video The bridge as the architects drew it (pictured) .",
+        "Building work will start in the spring and take about two years to finish.",
+        'The mayor said: "We have waited for this crossing for more than twenty years.',
+        "The old ferry will stop running once the new bridge opens to traffic.",
+    )
+    assert summarize(article, Options(algorithm="lede", sentences=3)) == [
+        "The council approved a new bridge over the river on Monday evening.",
+        "Building work will start in the spring and take about two years to finish.",
+        'The mayor said: "We have waited for this crossing for more than twenty years."',
+    ]
+
+
+def test_the_lede_method_is_the_lead_where_the_lead_reads_well(sample: Article) -> None:
+    lead = summarize(sample, Options(algorithm="lead", sentences=3))
+    assert summarize(sample, Options(algorithm="lede", sentences=3)) == lead
+
+
+@pytest.mark.parametrize("algorithm", ["news", "lede"])
+def test_a_sentence_from_inside_a_quotation_keeps_its_marks_and_speaker(
+    sample: Article, algorithm: str
+) -> None:
+    # /read 1 20 on the sample page stated the ambassador's words as plain fact.
+    summary = summarize(sample, Options(algorithm=algorithm, sentences=20))
+    (genocide,) = [s for s in summary if "Khojaly genocide" in s]
+    assert genocide.startswith("“Armenia committed")
+    assert "Farhadov" in genocide or any(s.endswith("Ambassador Farhadov shared.") for s in summary)
+
+
+def test_a_title_standing_in_for_a_missing_headline_is_not_rated_against() -> None:
+    paragraphs = [f"Sentence number {i} talks about the river and the town." for i in range(6)]
+    untitled = story(*paragraphs, title="")
+    stand_in = story(*paragraphs, title="Sentence number 0 talks about the river and the town.")
+    assert stand_in.headline == ""
+    options = Options(algorithm="news", sentences=2)
+    assert summarize(stand_in, options) == summarize(untitled, options)
