@@ -75,7 +75,7 @@ class Boilerplate:
 class SummaryOptions:
     """How summaries are made ([summary] in the config); summarize.py takes these as they are."""
 
-    algorithm: str = "news"
+    algorithm: str = "lede"
     sentences: int = 3
     language: str = "english"
     # KL-Sum is cubic in sentences: longer articles are summarized with kl_fallback instead.
@@ -245,7 +245,7 @@ def load_settings(
         boilerplate_path = defaults / "boilerplate.toml"  # the project's list
     boilerplate = load_boilerplate(boilerplate_path)
 
-    algorithm = _choice(summary, "summary.algorithm", "news", ALGORITHM_NAMES)
+    algorithm = _choice(summary, "summary.algorithm", "lede", ALGORITHM_NAMES)
     kl_fallback = _choice(
         summary, "summary.kl_fallback", "lexrank", tuple(a for a in ALGORITHM_NAMES if a != "kl")
     )

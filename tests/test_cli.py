@@ -72,7 +72,7 @@ def test_summarize_reads_standard_input(
         {
             "title": "From stdin",
             "summary": ["The river rose.", "Boats were moved."],
-            "algorithm": "news",
+            "algorithm": "lede",
             "published": result[0]["published"],  # type: ignore[index]
             "url": None,
             "tags": [],
@@ -313,7 +313,7 @@ def test_evaluate_prints_json_scores_for_each_method_and_names_the_default(
         capsys, "evaluate", str(data), "--algorithms", "lead,textrank", "-n", "1", "--json"
     )
     assert isinstance(result, dict)
-    assert result["default"] == "news"
+    assert result["default"] == "lede"
     assert set(result["results"]) == {"lead", "textrank"}
     scores = result["results"]["lead"]
     metrics = {"rouge1", "rouge2", "rougeLsum", "headline", "ms_per_article"}
