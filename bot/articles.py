@@ -318,7 +318,10 @@ def _article_groups(blocks: list[tuple[int, list[str]]]) -> Iterator[list[tuple[
 def _until_next_break(
     blocks: list[tuple[int, list[str]]], start: int
 ) -> Iterator[tuple[int, list[str]]]:
-    for blank, lines in blocks[start:]:
+    # By index, not `blocks[start:]`: a slice copies the rest of the list at every headline-like
+    # line, which made a file of many short lines separated by two blank lines quadratic.
+    for index in range(start, len(blocks)):
+        blank, lines = blocks[index]
         if blank >= 2:
             return
         yield blank, lines
