@@ -337,7 +337,7 @@ def test_evaluate_prints_a_table_with_every_method_by_default(
     data.write_text(json.dumps(record) + "\n", encoding="utf-8")
     assert main(["evaluate", str(data)]) == 0
     out = capsys.readouterr().out
-    for name in ("news (default)", "lead", "lexrank", "kl", "edmundson"):
+    for name in ("lede (default)", "news", "lead", "lexrank", "kl", "edmundson"):
         assert f"| {name} |" in out
 
 

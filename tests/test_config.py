@@ -17,7 +17,7 @@ def write_config(tmp_path: Path, text: str, boilerplate: str = "lines = []\n") -
 def test_committed_defaults_load() -> None:
     settings = load_settings(DEFAULT_CONFIG, environ={})
     assert settings.articles_dir == DEFAULT_CONFIG.parent.parent / "articles"
-    assert (settings.summary.algorithm, settings.summary.sentences) == ("news", 3)
+    assert (settings.summary.algorithm, settings.summary.sentences) == ("lede", 3)
     assert settings.summary.language == "english"
     assert "exit mobile version" in settings.boilerplate.lines
     assert "more articles like this" in settings.boilerplate.cut_from
