@@ -338,7 +338,7 @@ async def measure(settings: Settings, library: Library, args: argparse.Namespace
                 if kind == SEARCH:
                     per_word[_search_word(update)].append(elapsed)
             latencies[kind] = timings
-        matches = {word: news.search(word).total for word in SEARCH_WORDS}
+        matches = {word: news.store.search(word).total for word in SEARCH_WORDS}
 
         # The mixed stream: making each Update (Update.de_json, as the Updater does for each one
         # it receives) and processing it, back to back.

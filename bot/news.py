@@ -3,12 +3,16 @@
 Knows nothing of Telegram. Reads go through the store's connection on the caller's thread (the
 event loop); CPU work (summarizing, indexing) runs in worker threads, and an index run uses its
 own connection so that readers keep answering from the last committed state while it works.
+Searches run in worker threads too, each on a connection of its own (a sqlite3 connection is
+never used by two threads at once), a few at a time and within a time limit: one person's
+search never holds up everyone else's messages.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import queue
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -36,6 +40,10 @@ MAX_SENTENCES = 20
 MAX_FILTERS = 20
 MAX_FILTER_CHARS = 200
 MAX_FEED_NAME = 60
+# A search still running after this many seconds is stopped, and the person told to use fewer
+# words: the search itself is in a worker thread, but it holds one of SEARCH_THREADS.
+SEARCH_SECONDS = 3.0
+SEARCH_THREADS = 4
 
 
 class Refused(ValueError):
@@ -71,6 +79,18 @@ class News:
         self.settings = settings
         self.store = store
         self._reload_lock = asyncio.Lock()
+        self._search_turns = asyncio.Semaphore(SEARCH_THREADS)
+        # Idle connections for searches; taken and given back by the worker threads.
+        self._readers: queue.SimpleQueue[Store] = queue.SimpleQueue()
+
+    def close(self) -> None:
+        """Close the store and the search connections."""
+        while True:
+            try:
+                self._readers.get_nowait().close()
+            except queue.Empty:
+                break
+        self.store.close()
 
     @property
     def default_sentences(self) -> int:
@@ -117,10 +137,35 @@ class News:
         self.store.put_summaries([(key, result)])
         return result
 
-    def search(
+    async def search(
         self, text: str, *, offset: int = 0, limit: int = 5, language: str | None = None
     ) -> SearchResult:
-        return self.store.search(text, limit=limit, offset=max(0, offset), language=language)
+        """Ranked hits, found in a worker thread; SearchTimeout after SEARCH_SECONDS."""
+        if self.store.path == ":memory:":  # no other connection can see it: search here
+            return self._search_on(self.store, text, offset, limit, language)
+        async with self._search_turns:
+            return await asyncio.to_thread(self._search_job, text, offset, limit, language)
+
+    def _search_job(self, text: str, offset: int, limit: int, language: str | None) -> SearchResult:
+        try:
+            reader = self._readers.get_nowait()
+        except queue.Empty:
+            reader = Store(self.store.path)
+        try:
+            return self._search_on(reader, text, offset, limit, language)
+        finally:
+            self._readers.put(reader)
+
+    def _search_on(
+        self, store: Store, text: str, offset: int, limit: int, language: str | None
+    ) -> SearchResult:
+        return store.search(
+            text,
+            limit=limit,
+            offset=max(0, offset),
+            language=language,
+            time_limit=SEARCH_SECONDS,
+        )
 
     # -- languages ------------------------------------------------------------------------------
 
@@ -143,11 +188,13 @@ class News:
         self.store.set_chat_language(chat_id, kind, found)
         return found
 
-    def remember_query(self, text: str) -> int:
-        return self.store.remember_query(text)
+    def remember_query(self, chat_id: int, text: str) -> int:
+        """A short id for a search's paging buttons, good in this chat only."""
+        return self.store.remember_query(chat_id, text)
 
-    def query_text(self, query_id: int) -> str | None:
-        return self.store.query_text(query_id)
+    def query_text(self, query_id: int, chat_id: int) -> str | None:
+        """The query behind a paging button, if this chat saved it (else None)."""
+        return self.store.query_text(query_id, chat_id)
 
     # -- subscriptions ------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ import sqlite3
 import threading
 import time
 import unicodedata
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -37,8 +38,16 @@ MARK_END = "\x03"
 TITLE_WEIGHT = 10.0
 # Search ranks the newest this-many matches of a query (all of them, in a smaller library).
 RANK_WINDOW = 2000
-# At most this many words of a query reach FTS5; the rest of a pasted essay is noise.
+# At most this many words of a query reach FTS5; the rest of a pasted essay is noise. A word
+# repeated counts once: "harbour" 32 times is one phrase for FTS5, not 32 to weigh and mark.
 MAX_QUERY_TERMS = 32
+# Snippets are cut in Python from the first this-many characters of a body: FTS5's snippet()
+# weighs every match in a body against every other, and took minutes on a 5 MB article.
+SNIPPET_SOURCE_CHARS = 64 * 1024
+SNIPPET_WORDS = 24
+SNIPPET_MAX_CHARS = 300
+# A search with a time limit looks at the clock every this-many SQLite VM steps.
+PROGRESS_STEPS = 1000
 # New articles written per transaction by Store.apply: well under a second of write lock
 # (about 1.5 ms an article with its search entry, story sketch and deliveries).
 APPLY_BATCH = 500
@@ -245,6 +254,26 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             )""",
         ),
     ),
+    (
+        # A search's paging buttons carry its id; ids count up, so a made-up press could show
+        # another chat's search. Each query now belongs to the chat that searched. Queries
+        # saved before had no chat: their buttons answer that they expired. Ids go on from the
+        # old ones, so an old button never finds a new query of the same number.
+        "0012_queries_by_chat",
+        (
+            "ALTER TABLE queries RENAME TO queries_without_chat",
+            """CREATE TABLE queries (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                chat_id INTEGER NOT NULL,
+                text TEXT NOT NULL,
+                used_at REAL NOT NULL,
+                UNIQUE (chat_id, text)
+            )""",
+            "INSERT INTO sqlite_sequence (name, seq)"
+            " SELECT 'queries', coalesce(max(id), 0) FROM queries_without_chat",
+            "DROP TABLE queries_without_chat",
+        ),
+    ),
 )
 
 # Outbox states: queued (to send now), digest (held for the chat's daily digest), sending (handed
@@ -382,6 +411,10 @@ class Changes:
     relocated: list[tuple[int, Article]] = field(default_factory=list)
 
 
+class SearchTimeout(Exception):
+    """A search ran past the time limit it was given, and was stopped (see Store.search)."""
+
+
 class StoreUnavailable(sqlite3.OperationalError):
     """A write the database did not take now: another process held the write lock past the busy
     timeout (a long index run), or the disk is full or failing. Nothing of it was written; the
@@ -443,6 +476,9 @@ _watched = _Watched()
 
 
 class Store:
+    # Set while a search's time limit (Store._time_limit) has run out and SQLite is stopping it.
+    _limit_reached = False
+
     def __init__(self, path: str | Path, *, busy_timeout: float = 10.0) -> None:
         """Open (or create) the database. `busy_timeout`: how long a write waits for another
         process's write lock before StoreUnavailable."""
@@ -1183,42 +1219,79 @@ class Store:
 
     # -- remembered queries ---------------------------------------------------------------
 
-    def remember_query(self, text: str) -> int:
-        """A short id for a search text, the same id for the same text."""
+    def remember_query(self, chat_id: int, text: str) -> int:
+        """A short id for a chat's search text, the same id for the same text in that chat."""
         with self.transaction() as conn:
             conn.execute(
-                "INSERT INTO queries (text, used_at) VALUES (?, ?)"
-                " ON CONFLICT (text) DO UPDATE SET used_at = excluded.used_at",
-                (text, time.time()),
+                "INSERT INTO queries (chat_id, text, used_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (chat_id, text) DO UPDATE SET used_at = excluded.used_at",
+                (chat_id, text, time.time()),
             )
-            row = conn.execute("SELECT id FROM queries WHERE text = ?", (text,)).fetchone()
+            row = conn.execute(
+                "SELECT id FROM queries WHERE chat_id = ? AND text = ?", (chat_id, text)
+            ).fetchone()
         return int(row["id"])
 
-    def query_text(self, query_id: int) -> str | None:
-        row = self.conn.execute("SELECT text FROM queries WHERE id = ?", (query_id,)).fetchone()
+    def query_text(self, query_id: int, chat_id: int) -> str | None:
+        """The text of a query this chat saved; None for another chat's (or no) query."""
+        row = self.conn.execute(
+            "SELECT text FROM queries WHERE id = ? AND chat_id = ?", (query_id, chat_id)
+        ).fetchone()
         return str(row["text"]) if row else None
 
     # -- search -------------------------------------------------------------------------------
 
     def search(
-        self, query: str, *, limit: int = 10, offset: int = 0, language: str | None = None
+        self,
+        query: str,
+        *,
+        limit: int = 10,
+        offset: int = 0,
+        language: str | None = None,
+        time_limit: float | None = None,
     ) -> SearchResult:
-        """Ranked hits for any text a person types; never raises on odd input."""
-        parsed = parse_query(query, self.stem_of)
-        if parsed is None:
-            return SearchResult((), 0)
-        result = self._search(parsed.strict, limit, offset, language)
-        if result.total == 0 and parsed.relaxed:
-            result = self._search(parsed.relaxed, limit, offset, language)
-            return SearchResult(result.hits, result.total, relaxed=True)
-        return result
+        """Ranked hits for any text a person types; never raises on odd input. Given a time
+        limit (seconds), a search still running then is stopped: SearchTimeout."""
+        with self._time_limit(time_limit):
+            parsed = parse_query(query, self.stem_of)
+            if parsed is None:
+                return SearchResult((), 0)
+            result = self._search(parsed.strict, parsed.highlight, limit, offset, language)
+            if result.total == 0 and parsed.relaxed:
+                result = self._search(parsed.relaxed, parsed.highlight, limit, offset, language)
+                return SearchResult(result.hits, result.total, relaxed=True)
+            return result
+
+    @contextmanager
+    def _time_limit(self, seconds: float | None) -> Iterator[None]:
+        """SQLite's progress handler stops the statement running at the deadline; a statement
+        that runs in one long step (one FTS5 call) is stopped after that step."""
+        if seconds is None:
+            yield
+            return
+        deadline = time.monotonic() + seconds
+
+        def past_deadline() -> int:
+            self._limit_reached = self._limit_reached or time.monotonic() > deadline
+            return int(self._limit_reached)
+
+        self.conn.set_progress_handler(past_deadline, PROGRESS_STEPS)
+        try:
+            yield
+        except sqlite3.OperationalError:
+            if self._limit_reached:
+                raise SearchTimeout(f"the search took over {seconds:g} s") from None
+            raise
+        finally:
+            self.conn.set_progress_handler(None, 0)
+            self._limit_reached = False
 
     def stem_of(self, prefix: str) -> str | None:
         """The indexed stem that a word beginning typed past it stands for (see _stem_of)."""
         return _stem_of(self.conn, prefix)
 
     def _search(
-        self, match: str, limit: int, offset: int, language: str | None = None
+        self, match: str, highlight: str, limit: int, offset: int, language: str | None = None
     ) -> SearchResult:
         """Rank in FTS5 alone over the newest RANK_WINDOW matches, then read the page's rows.
 
@@ -1263,14 +1336,7 @@ class Store:
             ).fetchall()
             ids = [int(r["id"]) for r in ranked]
             marks = ",".join("?" * len(ids))
-            snippets = dict(
-                self.conn.execute(
-                    f"""SELECT rowid,
-                           snippet(articles_fts, 1, '{MARK_START}', '{MARK_END}', '…', 24)
-                       FROM articles_fts WHERE articles_fts MATCH ? AND rowid IN ({marks})""",
-                    (match, *ids),
-                ).fetchall()
-            )
+            snippets = self._snippets(ids, highlight)
             rows = {
                 r["id"]: r
                 for r in self.conn.execute(
@@ -1279,6 +1345,9 @@ class Store:
                 )
             }
         except sqlite3.OperationalError:
+            # Stopped by the time limit: "interrupted", or whatever step SQLite was in failed.
+            if self._limit_reached:
+                raise
             # parse_query only builds valid expressions; this is the last line of defence.
             log.exception("FTS5 rejected %r", match)
             return SearchResult((), 0)
@@ -1297,6 +1366,78 @@ class Store:
         )
         return SearchResult(hits, int(total))
 
+    def _snippets(self, ids: Sequence[int], highlight: str) -> dict[int, str]:
+        """A few words of each body around the query's words, marked, from the body's first
+        SNIPPET_SOURCE_CHARS characters: highlight() in a scratch FTS5 table with the index's
+        tokenizer (so words are marked as they match: stems, phrases, prefixes), which is
+        linear in the text, then the best window picked in Python."""
+        if not ids:
+            return {}
+        conn = self.conn
+        # The same tokenizer as articles_fts (migration 0001).
+        conn.execute(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.snippet_source USING fts5"
+            " (title, body, tokenize = 'porter unicode61 remove_diacritics 2')"
+        )
+        # Emptied before, not after: a search stopped by its time limit leaves its rows.
+        conn.execute("DELETE FROM temp.snippet_source")
+        marks = ",".join("?" * len(ids))
+        excerpts = {
+            int(r[0]): str(r[1] or "")
+            for r in conn.execute(
+                f"SELECT rowid, substr(body, 1, ?) FROM articles_fts WHERE rowid IN ({marks})",
+                (SNIPPET_SOURCE_CHARS, *ids),
+            )
+        }
+        conn.executemany(
+            "INSERT INTO temp.snippet_source (rowid, title, body) VALUES (?, '', ?)",
+            excerpts.items(),
+        )
+        marked = {
+            int(r[0]): str(r[1])
+            for r in conn.execute(
+                "SELECT rowid, highlight(snippet_source, 1, ?, ?) FROM temp.snippet_source"
+                " WHERE snippet_source MATCH ?",
+                (MARK_START, MARK_END, highlight),
+            )
+        }
+        return {
+            article_id: snippet_window(
+                marked.get(article_id, text), more=len(text) >= SNIPPET_SOURCE_CHARS
+            )
+            for article_id, text in excerpts.items()
+        }
+
+
+def snippet_window(marked: str, *, more: bool = False) -> str:
+    """SNIPPET_WORDS words of a text with marked matches: the window with the most marks (the
+    first such), starting a few words before one; '…' where text was left out (`more`: the
+    text itself is the beginning of a longer one). Marks come in pairs, even where cut."""
+    words = marked.split()
+    if not words:
+        return ""
+    hits = [i for i, word in enumerate(words) if MARK_START in word]
+    start = 0
+    if hits:
+
+        def marks_in(first: int) -> int:
+            return bisect_left(hits, first + SNIPPET_WORDS) - bisect_left(hits, first)
+
+        start = max((max(0, i - 3) for i in hits), key=lambda first: (marks_in(first), -first))
+    end = min(len(words), start + SNIPPET_WORDS)
+    before = " ".join(words[:start])
+    text = " ".join(words[start:end])
+    if len(text) > SNIPPET_MAX_CHARS:
+        cut = text.rfind(" ", 0, SNIPPET_MAX_CHARS)
+        text = text[: cut if cut > 0 else SNIPPET_MAX_CHARS]
+        more = True
+    if before.rfind(MARK_START) > before.rfind(MARK_END):  # a marked phrase began before
+        text = MARK_START + text
+    if text.rfind(MARK_START) > text.rfind(MARK_END):
+        text += MARK_END
+    text = text.replace(MARK_START + MARK_END, "")
+    return ("…" if start else "") + text + ("…" if more or end < len(words) else "")
+
 
 # -- queries ----------------------------------------------------------------------------------
 
@@ -1305,6 +1446,7 @@ class Store:
 class ParsedQuery:
     strict: str
     relaxed: str | None  # every word optional, when strict needs several
+    highlight: str = ""  # any of the words looked for (not those excluded): what snippets mark
 
 
 _TOKEN = re.compile(r'(-?)(?:(title|body):)?(?:"([^"]*)"?|(\S+))', re.IGNORECASE)
@@ -1331,7 +1473,7 @@ def parse_query(text: str, stem_of: StemOf | None = None) -> ParsedQuery | None:
     relaxed = None
     if len(all_terms) > 1 and len(groups) == 1:
         relaxed = f"({' OR '.join(all_terms)})" + "".join(f" NOT {t}" for t in excluded)
-    return ParsedQuery(strict, relaxed)
+    return ParsedQuery(strict, relaxed, " OR ".join(all_terms))
 
 
 @dataclass(frozen=True)
@@ -1360,7 +1502,8 @@ def _terms(text: str, stem_of: StemOf | None = None) -> tuple[list[list[str]], l
     """
     groups: list[list[str]] = [[]]
     excluded: list[str] = []
-    terms = 0
+    seen: set[str] = set()
+    stems: dict[str, str | None] = {}
     for match in _TOKEN.finditer(text[:2000]):
         minus, column, phrase, bare = match.groups()
         raw = phrase if phrase is not None else bare
@@ -1371,17 +1514,21 @@ def _terms(text: str, stem_of: StemOf | None = None) -> tuple[list[list[str]], l
         if bare in _OPERATORS and not column:
             continue
         words = _WORD.findall(raw or "")
-        if not words or terms >= MAX_QUERY_TERMS:
+        if not words or len(seen) >= MAX_QUERY_TERMS:
             continue
-        terms += 1
         term = '"' + " ".join(words) + '"'
         if phrase is None and raw.endswith("*") and len(words) == 1:
             term += "*"
-            stem = stem_of(words[0]) if stem_of else None
+            if words[0] not in stems:  # a word beginning said again is looked up once
+                stems[words[0]] = stem_of(words[0]) if stem_of else None
+            stem = stems[words[0]]
             if stem:
                 term = f'({term} OR "{stem}")'
         if column:
             term = f"{column.lower()} : {term}"
+        if (minus + term).lower() in seen:  # a word said twice is looked for once
+            continue
+        seen.add((minus + term).lower())
         if minus:
             excluded.append(term)
         else:

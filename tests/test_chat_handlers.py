@@ -490,3 +490,38 @@ async def test_lang_narrows_latest_and_search_to_one_language(chat: Chat, write:
     assert refused.startswith("There are no articles in “xx”")
     assert only_text(await chat.send("/lang off")) == texts.LANG_OFF
     assert "of 10)" in only_text(await chat.send("/latest"))
+
+
+# -- holding under attack and faults (issue 11) -------------------------------------------------
+
+
+async def test_a_search_past_its_time_limit_says_so_and_the_next_one_works(
+    chat: Chat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.news.SEARCH_SECONDS", 0.0)
+    monkeypatch.setattr("bot.store.PROGRESS_STEPS", 1)
+    assert only_text(await chat.send("/search harbour")) == texts.SEARCH_TOO_SLOW
+    assert only_text(await chat.send("harbour")) == texts.SEARCH_TOO_SLOW
+    before = len(chat.api.calls)
+    await chat.app.process_update(chat.user.inline("harbour"))
+    (answer,) = chat.api.calls[before:]
+    assert answer.method == "answerInlineQuery" and answer.params["results"] == []
+    monkeypatch.undo()
+    assert "Brief number" in only_text(await chat.send("/search harbour"))
+
+
+async def test_a_word_repeated_32_times_searches_like_the_word(chat: Chat) -> None:
+    once = only_text(await chat.send("/search harbour"))
+    repeated = only_text(await chat.send("/search " + "harbour " * 32))
+    assert repeated.split("\n", 1)[1] == once.split("\n", 1)[1]
+
+
+async def test_a_search_button_made_up_in_another_chat_has_expired(chat: Chat) -> None:
+    alice, bob = chat.as_user(user_id=11, chat_id=11), chat.as_user(user_id=12, chat_id=12)
+    results = sent(await chat.send("/search harbour", alice))
+    more = buttons(results)["More ▶"]
+    own = sent(await chat.send("/latest", bob))
+    (answer,) = await chat.press(more, own, bob)
+    assert answer.params["text"] == texts.SEARCH_EXPIRED and answer.params["show_alert"] is True
+    # Alice's own button still pages her search.
+    assert "(6–" in str(sent(await chat.press(more, results, alice)).params["text"])

@@ -55,10 +55,18 @@ def test_a_new_summary_length_is_made_once_then_cached(
 
 
 def test_queries_get_short_stable_ids(library: News) -> None:
-    first = library.remember_query("prime minister")
-    assert library.remember_query("prime minister") == first
-    assert library.query_text(first) == "prime minister"
-    assert library.query_text(first + 1000) is None
+    first = library.remember_query(7, "prime minister")
+    assert library.remember_query(7, "prime minister") == first
+    assert library.query_text(first, 7) == "prime minister"
+    assert library.query_text(first + 1000, 7) is None
+
+
+def test_a_saved_query_is_found_only_in_the_chat_that_saved_it(library: News) -> None:
+    alice = library.remember_query(7, "prime minister")
+    bob = library.remember_query(8, "prime minister")
+    assert alice != bob
+    assert library.query_text(alice, 8) is None and library.query_text(bob, 7) is None
+    assert library.query_text(bob, 8) == "prime minister"
 
 
 async def test_reloads_take_turns(library: News, write: WriteFile) -> None:

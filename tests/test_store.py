@@ -19,6 +19,7 @@ from bot.store import (
     Changes,
     DatabaseUnusable,
     FileState,
+    SearchTimeout,
     Store,
     StoreUnavailable,
     SummaryKey,
@@ -356,6 +357,80 @@ def test_search_ranks_only_the_newest_matches_of_a_very_common_word(
     assert result.total == 3
     assert sorted(h.id for h in result.hits) == ids[-3:]
     assert memory_store.search("storm 4").total == 1  # a rarer query is ranked whole
+
+
+def test_a_word_said_again_is_looked_for_once() -> None:
+    parsed = parse_query("harbour " * 32)
+    assert parsed is not None and (parsed.strict, parsed.relaxed) == ('"harbour"', None)
+    parsed = parse_query("Harbour harbour -ferry -ferry title:harbour harbour")
+    assert parsed is not None
+    assert parsed.strict == '("Harbour" AND title : "harbour") NOT "ferry"'
+    # Repeats do not use up the word limit: the words after them still count.
+    many = parse_query("x " * 100 + " ".join(f"w{i}" for i in range(40)))
+    assert many is not None and many.strict.count('"') == 2 * store_module.MAX_QUERY_TERMS
+    assert '"w30"' in many.strict
+
+
+def test_snippets_come_from_the_first_64_kb_of_a_body(memory_store: Store) -> None:
+    filler = "Nothing happens on this quiet coast today. " * 2000  # 86,000 characters
+    near, far = add(
+        memory_store,
+        article("Near", "The harbour reopened. " + filler + " The harbour again."),
+        article("Far", filler + " The harbour flooded.", ordinal=1),
+    )
+    hits = {hit.id: hit.snippet_marked for hit in memory_store.search("harbour").hits}
+    assert hits[near].startswith(f"The {MARK_START}harbour{MARK_END} reopened.")
+    # A match only past the first 64 KB gives the text's beginning, unmarked.
+    assert hits[far].startswith("Nothing happens") and MARK_START not in hits[far]
+    assert all(len(s) <= store_module.SNIPPET_MAX_CHARS + 2 for s in hits.values())
+
+
+def test_a_snippet_has_the_most_matches_and_whole_marks_where_cut() -> None:
+    start, end = MARK_START, MARK_END
+    marked = "w " * 100 + f"{start}prime minister{end} " + "a " * 50 + f"{start}x{end} " * 3
+    snippet = store_module.snippet_window(marked + "end")
+    assert snippet.startswith("…") and snippet.count(start) == snippet.count(end) == 3
+    # A window that begins inside a marked phrase opens the mark; one that ends inside closes it.
+    inside = store_module.snippet_window(
+        f"{start}long "
+        + "b " * 30
+        + f"c{end} "
+        + f"{start}y{end} " * 3
+        + f"{start}z "
+        + "d " * 30
+        + f"e{end}"
+    )
+    assert inside.startswith(f"…{start}b b c{end}") and inside.endswith(f"d d{end}…")
+    assert inside.count(start) == inside.count(end) == 5
+
+
+def test_a_search_past_its_time_limit_is_stopped(
+    memory_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add(memory_store, *(article(f"Storm {i}", "Wind and rain.", ordinal=i) for i in range(20)))
+    monkeypatch.setattr(store_module, "PROGRESS_STEPS", 1)
+    with pytest.raises(SearchTimeout):
+        memory_store.search("storm", time_limit=0.0)
+    # The connection is as before: no limit left behind, the next search answers.
+    assert memory_store.search("storm").total == 20
+    assert memory_store.search("storm", time_limit=60.0).total == 20
+
+
+def test_queries_saved_before_chats_were_recorded_expire_and_ids_go_on(tmp_path: Path) -> None:
+    path = tmp_path / "news.sqlite3"
+    with Store(path) as db:
+        version = [name for name, _ in MIGRATIONS].index("0012_queries_by_chat")
+        db.conn.execute(f"PRAGMA user_version = {version}")
+        db.conn.execute("DROP TABLE queries")
+        db.conn.execute(
+            "CREATE TABLE queries (id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE,"
+            " used_at REAL NOT NULL)"
+        )
+        db.conn.execute("INSERT INTO queries (id, text, used_at) VALUES (41, 'old', 0)")
+    with Store(path) as db:
+        assert db.schema_version == len(MIGRATIONS)
+        assert db.query_text(41, 7) is None
+        assert db.remember_query(7, "new") == 42
 
 
 # -- the file itself: locks, removal, damage -----------------------------------------------------

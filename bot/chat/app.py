@@ -213,7 +213,7 @@ async def close_library(application: AnyApplication) -> None:
         await service.finish()
     library = application.bot_data.pop("news", None)
     if isinstance(library, News):
-        library.store.close()
+        library.close()
 
 
 async def set_commands(application: AnyApplication, settings: Settings) -> None:

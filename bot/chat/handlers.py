@@ -18,7 +18,7 @@ from telegram.ext import ContextTypes
 
 from ..articles import shorten
 from ..news import MAX_SENTENCES, News, Refused
-from ..store import DIGEST, DROPPED, FAILED, QUEUED, SENDING, SENT
+from ..store import DIGEST, DROPPED, FAILED, QUEUED, SENDING, SENT, SearchTimeout
 from . import delivery, render, texts
 from .render import Reply
 
@@ -98,14 +98,14 @@ async def search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not query:
         await _reply(update, Reply(texts.SEARCH_ASK))
         return
-    await _reply(update, _search_reply(update, context, query, 0))
+    await _reply(update, await _search_reply(update, context, query, 0))
 
 
 async def text_search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Plain text in a private chat is a search."""
     message = update.effective_message
     if message and message.text:
-        await _reply(update, _search_reply(update, context, message.text.strip(), 0))
+        await _reply(update, await _search_reply(update, context, message.text.strip(), 0))
 
 
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -483,11 +483,13 @@ async def full_text_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 async def search_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """sr:<query id>:<offset>: another page of a search."""
     query_id, offset = _callback_numbers(update)
-    query = news(context).query_text(query_id)
+    chat = update.effective_chat
+    # A query saved by another chat is as unknown here as one never saved.
+    query = news(context).query_text(query_id, chat.id) if chat else None
     if query is None:
         await _answer(update, texts.SEARCH_EXPIRED, alert=True)
         return
-    await _edit(update, _search_reply(update, context, query, offset))
+    await _edit(update, await _search_reply(update, context, query, offset))
 
 
 async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -506,7 +508,13 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     library = news(context)
     text = query.query.strip()
     if text:
-        ids = [hit.id for hit in library.search(text, limit=INLINE_RESULTS).hits]
+        try:
+            found = await library.search(text, limit=INLINE_RESULTS)
+        except SearchTimeout:
+            log.warning("inline search stopped at its time limit: %r", shorten(text, 100))
+            await query.answer([], cache_time=5, is_personal=False)
+            return
+        ids = [hit.id for hit in found.hits]
     else:
         ids = [entry.id for entry in library.latest(limit=INLINE_RESULTS).entries]
     results = []
@@ -617,14 +625,20 @@ async def _article_reply(
     return render.article_card(stored, summary, sentences=count, more=more, others=others)
 
 
-def _search_reply(
+async def _search_reply(
     update: Update, context: ContextTypes.DEFAULT_TYPE, query: str, offset: int
 ) -> Reply:
-    """A page of hits, in the chat's language if it chose one (/lang)."""
+    """A page of hits, in the chat's language if it chose one (/lang); the query is saved for
+    the paging buttons, for this chat only."""
     library = news(context)
     language = _chat_language(update, context)
-    result = library.search(query, offset=offset, limit=PAGE_SIZE, language=language)
-    query_id = library.remember_query(query[:2000]) if result.hits else 0
+    try:
+        result = await library.search(query, offset=offset, limit=PAGE_SIZE, language=language)
+    except SearchTimeout:
+        log.warning("search stopped at its time limit: %r", shorten(query, 100))
+        return Reply(texts.SEARCH_TOO_SLOW)
+    chat = update.effective_chat
+    query_id = library.remember_query(chat.id, query[:2000]) if result.hits and chat else 0
     return render.search_page(result, query, query_id, offset, PAGE_SIZE)
 
 

@@ -72,7 +72,9 @@ SEARCH_NONE = (
     "Nothing found for “{query}”. Try fewer or other words, a word’s beginning with *"
     " (like elect*), or see /latest."
 )
-SEARCH_EXPIRED = "That search has expired. Send it again with /search."
+# Also the answer to a button of another chat's search: whether it exists is not told.
+SEARCH_EXPIRED = "This button has expired; search again."
+SEARCH_TOO_SLOW = "That search took too long; try fewer words."
 SEARCH_TITLE = "🔎 <b>{query}</b> ({first}–{last} of {total})"
 SEARCH_RELAXED = "<i>No article has all those words; these have some of them.</i>"
 
