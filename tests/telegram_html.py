@@ -7,6 +7,8 @@ from .fake_bot_api import telegram_html_problems as problems
 
 
 def assert_valid(text: str) -> None:
+    """Sendable: not empty, at most 4096 UTF-16 code units (as Telegram counts), valid HTML."""
     assert text.strip(), "an empty message"
-    assert len(text) <= 4096, f"{len(text)} characters"
+    size = len(text.encode("utf-16-le")) // 2
+    assert size <= 4096, f"{size} UTF-16 code units"
     assert not problems(text), (problems(text), text)

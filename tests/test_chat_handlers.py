@@ -21,7 +21,7 @@ from bot.config import Settings
 from bot.news import News
 
 from . import telegram_html
-from .conftest import SAMPLE_PAGE, WriteFile, story
+from .conftest import SAMPLE_PAGE, WriteFile, delivered, story
 
 ADMIN = 42
 
@@ -525,3 +525,57 @@ async def test_a_search_button_made_up_in_another_chat_has_expired(chat: Chat) -
     assert answer.params["text"] == texts.SEARCH_EXPIRED and answer.params["show_alert"] is True
     # Alice's own button still pages her search.
     assert "(6–" in str(sent(await chat.press(more, results, alice)).params["text"])
+
+
+async def test_every_message_fits_for_a_huge_title_and_an_emoji_heavy_body(
+    chat: Chat, write: WriteFile
+) -> None:
+    subscriber = chat.as_user(user_id=21, chat_id=21)
+    assert "Subscribed" in only_text(await chat.send("/subscribe", subscriber))
+    headline = ("Harbour festival " * 400)[:6300]
+    body = [
+        " ".join(f"The harbour 🎉🎉 party {p}.{s} drew 🚢🌊 crowds." for s in range(40))
+        for p in range(12)
+    ]
+    write(
+        "huge.json",
+        json.dumps(
+            {"title": headline, "text": body, "date": "2026-12-01T10:00:00Z", "url": URL},
+            ensure_ascii=False,
+        ),
+    )
+    await library(chat).reload()
+    article_id = id_of(chat, "Harbour festival")
+
+    def here(calls: list[Call]) -> list[Call]:  # a delivery to the subscriber may come meanwhile
+        return [c for c in calls if c.params.get("chat_id") == chat.user.chat_id]
+
+    texts_sent = messages(here(await chat.send("/latest")))
+    texts_sent += messages(here(await chat.send("/search harbour party")))
+    card = sent(here(await chat.send(f"/read {article_id}")))
+    texts_sent.append(str(card.params["text"]))
+    page = sent(here(await chat.press(buttons(card)["📄 Full text"], card)))
+    pages = [str(page.params["text"])]
+    while "More ▶" in buttons(page):
+        page = sent(here(await chat.press(buttons(page)["More ▶"], page)))
+        pages.append(str(page.params["text"]))
+    assert len(pages) > 1
+    sender = chat.app.bot_data["sender"]
+    for _ in range(100):  # the JobQueue drains too; whichever sends it first
+        if (21, headline[:20]) in {(c, t[:20]) for c, t in delivered(chat.api)}:
+            break
+        await sender.drain()
+        await asyncio.sleep(0.01)
+    (delivery,) = [
+        str(c.params["text"])
+        for c in chat.api.sent("sendMessage")
+        if c.params["chat_id"] == 21 and str(c.params["text"]).startswith(texts.NEW_ARTICLE)
+    ]
+    for text in [*texts_sent, *pages, delivery]:
+        telegram_html.assert_valid(text)  # <= 4096 UTF-16 units, valid HTML, not empty
+        assert text.strip("…\n ") and "Harbour festival" in text
+    for text in (str(card.params["text"]), delivery):
+        assert "drew 🚢🌊 crowds" in text  # the summary is there, not just "…"
+
+
+URL = "https://example.org/harbour-festival"

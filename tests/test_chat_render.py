@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.articles import Article, Block
-from bot.chat import render
+from bot.chat import render, texts
 from bot.news import Entry, Page
 from bot.store import MARK_END, MARK_START, Hit, SearchResult, StoredArticle
 
@@ -103,3 +103,94 @@ def test_fit_never_returns_more_than_4096_characters() -> None:
 
 def test_plain_text_for_the_terminal() -> None:
     assert render.plain('<b>A &amp; B</b> <a href="x">Source</a>') == "A & B Source"
+
+
+def utf16(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+EMOJI_PARAGRAPH = " ".join(f"Fans 🎉🎉 cheered 🚢🌊 the ship {i} home." for i in range(60))
+
+
+def test_message_length_is_counted_in_utf16_units_as_telegram_does() -> None:
+    assert render.units("a🎉é") == 4
+    cut = render.fit("\n".join("🎉" * 100 for _ in range(40)))  # 4,000 characters, 8,039 units
+    assert utf16(cut) <= 4096 and cut.endswith("…")
+
+
+def test_full_text_pages_of_emoji_heavy_text_fit_in_utf16_units() -> None:
+    article = stored(*(Block(EMOJI_PARAGRAPH) for _ in range(6)), title="🎉" * 150)
+    pages = render.full_text_pages(article)
+    assert len(pages) > 1
+    for i in range(len(pages)):
+        reply = render.full_text_page(article, i, summary_sentences=3)
+        telegram_html.assert_valid(reply.text)
+    # A paragraph of emoji only, with no space to cut at, is cut between them, never inside one.
+    wall = render.full_text_pages(stored(Block("🎉" * 5000)))
+    assert "".join(wall) == "🎉" * 5000 and all(utf16(p) <= 4096 for p in wall)
+
+
+def test_a_huge_title_is_shortened_and_the_card_keeps_its_summary() -> None:
+    article = stored(Block("Body."), title="Harbour " * 800)  # 6,400 characters
+    summary = ["The harbour 🎉 reopened. " * 20, "Boats 🚢 are back."]
+    card = render.article_card(article, summary, sentences=2, more=False)
+    delivery = render.delivery_message(article, summary)
+    shared = render.share_text(article, summary)
+    for text in (card.text, delivery.text, shared):
+        telegram_html.assert_valid(text)
+        assert "Boats 🚢 are back." in text
+    headline = card.text.split("<b>", 1)[1].split("</b>", 1)[0]
+    assert len(headline) <= render.MAX_TITLE and headline.endswith("…")
+    assert delivery.text.startswith(texts.NEW_ARTICLE + "<b>Harbour")
+
+
+def test_a_line_too_long_for_any_message_is_cut_as_plain_text_not_dropped() -> None:
+    cut = render.fit("<b>" + "word " * 2000 + "</b>\nsecond line")
+    telegram_html.assert_valid(cut)
+    assert cut.startswith("word word") and cut.strip("…\n ")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(document.cookie)",
+        "JavaScript:alert(1)",
+        " javascript:alert(1)",
+        "data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==",
+        "vbscript:msgbox(1)",
+        "file:///etc/passwd",
+        "http://",
+        "https://exa mple.org/",
+        "java\tscript:alert(1)",
+        "ftp://example.org/x",
+    ],
+)
+def test_only_http_and_https_addresses_become_links(url: str) -> None:
+    article = Article(title="T", blocks=(Block("x."),), source="s.txt", published=NOW, url=url)
+    item = StoredArticle(1, article, NOW, NOW)
+    others = [(2, "Other", url, "o.txt")]
+    texts_shown = [
+        render.article_card(item, ["x."], sentences=1, more=False, others=others).text,
+        render.delivery_message(item, ["x."]).text,
+        render.share_text(item, ["x."]),
+    ]
+    for text in texts_shown:
+        telegram_html.assert_valid(text)
+        assert "<a " not in text
+    assert "/read 2" in texts_shown[0]  # the other source, without its link
+
+
+def test_http_and_https_addresses_are_links_with_their_site_named() -> None:
+    article = Article(
+        title="T",
+        blocks=(Block("x."),),
+        source="s.txt",
+        published=NOW,
+        url="HTTPS://a.org/x?b=1&c=2",
+    )
+    others = [(2, "Other", "http://www.b.org/y", "o.txt")]
+    card = render.article_card(
+        StoredArticle(1, article, NOW, NOW), ["x."], sentences=1, more=False, others=others
+    )
+    assert '<a href="HTTPS://a.org/x?b=1&amp;c=2">Source</a>' in card.text
+    assert '<a href="http://www.b.org/y">b.org</a>' in card.text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 
@@ -133,7 +134,8 @@ async def reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         report = await news(context).reload()
     except Exception as exc:  # the folder is gone, the disk is full: say so, keep running
         log.exception("reload failed")
-        await _reply(update, Reply(texts.RELOAD_ERROR.format(error=render.esc(str(exc)))))
+        error = render.esc(shorten(str(exc), 500))
+        await _reply(update, Reply(texts.RELOAD_ERROR.format(error=error)))
         return
     if report.queued and context.job_queue is not None:
         context.job_queue.run_once(delivery.drain_job, 0, name="deliveries-now")
@@ -476,7 +478,10 @@ async def full_text_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if stored is None:
         await _article_gone(update)
         return
-    reply = render.full_text_page(stored, page, summary_sentences=news(context).default_sentences)
+    # Paging a 5 MB article takes a tenth of a second: in a thread, others are answered meanwhile.
+    reply = await asyncio.to_thread(
+        render.full_text_page, stored, page, summary_sentences=news(context).default_sentences
+    )
     await _edit(update, reply)
 
 
@@ -648,7 +653,7 @@ async def _reply(update: Update, reply: Reply) -> None:
     if message is None:
         return
     in_group = message.chat.type != ChatType.PRIVATE
-    await message.reply_text(reply.text, reply_markup=reply.keyboard, do_quote=in_group)
+    await message.reply_text(_fitted(reply), reply_markup=reply.keyboard, do_quote=in_group)
 
 
 async def _edit(update: Update, reply: Reply) -> None:
@@ -658,11 +663,21 @@ async def _edit(update: Update, reply: Reply) -> None:
         return
     await query.answer()
     try:
-        await query.edit_message_text(reply.text, reply_markup=reply.keyboard)
+        await query.edit_message_text(_fitted(reply), reply_markup=reply.keyboard)
     except BadRequest as exc:
         # Pressing the button of the page already shown changes nothing; that is fine.
         if "not modified" not in str(exc).lower():
             raise
+
+
+def _fitted(reply: Reply) -> str:
+    """The last check before anything is sent: render makes every text fit, and if one ever
+    does not, it is cut here (and logged) rather than refused by Telegram."""
+    size = render.units(reply.text)
+    if size <= render.MAX_MESSAGE:
+        return reply.text
+    log.error("a reply of %d UTF-16 units was cut to Telegram's %d", size, render.MAX_MESSAGE)
+    return render.fit(reply.text)
 
 
 async def _answer(update: Update, text: str, *, alert: bool = False) -> None:

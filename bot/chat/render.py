@@ -1,5 +1,7 @@
 """Messages as Telegram shows them: HTML (every piece of article text and user input escaped),
-at most 4096 characters, with inline keyboards whose callback_data stays under 64 bytes.
+at most 4096 UTF-16 code units as Telegram counts them (an emoji is two), with inline keyboards
+whose callback_data stays under 64 bytes. Headlines are cut to MAX_TITLE characters, and only
+http and https addresses become links.
 
 Callback data formats (all ASCII, a few bytes):
     lt:<offset>:<size>   a page of /latest
@@ -25,11 +27,24 @@ from ..news import Entry, Page
 from ..store import MARK_END, MARK_START, FeedState, SearchResult, StoredArticle
 from . import texts
 
+# Telegram's limit, in UTF-16 code units; text is measured after HTML escaping, which counts
+# tags and entities too (Telegram counts the text they stand for): never over, sometimes under.
 MAX_MESSAGE = 4096
 MAX_CALLBACK_DATA = 64
+# A headline is cut to this many characters in a message (a feed once sent one of 6,300)...
+MAX_TITLE = 300
+# ...and to this many UTF-16 units once escaped ("&" is five): room is left for the rest.
+_TITLE_UNITS = 700
 # Room kept for a page's title and footer when packing full text into pages.
 _PAGE_BUDGET = MAX_MESSAGE - 400
 _LINE_CHARS = 160
+# A summary sentence longer than this (scraped text has sentences of thousands) is cut.
+_SENTENCE_CHARS = 1000
+# An article card's foot (tags, other sources) gets at most this many units...
+_FOOT_UNITS = 1600
+# ...and a link longer than this, escaped, is left out rather than fill the message.
+_HREF_UNITS = 800
+_SAFE_URL = re.compile(r"https?://[^\s\x00-\x1f\x7f]+", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -41,6 +56,42 @@ class Reply:
 def esc(text: str) -> str:
     """Escape text for Telegram HTML (&, <, > in text; quotes too, for attributes)."""
     return html.escape(text, quote=True)
+
+
+def units(text: str) -> int:
+    """The length Telegram measures: UTF-16 code units (a character beyond U+FFFF is two)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def title(text: str, *, chars: int = MAX_TITLE, budget: int = _TITLE_UNITS) -> str:
+    """A headline, escaped: cut at a word to `chars` characters, and shorter still while its
+    escaped form is over `budget` UTF-16 units."""
+    escaped = esc(shorten(text, chars))
+    while units(escaped) > budget and chars > 8:
+        chars //= 2
+        escaped = esc(shorten(text, chars))
+    return escaped
+
+
+def safe_url(url: str | None) -> str | None:
+    """The address if it may be a link: http or https with a host (never javascript: or
+    data:), with no spaces or control characters; else None."""
+    if not url or not _SAFE_URL.fullmatch(url):
+        return None
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:  # a malformed port or IPv6 address
+        return None
+    return url if host else None
+
+
+def link(url: str | None, label: str) -> str | None:
+    """An <a href> around an (escaped) label; None when the address may not be a link or would
+    take too much of the message."""
+    safe = safe_url(url)
+    if safe is None or units(esc(safe)) > _HREF_UNITS:
+        return None
+    return f'<a href="{esc(safe)}">{label}</a>'
 
 
 def button(label: str, data: str) -> InlineKeyboardButton:
@@ -68,7 +119,7 @@ def latest_page(page: Page, size: int) -> Reply:
 
 def start_message(entries: Sequence[Entry]) -> str:
     if entries:
-        lines = "\n".join(f"• {esc(e.title)} — /read {e.id}" for e in entries)
+        lines = "\n".join(f"• {title(e.title)} — /read {e.id}" for e in entries)
         headlines = texts.START_HEADLINES.format(lines=lines)
     else:
         headlines = texts.START_EMPTY
@@ -82,40 +133,49 @@ def article_card(
     sentences: int,
     more: bool,
     others: Sequence[tuple[int, str, str | None, str]] = (),
+    lead: str = "",
 ) -> Reply:
     """Headline, summary, date and source; the story's other sources as links; buttons for a
-    longer summary, full text, latest."""
+    longer summary, full text, latest. `lead` goes first (a delivery's 🆕)."""
     article = stored.article
     meta = [_date(article.published)]
     if article.author:
-        meta.append(esc(article.author))
-    if article.url:
-        meta.append(f'<a href="{esc(article.url)}">{texts.SOURCE_LINK}</a>')
-    else:
-        meta.append(esc(article.source))
-    head = f"<b>{esc(article.title)}</b>\n<i>{' · '.join(meta)}</i>\n\n"
+        meta.append(esc(shorten(article.author, 60)))
+    meta.append(link(article.url, texts.SOURCE_LINK) or esc(shorten(article.source, 100)))
+    head = f"{lead}<b>{title(article.title)}</b>\n<i>{' · '.join(meta)}</i>\n\n"
     foot = f"\n\n/read {stored.id}"
     if article.tags:
-        foot += " · " + esc(", ".join(article.tags))
+        foot += " · " + esc(shorten(", ".join(article.tags), 100))
     if others:
-        links = [_source_link(*other) for other in others[:8]]
-        more_count = f" +{len(others) - 8}" if len(others) > 8 else ""
-        foot += "\n" + texts.ALSO_REPORTED.format(links=", ".join(links) + more_count)
-    body = _fit_lines([f"• {esc(s)}" for s in summary], MAX_MESSAGE - len(head) - len(foot))
+        foot += "\n" + _also_reported(others, _FOOT_UNITS - units(foot))
+    lines = [f"• {esc(shorten(s, _SENTENCE_CHARS))}" for s in summary]
+    body = _fit_lines(lines, MAX_MESSAGE - units(head) - units(foot))
     row = []
     if more:
         row.append(button(texts.BUTTON_MORE, f"rd:{stored.id}:{sentences + 3}"))
     row.append(button(texts.BUTTON_FULL_TEXT, f"ft:{stored.id}:0"))
     row.append(button(texts.BUTTON_LATEST, "lt:0:5"))
-    return Reply(head + body + foot, InlineKeyboardMarkup([row]))
+    return Reply(fit(head + body + foot), InlineKeyboardMarkup([row]))
+
+
+def _also_reported(others: Sequence[tuple[int, str, str | None, str]], budget: int) -> str:
+    """The story's other sources, as many as fit the budget (at most 8), then "+N"."""
+    links: list[str] = []
+    for other in others[:8]:
+        candidate = _source_link(*other)
+        if units(texts.ALSO_REPORTED.format(links=", ".join([*links, candidate]))) + 6 > budget:
+            break
+        links.append(candidate)
+    rest = f" +{len(others) - len(links)}" if len(others) > len(links) else ""
+    return texts.ALSO_REPORTED.format(links=", ".join(links) + rest)
 
 
 def full_text_page(stored: StoredArticle, page: int, *, summary_sentences: int) -> Reply:
     """One page of the article's text, cut at paragraph or sentence boundaries."""
     pages = full_text_pages(stored)
     page = max(0, min(page, len(pages) - 1))
-    title = texts.FULL_TEXT_TITLE.format(
-        title=esc(shorten(stored.article.title, 200)), page=page + 1, pages=len(pages)
+    heading = texts.FULL_TEXT_TITLE.format(
+        title=title(stored.article.title, chars=200, budget=300), page=page + 1, pages=len(pages)
     )
     row = []
     if page > 0:
@@ -123,25 +183,27 @@ def full_text_page(stored: StoredArticle, page: int, *, summary_sentences: int) 
     if page + 1 < len(pages):
         row.append(button(texts.BUTTON_NEXT, f"ft:{stored.id}:{page + 1}"))
     row.append(button(texts.BUTTON_SUMMARY, f"rd:{stored.id}:{summary_sentences}"))
-    return Reply(f"{title}\n\n{pages[page]}", InlineKeyboardMarkup([row]))
+    return Reply(f"{heading}\n\n{pages[page]}", InlineKeyboardMarkup([row]))
 
 
 def full_text_pages(stored: StoredArticle) -> list[str]:
+    """The article's text in pages of at most _PAGE_BUDGET UTF-16 units, escaped."""
     pieces: list[str] = []
     for block in stored.article.blocks:
         if block.heading:
-            pieces.append(f"<b>{esc(block.text)}</b>")
+            pieces.extend(f"<b>{p}</b>" for p in _split_escaped(block.text, _PAGE_BUDGET - 7))
         else:
             pieces.extend(_split_escaped(block.text, _PAGE_BUDGET))
     pages: list[str] = []
     current: list[str] = []
     size = 0
     for piece in pieces:
-        if current and size + len(piece) + 2 > _PAGE_BUDGET:
+        piece_units = units(piece)
+        if current and size + piece_units + 2 > _PAGE_BUDGET:
             pages.append("\n\n".join(current))
             current, size = [], 0
         current.append(piece)
-        size += len(piece) + 2
+        size += piece_units + 2
     if current:
         pages.append("\n\n".join(current))
     return pages or [""]
@@ -160,7 +222,7 @@ def search_page(result: SearchResult, query: str, query_id: int, offset: int, si
         lines.append(texts.SEARCH_RELAXED)
     lines.append("")
     for number, hit in enumerate(result.hits, start=first):
-        lines.append(f"{number}. <b>{esc(hit.title)}</b> — {_date(hit.published)}")
+        lines.append(f"{number}. <b>{title(hit.title)}</b> — {_date(hit.published)}")
         lines.append(f"{marked_snippet(hit.snippet_marked)}\n")
     keyboard = [
         [
@@ -186,16 +248,18 @@ def marked_snippet(snippet: str) -> str:
 
 def delivery_message(stored: StoredArticle, summary: Sequence[str]) -> Reply:
     """A new article for a subscriber: the article card, marked new, with a full-text button."""
-    card = article_card(stored, summary, sentences=len(summary) or 1, more=False)
+    card = article_card(
+        stored, summary, sentences=len(summary) or 1, more=False, lead=texts.NEW_ARTICLE
+    )
     keyboard = InlineKeyboardMarkup([[button(texts.BUTTON_FULL_TEXT, f"ft:{stored.id}:0")]])
-    return Reply(fit(texts.NEW_ARTICLE + card.text), keyboard)
+    return Reply(card.text, keyboard)
 
 
 def digest_message(entries: Sequence[Entry]) -> str:
     """The daily digest: each new headline with its first summary sentence and its /read."""
     lines = [texts.DIGEST_TITLE.format(count=len(entries)), ""]
     for entry in entries:
-        lines.append(f"<b>{esc(entry.title)}</b>")
+        lines.append(f"<b>{title(entry.title)}</b>")
         lines.append(f"{esc(shorten(entry.line, _LINE_CHARS))} /read {entry.id}\n")
     return fit("\n".join(lines).rstrip())
 
@@ -203,10 +267,11 @@ def digest_message(entries: Sequence[Entry]) -> str:
 def share_text(stored: StoredArticle, summary: Sequence[str]) -> str:
     """What an inline result posts: headline, summary and source."""
     article = stored.article
-    text = f"<b>{esc(article.title)}</b>\n\n" + "\n".join(f"• {esc(s)}" for s in summary)
-    if article.url:
-        text += f'\n\n<a href="{esc(article.url)}">{texts.SOURCE_LINK}</a>'
-    return fit(text)
+    source = link(article.url, texts.SOURCE_LINK)
+    foot = f"\n\n{source}" if source else ""
+    lines = [f"• {esc(shorten(s, _SENTENCE_CHARS))}" for s in summary]
+    head = f"<b>{title(article.title)}</b>\n\n"
+    return fit(head + _fit_lines(lines, MAX_MESSAGE - units(head) - units(foot)) + foot)
 
 
 def plain(text: str) -> str:
@@ -215,29 +280,42 @@ def plain(text: str) -> str:
 
 
 def fit(text: str) -> str:
-    """Never more than Telegram's 4096 characters: cut at a line, without breaking a tag."""
-    if len(text) <= MAX_MESSAGE:
+    """Never more than Telegram's 4096 UTF-16 units: cut at a line, without breaking a tag."""
+    if units(text) <= MAX_MESSAGE:
         return text
     lines = text.split("\n")
     return _fit_lines(lines, MAX_MESSAGE)
 
 
 def _fit_lines(lines: Sequence[str], budget: int) -> str:
-    """Whole lines while they fit, then an ellipsis; lines hold balanced tags, so this is safe."""
+    """Whole lines while they fit, then an ellipsis; lines hold balanced tags, so this is safe.
+    When not even the first line fits, its text (without tags) is cut to fit instead."""
     kept: list[str] = []
     size = 0
     for line in lines:
-        if size + len(line) + 1 > budget - 2:
-            kept.append("…")
+        line_units = units(line) + 1
+        if size + line_units > budget - 2:
+            kept.append("…" if kept else _cut_line(line, budget - 2))
             break
         kept.append(line)
-        size += len(line) + 1
+        size += line_units
     return "\n".join(kept)
+
+
+def _cut_line(line: str, budget: int) -> str:
+    """A line's plain text, escaped, cut at a word with an ellipsis to fit the budget."""
+    text = " ".join(plain(line).split())
+    chars = max(1, budget)
+    cut = esc(shorten(text, chars))
+    while units(cut) > budget and chars > 1:
+        chars = max(1, chars * 3 // 4)
+        cut = esc(shorten(text, chars))
+    return cut if units(cut) <= budget else "…"
 
 
 def _entry_lines(entries: Sequence[Entry], first: int) -> Iterator[str]:
     for number, entry in enumerate(entries, start=first):
-        yield f"{number}. <b>{esc(entry.title)}</b>"
+        yield f"{number}. <b>{title(entry.title)}</b>"
         yield f"{esc(shorten(entry.line, _LINE_CHARS))} <i>{_date(entry.published)}</i>\n"
 
 
@@ -256,35 +334,55 @@ _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
 
 
 def _split_escaped(text: str, budget: int) -> Iterator[str]:
-    """A paragraph as escaped pieces under budget: whole if it fits, else by sentences, else
-    by words (a 'sentence' of thousands of characters is not unheard of in scraped text)."""
+    """A paragraph as escaped pieces of at most `budget` UTF-16 units: whole if it fits, else by
+    sentences, else by words (a 'sentence' of thousands of characters is not unheard of in
+    scraped text)."""
     escaped = esc(text)
-    if len(escaped) <= budget:
+    if units(escaped) <= budget:
         yield escaped
         return
-    piece = ""
+    pieces: list[str] = []
+    size = 0
     for sentence in _SENTENCE_END.split(text):
         for part in _by_words(esc(sentence), budget):
-            if piece and len(piece) + 1 + len(part) > budget:
-                yield piece
-                piece = ""
-            piece = f"{piece} {part}" if piece else part
-    if piece:
-        yield piece
+            part_units = units(part)
+            if pieces and size + 1 + part_units > budget:
+                yield " ".join(pieces)
+                pieces, size = [], 0
+            size += part_units + (1 if pieces else 0)
+            pieces.append(part)
+    if pieces:
+        yield " ".join(pieces)
 
 
 def _by_words(escaped: str, budget: int) -> Iterator[str]:
-    while len(escaped) > budget:
-        cut = escaped.rfind(" ", 0, budget)
-        cut = cut if cut > 0 else budget
-        # Never cut inside an entity such as &amp;.
-        amp = escaped.rfind("&", max(0, cut - 8), cut)
-        if amp != -1 and ";" not in escaped[amp:cut]:
+    """Escaped text in pieces of at most `budget` UTF-16 units, cut at spaces where there are
+    some, never inside an entity such as &amp;."""
+    start = 0
+    while start < len(escaped):
+        window = escaped[start : start + budget]
+        fits = _chars_within(window, budget)
+        if start + fits >= len(escaped):
+            yield escaped[start:]
+            return
+        cut = window.rfind(" ", 0, fits)
+        cut = cut if cut > 0 else fits
+        amp = window.rfind("&", max(0, cut - 8), cut)
+        if amp > 0 and ";" not in window[amp:cut]:
             cut = amp
-        yield escaped[:cut].rstrip()
-        escaped = escaped[cut:].lstrip()
-    if escaped:
-        yield escaped
+        yield window[:cut].rstrip()
+        start += cut
+        while start < len(escaped) and escaped[start].isspace():
+            start += 1
+
+
+def _chars_within(text: str, budget: int) -> int:
+    """How many characters from the start of text fit in `budget` UTF-16 units."""
+    encoded = text.encode("utf-16-le")
+    if len(encoded) <= 2 * budget:
+        return len(text)
+    # A pair of surrogates cut in half is dropped, not counted.
+    return len(encoded[: 2 * budget].decode("utf-16-le", "ignore"))
 
 
 def feeds_message(feeds: Sequence[FeedState], now: float | None = None) -> str:
@@ -327,10 +425,7 @@ def _moment(when: float, now: float) -> str:
     return f"in {amount}" if delta > 0 else f"{amount} ago"
 
 
-def _source_link(article_id: int, title: str, url: str | None, source: str) -> str:
+def _source_link(article_id: int, headline: str, url: str | None, source: str) -> str:
     """Another source of a story: its site as a link, else its /read command."""
-    if url:
-        site = urlsplit(url).hostname or url
-        site = site.removeprefix("www.")
-        return f'<a href="{esc(url)}">{esc(shorten(site, 40))}</a>'
-    return f"/read {article_id}"
+    site = (urlsplit(safe_url(url) or "").hostname or "").removeprefix("www.")
+    return (site and link(url, esc(shorten(site, 40)))) or f"/read {article_id}"
