@@ -98,6 +98,10 @@ class TelegramSettings:
     webhook_port: int = 8443
     webhook_url: str = ""
     webhook_secret: str = field(default="", repr=False)
+    # Flood control, per person (admins too): this many updates at once, refilled over
+    # flood_seconds; past that, one notice, then nothing until it has refilled.
+    flood_messages: int = 20
+    flood_seconds: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -201,6 +205,8 @@ _KNOWN: dict[str, set[str]] = {
         "webhook_port",
         "webhook_url",
         "webhook_secret",
+        "flood_messages",
+        "flood_seconds",
     },
 }
 
@@ -399,6 +405,10 @@ def _telegram_settings(section: Mapping[str, Any], env: Mapping[str, str]) -> Te
         webhook_port=port,
         webhook_url=strings["webhook_url"],
         webhook_secret=secret,
+        flood_messages=int(
+            _number(section, "telegram.flood_messages", default=20, low=1, high=10_000)
+        ),
+        flood_seconds=_number(section, "telegram.flood_seconds", default=10, low=0.1, high=3600),
     )
 
 

@@ -7,6 +7,7 @@ import asyncio
 import dataclasses
 import json
 import logging
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -17,8 +18,10 @@ from bot.chat import texts
 from bot.chat.app import AnyApplication, build_application, close_library, open_library
 from bot.chat.handlers import news
 from bot.chat.local import LOCAL_TOKEN, Call, LocalBotApi, LocalUser
+from bot.chat.traffic import FairUpdateProcessor
 from bot.config import Settings
 from bot.news import News
+from bot.store import Store
 
 from . import telegram_html
 from .conftest import SAMPLE_PAGE, WriteFile, delivered, story
@@ -495,6 +498,38 @@ async def test_lang_narrows_latest_and_search_to_one_language(chat: Chat, write:
 # -- holding under attack and faults (issue 11) -------------------------------------------------
 
 
+async def through_processor(chat: Chat, update: Any) -> list[Call]:
+    """An update as the running bot takes it: through the update processor (flood control,
+    concurrency, order), not straight into process_update. The calls made in its chat."""
+    before = len(chat.api.calls)
+    await chat.app.update_processor.process_update(update, chat.app.process_update(update))
+    chat_id = update.effective_chat.id if update.effective_chat else None
+    return [c for c in chat.api.calls[before:] if c.params.get("chat_id") in (chat_id, None)]
+
+
+async def test_a_slow_search_holds_up_no_other_chat(
+    chat: Chat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started, release = threading.Event(), threading.Event()
+    real = Store.search
+
+    def slow(self: Store, *args: Any, **kwargs: Any) -> Any:
+        started.set()
+        release.wait(timeout=10)  # only a safety net: the test releases it
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Store, "search", slow)
+    alice, bob = chat.as_user(user_id=11, chat_id=11), chat.as_user(user_id=12, chat_id=12)
+    searching = asyncio.create_task(through_processor(chat, alice.message("/search harbour")))
+    assert await asyncio.to_thread(started.wait, 10)
+    # Bob is answered while Alice's search is still running.
+    assert "/latest" in only_text(await through_processor(chat, bob.message("/help")))
+    assert not searching.done()
+    release.set()
+    found = only_text(await searching)
+    assert "🔎 <b>harbour</b>" in found
+
+
 async def test_a_search_past_its_time_limit_says_so_and_the_next_one_works(
     chat: Chat, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -514,6 +549,61 @@ async def test_a_word_repeated_32_times_searches_like_the_word(chat: Chat) -> No
     once = only_text(await chat.send("/search harbour"))
     repeated = only_text(await chat.send("/search " + "harbour " * 32))
     assert repeated.split("\n", 1)[1] == once.split("\n", 1)[1]
+
+
+async def test_a_flood_gets_one_notice_then_nothing_until_the_allowance_refills(
+    chat: Chat,
+) -> None:
+    processor = chat.app.update_processor
+    assert isinstance(processor, FairUpdateProcessor)
+    now = [1000.0]
+    processor.gate.clock = lambda: now[0]
+    admin = chat.as_user(user_id=ADMIN, chat_id=ADMIN)  # admins are held to it too
+    replies: list[str] = []
+    for _ in range(30):
+        replies += messages(await through_processor(chat, admin.message("/help")))
+    assert len(replies) == 21 and replies[-1] == texts.FLOOD
+    assert all("/reload" in reply for reply in replies[:20])
+    # Everyone else is answered as usual, and the flood stays dropped, notice and all.
+    assert "/latest" in only_text(await through_processor(chat, chat.user.message("/help")))
+    now[0] += 9
+    assert messages(await through_processor(chat, admin.message("/help"))) == []
+    now[0] += 1  # ten seconds: the allowance has refilled
+    assert "/reload" in only_text(await through_processor(chat, admin.message("/help")))
+
+
+async def test_a_flood_of_button_presses_gets_the_notice_as_a_toast(chat: Chat) -> None:
+    processor = chat.app.update_processor
+    assert isinstance(processor, FairUpdateProcessor)
+    processor.gate.clock = lambda: 1000.0
+    card = sent(await chat.send("/latest"))
+    calls: list[Call] = []
+    for _ in range(22):
+        calls += await through_processor(chat, chat.user.press("lt:5:5", card.result))
+    toasts = [c.params.get("text") for c in calls if c.method == "answerCallbackQuery"]
+    assert toasts.count(texts.FLOOD) == 1
+    assert len([c for c in calls if c.method == "editMessageText"]) == 20
+
+
+async def test_one_persons_updates_are_handled_in_the_order_sent(
+    chat: Chat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    release = threading.Event()
+    real = Store.search
+
+    def slow(self: Store, *args: Any, **kwargs: Any) -> Any:
+        release.wait(timeout=10)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Store, "search", slow)
+    first = asyncio.create_task(through_processor(chat, chat.user.message("/search harbour")))
+    second = asyncio.create_task(through_processor(chat, chat.user.message("/help")))
+    await asyncio.sleep(0)  # both have started and wait: the search in its thread, /help its turn
+    assert not second.done()
+    release.set()
+    await asyncio.gather(first, second)
+    answers = [str(c.params["text"]) for c in chat.api.sent("sendMessage")]
+    assert answers[-2].startswith("🔎") and "/latest" in answers[-1]
 
 
 async def test_a_search_button_made_up_in_another_chat_has_expired(chat: Chat) -> None:

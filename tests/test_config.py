@@ -21,6 +21,7 @@ def test_committed_defaults_load() -> None:
     assert settings.summary.language == "english"
     assert "exit mobile version" in settings.boilerplate.lines
     assert "more articles like this" in settings.boilerplate.cut_from
+    assert (settings.telegram.flood_messages, settings.telegram.flood_seconds) == (20, 10.0)
 
 
 def test_relative_paths_are_resolved_against_the_config_folder(tmp_path: Path) -> None:
@@ -74,6 +75,8 @@ def test_size_limit_is_read_in_megabytes(tmp_path: Path) -> None:
             "used twice",
         ),
         ("[feeds]\npoll_minutes = 0\n", "feeds.poll_minutes"),
+        ("[telegram]\nflood_messages = 0\n", "telegram.flood_messages: expected a number"),
+        ('[telegram]\nflood_seconds = "10"\n', "telegram.flood_seconds: expected a number"),
     ],
 )
 def test_a_bad_value_is_one_line_naming_the_key(tmp_path: Path, text: str, message: str) -> None:

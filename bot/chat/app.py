@@ -35,6 +35,7 @@ from ..store import DatabaseUnusable, Store
 from . import handlers, texts
 from .delivery import Sender, schedule_all
 from .errors import TOKEN_REFUSED, TOKEN_STATUS, Fatal, error_handler, stop_for, stopped_for
+from .traffic import FairUpdateProcessor, FloodGate
 
 log = logging.getLogger(__name__)
 # How often the database file is checked to be the one opened (see watch_database).
@@ -60,6 +61,11 @@ def build_application(
     `rate_limit` keeps within Telegram's flood limits (off where nothing reaches Telegram).
     """
     base_url = settings.telegram.api_base_url
+    # Updates are handled concurrently (a slow search holds up nobody else), each person's in
+    # order, and a flood is answered once and then dropped: see traffic.py.
+    gate = FloodGate(
+        messages=settings.telegram.flood_messages, seconds=settings.telegram.flood_seconds
+    )
     builder = (
         ApplicationBuilder()
         .token(token)
@@ -71,6 +77,7 @@ def build_application(
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
+        .concurrent_updates(FairUpdateProcessor(gate, handlers.flood_notice))
         .post_init(open_library)
         .post_shutdown(close_library)
     )

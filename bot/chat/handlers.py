@@ -647,6 +647,15 @@ async def _search_reply(
     return render.search_page(result, query, query_id, offset, PAGE_SIZE)
 
 
+async def flood_notice(update: Update) -> None:
+    """The one answer to someone over the flood limit (see traffic.py); what they send until
+    it has passed is dropped without an answer."""
+    if update.callback_query:
+        await update.callback_query.answer(texts.FLOOD)
+    elif update.message:
+        await _reply(update, Reply(texts.FLOOD))
+
+
 async def _reply(update: Update, reply: Reply) -> None:
     """Answer in the same chat (and forum topic); in groups as a reply, so it is clear to whom."""
     message = update.effective_message

@@ -181,6 +181,9 @@ TIMEZONE_BAD = (
 TIMEZONE_SHOW = "This chat’s time zone is {zone}. Change it with /timezone Europe/Berlin."
 
 ERROR = "Sorry, something went wrong on my side. Please try again in a moment."
+# Sent once when someone goes over the flood limit ([telegram] flood_messages, flood_seconds);
+# what they send until it has passed is dropped.
+FLOOD = "You’re sending messages faster than I can read them; I’ll answer again in a few seconds."
 
 BUTTON_READ = "📖 {number}"
 BUTTON_NEWER = "◀ Newer"
