@@ -330,7 +330,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
-    return run(settings, token=token, webhook=args.webhook)
+    return run(settings, token=token, webhook=args.webhook, verbose=_verbose(args))
 
 
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
@@ -345,7 +345,7 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_default(args: argparse.Namespace, settings: Settings) -> int:
     """No command: the bot in Telegram when a token is set, else the terminal chat."""
     if os.environ.get("TELEGRAM_BOT_TOKEN", "").strip():
-        return cmd_run(argparse.Namespace(webhook=False), settings)
+        return cmd_run(argparse.Namespace(webhook=False, verbose=_verbose(args)), settings)
     return cmd_chat(args, settings)
 
 
@@ -358,6 +358,10 @@ COMMANDS = {
     "search": cmd_search,
     "default": cmd_default,
 }
+
+
+def _verbose(args: argparse.Namespace) -> bool:
+    return bool(getattr(args, "verbose", False))
 
 
 def _print_article(title: str, summary: list[str]) -> None:

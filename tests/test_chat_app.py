@@ -76,3 +76,40 @@ def test_defaults_are_html_without_link_previews(settings: Settings) -> None:
 def test_file_url_sits_beside_the_api_url() -> None:
     assert _file_url("https://api.telegram.org/bot") == "https://api.telegram.org/file/bot"
     assert _file_url("http://127.0.0.1:8081/bot") == "http://127.0.0.1:8081/file/bot"
+
+
+@pytest.mark.parametrize(
+    ("args", "level"),
+    [
+        (["run"], logging.INFO),
+        (["-v", "run"], logging.DEBUG),
+        (["run", "--verbose"], logging.DEBUG),
+    ],
+)
+def test_verbose_sets_the_log_level_of_run_and_the_token_stays_redacted(
+    monkeypatch: pytest.MonkeyPatch, args: list[str], level: int
+) -> None:
+    from bot.__main__ import main
+
+    seen: list[int] = []
+
+    def serve(*_: object, **__: object) -> None:  # instead of polling Telegram
+        seen.append(logging.getLogger().level)
+        logging.getLogger("bot.chat.app").debug("debugging with %s", TOKEN)
+        logging.getLogger("bot.chat.app").info("started with %s", TOKEN)
+
+    monkeypatch.setattr("bot.chat.app._serve", serve)
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    stream = io.StringIO()
+    monkeypatch.setattr("sys.stderr", stream)
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        assert main(args) == 0
+    finally:
+        root.handlers[:], saved_level = saved
+        root.setLevel(saved_level)
+    assert seen == [level]
+    out = stream.getvalue()
+    assert TOKEN not in out and "started with <redacted>" in out
+    assert ("debugging with <redacted>" in out) == (level == logging.DEBUG)

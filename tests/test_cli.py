@@ -262,17 +262,22 @@ def test_no_command_without_a_token_is_the_terminal_chat(
 def test_no_command_with_a_token_runs_the_bot_in_telegram(
     env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    started: list[tuple[str, bool]] = []
+    started: list[tuple[str, bool, bool]] = []
 
-    def fake_run(settings: object, *, token: str, webhook: bool) -> int:
-        started.append((token, webhook))
+    def fake_run(settings: object, *, token: str, webhook: bool, verbose: bool) -> int:
+        started.append((token, webhook, verbose))
         return 0
 
     monkeypatch.setattr("bot.chat.app.run", fake_run)
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:abc")
     assert main([]) == 0
     assert main(["run", "--webhook"]) == 0
-    assert started == [("123:abc", False), ("123:abc", True)]
+    assert main(["-v"]) == 0
+    assert started == [
+        ("123:abc", False, False),
+        ("123:abc", True, False),
+        ("123:abc", False, True),
+    ]
 
 
 def test_run_without_a_token_says_where_to_get_one(

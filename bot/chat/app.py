@@ -236,12 +236,14 @@ async def set_commands(application: AnyApplication, settings: Settings) -> None:
             log.warning("no admin command menu for user %s: %s", admin, exc)
 
 
-def run(settings: Settings, *, token: str, webhook: bool) -> int:
+def run(settings: Settings, *, token: str, webhook: bool, verbose: bool = False) -> int:
     """`python -m bot run`: long polling (pending updates kept), or a webhook server.
 
     Exit status: 0 after a stop signal; 2 when Telegram refuses the token, 1 when the database
     cannot be used (at start, or gone or damaged while running): one line says which."""
-    configure_logging(secrets=(token, settings.telegram.webhook_secret))
+    # -v: DEBUG (PTB's own polling and dispatching included); else INFO.
+    level = logging.DEBUG if verbose else logging.INFO
+    configure_logging(secrets=(token, settings.telegram.webhook_secret), level=level)
     application = build_application(settings, token=token)
     try:
         _serve(application, settings, webhook=webhook)
@@ -371,7 +373,9 @@ def configure_logging(*, secrets: tuple[str, ...], level: int = logging.INFO) ->
     root.handlers[:] = [handler]
     root.setLevel(level)
     # One line per HTTP request (every long poll) is noise; failures still show as warnings.
+    # At DEBUG, httpcore would add a line per step of each request.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
