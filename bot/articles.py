@@ -43,6 +43,8 @@ _CLOSERS = "\"'”’»)]*_ 」』）"
 _OPENERS = "\"'“‘«(-–—•*"
 # Control characters (C0 and C1) other than tab, line feed, carriage return and form feed.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
+# Plain text and Markdown files with more lines than this are refused (see parse_bytes).
+MAX_LINES = 100_000
 # A first line this long that ends like a sentence is body text, not a headline.
 _HEADLINE_MAX_WORDS = 30
 
@@ -181,6 +183,14 @@ def parse_bytes(
     text = normalize_text(decode(data))
     if not text.strip():
         raise ArticleError("no text (only white space)")
+    if suffix not in JSON_SUFFIXES | JSONL_SUFFIXES:
+        lines = text.count("\n")
+        if lines > MAX_LINES:
+            # Each line costs a few microseconds to classify: 1.3 million one-letter lines took
+            # 8 s. A page of articles has hundreds of lines, a whole book some tens of thousands.
+            raise ArticleError(
+                f"too many lines for an article file ({lines:,}; at most {MAX_LINES:,})"
+            )
     if suffix in MARKDOWN_SUFFIXES:
         return ParsedFile((parse_markdown(text, source=source, bp=boilerplate, mtime=mtime),))
     if suffix in JSON_SUFFIXES:

@@ -31,6 +31,9 @@ log = logging.getLogger(__name__)
 
 # Below this many summaries a process pool costs more to start than it saves.
 _POOL_THRESHOLD = 8
+# Reading one file (decoding, parsing, language) should take well under this; past it the file
+# is named in the run's report (a 5 MB hostile Markdown file takes about 0.2 s).
+READ_BUDGET = 5.0
 
 Progress = Callable[[str, int, int], None]
 """progress(stage, done, total): stage is "read" or "summarize"."""
@@ -365,6 +368,7 @@ def _read(
         # Touched, not changed: remember the new time so the next run skips it again.
         return replace(state, size=stat.st_size, mtime_ns=stat.st_mtime_ns), None
     mtime = datetime.fromtimestamp(stat.st_mtime, tz=UTC)
+    started = time.perf_counter()
     try:
         parsed = parse_bytes(
             data,
@@ -384,7 +388,14 @@ def _read(
         log.exception("%s: unexpected error while reading", rel)
         error = f"could not be read ({type(exc).__name__}: {exc})"
         return FileState(rel, stat.st_size, stat.st_mtime_ns, sha, error), None
-    state = FileState(rel, stat.st_size, stat.st_mtime_ns, sha, None, parsed.problems)
+    problems = parsed.problems
+    took = time.perf_counter() - started
+    if took > READ_BUDGET:
+        # Every reader is linear in its input, so this is a very large file or a slow machine:
+        # said in the run's report, so that an operator sees which file holds the runs up.
+        log.warning("%s: read in %.1f s, over the %g s budget", rel, took, READ_BUDGET)
+        problems = (*problems, f"read in {took:.1f} s, over the {READ_BUDGET:g} s budget per file")
+    state = FileState(rel, stat.st_size, stat.st_mtime_ns, sha, None, problems)
     return state, parsed
 
 

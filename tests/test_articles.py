@@ -661,7 +661,7 @@ HOSTILE = [
     (".md", b"[a]["),
     (".txt", b"[a]("),
     (".txt", b"a.\n\n\n"),
-    (".txt", b"A\n\n\n"),  # headline-like lines two blank lines apart
+    (".txt", b"Headline like\n\n\n"),  # headline-like lines two blank lines apart
     (".json", b'{"text": "[a]('),
     (".jsonl", b'{"a":'),
     (".html", b"<a"),
@@ -691,3 +691,8 @@ def test_reading_takes_twice_as_long_for_twice_the_input(
     large = _seconds_to_read(content(2 * size), suffix, bp)
     # Quadratic work would be 4x; 3x leaves room for a noisy machine, 5 ms for tiny timings.
     assert large <= 3 * small + 0.02, (small, large)
+
+
+def test_a_file_of_more_lines_than_any_article_file_is_refused(bp: Boilerplate) -> None:
+    with pytest.raises(ArticleError, match=r"too many lines for an article file \(150,002;"):
+        parse(b"Title\n\n" + b"A\n" * 150_000, bp, ".md")

@@ -525,3 +525,15 @@ def test_a_damaged_database_stops_the_run_rather_than_failing_each_article(
     write("a.txt", story("A story", "It has a body."))
     with pytest.raises(store_module.DatabaseUnusable, match="is damaged"):
         index(settings, store)
+
+
+def test_a_file_that_takes_longer_than_the_budget_to_read_is_named_in_the_report(
+    settings: Settings, store: Store, write: WriteFile, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(library, "READ_BUDGET", 0.0)
+    write("slow.txt", story("Slow story", "It has a body."))
+    report = index(settings, store)
+    assert titles(store) == ["Slow story"]  # read, and reported
+    ((path, error),) = [(f.path, f.error) for f in report.failed]
+    assert path == "slow.txt"
+    assert error.startswith("read in ") and error.endswith("s, over the 0 s budget per file")
