@@ -240,11 +240,13 @@ def new_chat(api: FakeBotApi) -> Chat:
 
 
 def settle(api: FakeBotApi, timeout: float = REPLY_WITHIN) -> None:
-    """Return when the bot has finished every update pushed so far: it handles updates one at a
-    time in order (PTB's default), so once a /help sent now is answered, so is all before it."""
+    """Return when the bot has answered a /help pushed now (and fail if it does not): it has
+    fetched every update pushed before. Different people's updates are handled concurrently,
+    so this does not prove each earlier one is done: callers first wait for the replies they
+    expect, then settle, then check that nothing more came."""
     sentinel = next(_user_ids)
     api.push_message("/help", user_id=sentinel)
-    api.wait_for(lambda: api.replies_to(sentinel), timeout)
+    assert api.wait_for(lambda: api.replies_to(sentinel), timeout), "the bot stopped answering"
 
 
 def check_reply(call: Call, pushed: float) -> None:
