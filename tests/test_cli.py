@@ -228,11 +228,17 @@ def test_search_json_finds_by_title_word(
     ['"', "*", "(", "NEAR", "-", "AND OR NOT", "title:x", "🎉", "-volcano", "x" * 5000],
 )
 def test_search_takes_any_text(
-    capsys: pytest.CaptureFixture[str], env: Path, write: WriteFile, query: str
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    env: Path,
+    write: WriteFile,
+    query: str,
 ) -> None:
     write("a.txt", story("Volcano erupts again", "Ash fell on the villages."))
     run_json(capsys, "index", "--json")
     assert isinstance(run_json(capsys, "search", query, "--json"), list)
+    # Not by FTS5 rejecting the query and the search answering nothing (it logs that).
+    assert not [r for r in caplog.records if r.getMessage().startswith("FTS5 rejected")]
 
 
 def test_search_prints_hits_or_says_none_matched(

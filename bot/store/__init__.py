@@ -10,13 +10,11 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import sqlite3
 import threading
 import time
-import unicodedata
 from bisect import bisect_left
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,8 +22,19 @@ from pathlib import Path
 from types import TracebackType
 from typing import cast
 
-from . import stories
-from .articles import Article, Block, shorten
+from .. import stories
+from ..articles import Article, Block, shorten
+from ..query import (
+    MAX_QUERY_TERMS,
+    Filter,
+    ParsedQuery,
+    StemOf,
+    parse_filter,
+    parse_query,
+    pick_stem,
+    stem_candidates,
+)
+from .migrations import MIGRATIONS, run_step
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +47,6 @@ MARK_END = "\x03"
 TITLE_WEIGHT = 10.0
 # Search ranks the newest this-many matches of a query (all of them, in a smaller library).
 RANK_WINDOW = 2000
-# At most this many words of a query reach FTS5; the rest of a pasted essay is noise. A word
-# repeated counts once: "harbour" 32 times is one phrase for FTS5, not 32 to weigh and mark.
-MAX_QUERY_TERMS = 32
 # Snippets are cut in Python from the first this-many characters of a body: FTS5's snippet()
 # weighs every match in a body against every other, and took minutes on a 5 MB article.
 SNIPPET_SOURCE_CHARS = 64 * 1024
@@ -52,229 +58,6 @@ PROGRESS_STEPS = 1000
 # (about 1.5 ms an article with its search entry, story sketch and deliveries).
 APPLY_BATCH = 500
 BATCH_PAUSE = 0.1
-
-MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    (
-        "0001_articles_summaries_search",
-        (
-            """CREATE TABLE files (
-                path TEXT PRIMARY KEY,
-                size INTEGER NOT NULL,
-                mtime_ns INTEGER NOT NULL,
-                sha256 TEXT NOT NULL,
-                error TEXT,
-                problems TEXT NOT NULL DEFAULT '[]'
-            )""",
-            """CREATE TABLE articles (
-                id INTEGER PRIMARY KEY AUTOINCREMENT,
-                key TEXT NOT NULL UNIQUE,
-                source TEXT NOT NULL,
-                title TEXT NOT NULL,
-                blocks TEXT NOT NULL,
-                published REAL NOT NULL,
-                dated INTEGER NOT NULL,
-                url TEXT,
-                tags TEXT NOT NULL DEFAULT '[]',
-                language TEXT,
-                external_id TEXT,
-                ordinal INTEGER NOT NULL,
-                content_hash TEXT NOT NULL,
-                fingerprint TEXT NOT NULL,
-                added_at REAL NOT NULL,
-                updated_at REAL NOT NULL
-            )""",
-            "CREATE INDEX articles_source ON articles (source)",
-            "CREATE INDEX articles_newest ON articles (published DESC, id DESC)",
-            """CREATE TABLE summaries (
-                content_hash TEXT NOT NULL,
-                algorithm TEXT NOT NULL,
-                sentences INTEGER NOT NULL,
-                language TEXT NOT NULL,
-                summary TEXT NOT NULL,
-                PRIMARY KEY (content_hash, algorithm, sentences, language)
-            ) WITHOUT ROWID""",
-            """CREATE VIRTUAL TABLE articles_fts USING fts5 (
-                title, body, tokenize = 'porter unicode61 remove_diacritics 2'
-            )""",
-            """CREATE TABLE reloads (
-                id INTEGER PRIMARY KEY,
-                finished_at REAL NOT NULL,
-                report TEXT NOT NULL
-            )""",
-        ),
-    ),
-    (
-        # Search paging buttons carry a query id, not the query: callback_data holds 64 bytes.
-        "0002_queries",
-        (
-            """CREATE TABLE queries (
-                id INTEGER PRIMARY KEY,
-                text TEXT NOT NULL UNIQUE,
-                used_at REAL NOT NULL
-            )""",
-        ),
-    ),
-    (
-        # Subscriptions and their delivery outbox: one row per (article, chat), written in the
-        # transaction that adds the article, so a crash can lose or repeat nothing.
-        "0003_subscriptions_outbox",
-        (
-            """CREATE TABLE chats (
-                chat_id INTEGER PRIMARY KEY,
-                kind TEXT NOT NULL,
-                active INTEGER NOT NULL DEFAULT 1,
-                inactive_reason TEXT,
-                timezone TEXT NOT NULL DEFAULT 'UTC',
-                digest_time TEXT,
-                last_digest_at REAL,
-                created_at REAL NOT NULL
-            )""",
-            """CREATE TABLE subscriptions (
-                id INTEGER PRIMARY KEY,
-                chat_id INTEGER NOT NULL REFERENCES chats (chat_id),
-                query TEXT NOT NULL,
-                created_at REAL NOT NULL,
-                UNIQUE (chat_id, query)
-            )""",
-            """CREATE TABLE outbox (
-                id INTEGER PRIMARY KEY,
-                article_id INTEGER NOT NULL,
-                chat_id INTEGER NOT NULL,
-                status TEXT NOT NULL,
-                attempts INTEGER NOT NULL DEFAULT 0,
-                not_before REAL NOT NULL DEFAULT 0,
-                created_at REAL NOT NULL,
-                sent_at REAL,
-                message_id INTEGER,
-                error TEXT,
-                UNIQUE (article_id, chat_id)
-            )""",
-            "CREATE INDEX outbox_due ON outbox (status, not_before, id)",
-            "CREATE INDEX outbox_chat ON outbox (chat_id, status)",
-        ),
-    ),
-    (
-        # Search breaks ties by date without reading whole article rows (see Store._search).
-        "0004_search_tie_break_index",
-        ("CREATE INDEX articles_id_published ON articles (id, published)",),
-    ),
-    (
-        # Feeds: where each is at (conditional-request validators, failures, back-off) and the
-        # entries already taken, so a poll brings exactly the new ones, across restarts too.
-        "0005_feeds",
-        (
-            """CREATE TABLE feeds (
-                name TEXT PRIMARY KEY,
-                url TEXT NOT NULL UNIQUE,
-                tags TEXT NOT NULL DEFAULT '[]',
-                origin TEXT NOT NULL,
-                active INTEGER NOT NULL DEFAULT 1,
-                etag TEXT,
-                last_modified TEXT,
-                failures INTEGER NOT NULL DEFAULT 0,
-                total_failures INTEGER NOT NULL DEFAULT 0,
-                next_poll REAL NOT NULL DEFAULT 0,
-                last_error TEXT,
-                last_error_at REAL,
-                last_ok_at REAL,
-                entries INTEGER NOT NULL DEFAULT 0
-            )""",
-            """CREATE TABLE feed_entries (
-                feed TEXT NOT NULL,
-                key TEXT NOT NULL,
-                url TEXT,
-                path TEXT,
-                seen_at REAL NOT NULL,
-                PRIMARY KEY (feed, key)
-            )""",
-        ),
-    ),
-    (
-        # /lang: a chat may narrow /latest and /search to one language.
-        "0006_chat_language",
-        (
-            "ALTER TABLE chats ADD COLUMN language TEXT",
-            "CREATE INDEX articles_language_newest ON articles (language, published DESC, id DESC)",
-            "CREATE INDEX articles_id_published_language ON articles (id, published, language)",
-        ),
-    ),
-    (
-        # Stories: articles about one event from several sources share the first one's id
-        # (stories.py says when). Existing articles each start their own story; their URL
-        # keys are filled in by Store.migrate, which needs Python to compute them.
-        "0007_stories",
-        (
-            "ALTER TABLE articles ADD COLUMN story_id INTEGER",
-            "ALTER TABLE articles ADD COLUMN url_key TEXT",
-            "UPDATE articles SET story_id = id",
-            "CREATE INDEX articles_story ON articles (story_id)",
-            "CREATE INDEX articles_url_key ON articles (url_key)",
-        ),
-    ),
-    ("0008_author", ("ALTER TABLE articles ADD COLUMN author TEXT",)),
-    (
-        # Near-duplicate candidates by equal hashes (stories.sketch) instead of a full-text
-        # query per new article. Articles from before this have no sketch: URL matches only.
-        "0009_story_sketches",
-        (
-            "CREATE TABLE story_sketch (hash INTEGER NOT NULL, article_id INTEGER NOT NULL)",
-            "CREATE INDEX story_sketch_hash ON story_sketch (hash)",
-            "CREATE INDEX story_sketch_article ON story_sketch (article_id)",
-        ),
-    ),
-    (
-        # /latest lists story heads (story_id = id): partial indexes keep the list an index
-        # walk, and its count is all articles (SQLite counts a table in microseconds) less the
-        # few that joined another's story (a small partial index). Counting the heads directly
-        # scanned every row: /latest took 13 ms at 100,000 articles.
-        "0010_story_heads",
-        (
-            "CREATE INDEX articles_heads_newest ON articles (published DESC, id DESC)"
-            " WHERE story_id = id",
-            "CREATE INDEX articles_heads_language ON articles (language, published DESC, id DESC)"
-            " WHERE story_id = id",
-            "CREATE INDEX articles_members ON articles (language) WHERE story_id != id",
-        ),
-    ),
-    (
-        # An entry whose page fails is tried again at the next polls, but not forever: its
-        # failed attempts are counted, and an entry given up (or rejected, e.g. one with only
-        # a title) is remembered as seen with its reason, so it is never fetched again and
-        # /feeds can say why it is missing.
-        "0011_feed_entry_attempts",
-        (
-            "ALTER TABLE feed_entries ADD COLUMN reason TEXT",
-            """CREATE TABLE feed_attempts (
-                feed TEXT NOT NULL,
-                key TEXT NOT NULL,
-                attempts INTEGER NOT NULL,
-                last_error TEXT NOT NULL,
-                last_at REAL NOT NULL,
-                PRIMARY KEY (feed, key)
-            )""",
-        ),
-    ),
-    (
-        # A search's paging buttons carry its id; ids count up, so a made-up press could show
-        # another chat's search. Each query now belongs to the chat that searched. Queries
-        # saved before had no chat: their buttons answer that they expired. Ids go on from the
-        # old ones, so an old button never finds a new query of the same number.
-        "0012_queries_by_chat",
-        (
-            "ALTER TABLE queries RENAME TO queries_without_chat",
-            """CREATE TABLE queries (
-                id INTEGER PRIMARY KEY AUTOINCREMENT,
-                chat_id INTEGER NOT NULL,
-                text TEXT NOT NULL,
-                used_at REAL NOT NULL,
-                UNIQUE (chat_id, text)
-            )""",
-            "INSERT INTO sqlite_sequence (name, seq)"
-            " SELECT 'queries', coalesce(max(id), 0) FROM queries_without_chat",
-            "DROP TABLE queries_without_chat",
-        ),
-    ),
-)
 
 # Outbox states: queued (to send now), digest (held for the chat's daily digest), sending (handed
 # to Telegram, not yet confirmed), sent, failed (gave up), dropped (the chat went away).
@@ -620,7 +403,7 @@ class Store:
     # -- schema -------------------------------------------------------------------------------
 
     def migrate(self) -> None:
-        for number, (name, statements) in enumerate(MIGRATIONS, start=1):
+        for number, (name, steps) in enumerate(MIGRATIONS, start=1):
             if number <= self.schema_version:
                 continue
             with self.transaction() as conn:
@@ -628,14 +411,8 @@ class Store:
                 if number <= self.schema_version:
                     continue
                 log.info("applying migration %s", name)
-                for statement in statements:
-                    conn.execute(statement)
-                if name == "0007_stories":
-                    rows = conn.execute("SELECT id, url FROM articles WHERE url IS NOT NULL")
-                    conn.executemany(
-                        "UPDATE articles SET url_key = ? WHERE id = ?",
-                        [(stories.url_key(r["url"]), r["id"]) for r in rows.fetchall()],
-                    )
+                for step in steps:
+                    run_step(conn, step)
                 conn.execute(f"PRAGMA user_version = {number}")
 
     @property
@@ -1440,108 +1217,6 @@ def snippet_window(marked: str, *, more: bool = False) -> str:
 
 
 # -- queries ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ParsedQuery:
-    strict: str
-    relaxed: str | None  # every word optional, when strict needs several
-    highlight: str = ""  # any of the words looked for (not those excluded): what snippets mark
-
-
-_TOKEN = re.compile(r'(-?)(?:(title|body):)?(?:"([^"]*)"?|(\S+))', re.IGNORECASE)
-_WORD = re.compile(r"\w+")
-_OPERATORS = {"AND", "OR", "NOT", "NEAR"}
-
-
-StemOf = Callable[[str], str | None]
-"""stem_of(prefix): the indexed stem a typed word beginning stands for ("electi" -> "elect")."""
-
-
-def parse_query(text: str, stem_of: StemOf | None = None) -> ParsedQuery | None:
-    """A person's search text as a safe FTS5 expression.
-
-    Words are quoted, so FTS5 syntax typed by accident is just text. Understood on purpose:
-    "exact phrase", word* (prefix), -word (exclude), title:word, and OR between words.
-    Returns None when the text holds no word to look for.
-    """
-    groups, excluded = _terms(text, stem_of)
-    if not groups:
-        return None
-    strict = _any_group(groups) + "".join(f" NOT {term}" for term in excluded)
-    all_terms = [t for g in groups for t in g]
-    relaxed = None
-    if len(all_terms) > 1 and len(groups) == 1:
-        relaxed = f"({' OR '.join(all_terms)})" + "".join(f" NOT {t}" for t in excluded)
-    return ParsedQuery(strict, relaxed, " OR ".join(all_terms))
-
-
-@dataclass(frozen=True)
-class Filter:
-    """A subscription's words as FTS5 expressions: what must match (None: every article) and
-    what must not (None: nothing excluded). `-football` alone is all news but football."""
-
-    match: str | None
-    exclude: str | None
-
-
-def parse_filter(text: str, stem_of: StemOf | None = None) -> Filter | None:
-    """A subscription filter, read like a search (the same words, phrases, -word); None when
-    the text holds no word at all."""
-    groups, excluded = _terms(text, stem_of)
-    if not groups and not excluded:
-        return None
-    return Filter(_any_group(groups) if groups else None, " OR ".join(excluded) or None)
-
-
-def _terms(text: str, stem_of: StemOf | None = None) -> tuple[list[list[str]], list[str]]:
-    """Quoted FTS5 terms: groups of terms that must all match (OR between groups), exclusions.
-
-    The index holds Porter stems ("election" is "elect"), so a word beginning typed past its
-    stem ("electi*") matches no stem; with `stem_of` it also matches the stem it stands for.
-    """
-    groups: list[list[str]] = [[]]
-    excluded: list[str] = []
-    seen: set[str] = set()
-    stems: dict[str, str | None] = {}
-    for match in _TOKEN.finditer(text[:2000]):
-        minus, column, phrase, bare = match.groups()
-        raw = phrase if phrase is not None else bare
-        if bare == "OR" and not minus and not column:
-            if groups[-1]:
-                groups.append([])
-            continue
-        if bare in _OPERATORS and not column:
-            continue
-        words = _WORD.findall(raw or "")
-        if not words or len(seen) >= MAX_QUERY_TERMS:
-            continue
-        term = '"' + " ".join(words) + '"'
-        if phrase is None and raw.endswith("*") and len(words) == 1:
-            term += "*"
-            if words[0] not in stems:  # a word beginning said again is looked up once
-                stems[words[0]] = stem_of(words[0]) if stem_of else None
-            stem = stems[words[0]]
-            if stem:
-                term = f'({term} OR "{stem}")'
-        if column:
-            term = f"{column.lower()} : {term}"
-        if (minus + term).lower() in seen:  # a word said twice is looked for once
-            continue
-        seen.add((minus + term).lower())
-        if minus:
-            excluded.append(term)
-        else:
-            groups[-1].append(term)
-    return [g for g in groups if g], excluded
-
-
-def _any_group(groups: list[list[str]]) -> str:
-    # AND said, not implied: FTS5 implies it between phrases only, not after a "(… OR …)".
-    positive = " OR ".join(f"({' AND '.join(g)})" if len(g) > 1 else g[0] for g in groups)
-    return f"({positive})" if len(groups) > 1 else positive
-
-
 # -- deliveries -------------------------------------------------------------------------------
 
 
@@ -1781,13 +1456,9 @@ def _story_of(conn: sqlite3.Connection, article_id: int, article: Article) -> in
 def _stem_of(conn: sqlite3.Connection, prefix: str) -> str | None:
     """The indexed stem that a word beginning typed past it stands for: "electi" -> "elect"
     (election, electing), None when the beginning is itself a stem's beginning."""
-    plain = "".join(
-        c for c in unicodedata.normalize("NFKD", prefix.lower()) if not unicodedata.combining(c)
-    )
-    if len(plain) < 4:
+    plain, shorter = stem_candidates(prefix)
+    if not shorter:
         return None
-    # Porter drops at most a few letters from an inflected word (-ion, -ing, -ed, -es).
-    shorter = [plain[:k] for k in range(len(plain) - 1, max(2, len(plain) - 4), -1)]
     marks = ",".join("?" * len(shorter))
     try:
         found = {
@@ -1799,77 +1470,7 @@ def _stem_of(conn: sqlite3.Connection, prefix: str) -> str | None:
     except sqlite3.OperationalError:
         log.exception("the search vocabulary could not be read")
         return None
-    # The letters typed past the stem must begin a suffix Porter removes: "electi" is
-    # "elect" + i(on), but "electr" is not "elect" + r (electricity has its own stem).
-    return next(
-        (
-            stem
-            for stem in shorter
-            if stem in found and any(s.startswith(plain[len(stem) :]) for s in _PORTER_SUFFIXES)
-        ),
-        None,
-    )
-
-
-# The endings Porter's algorithm strips (steps 1 to 5), as the search index stems words.
-_PORTER_SUFFIXES = (
-    "s",
-    "es",
-    "ies",
-    "sses",
-    "ed",
-    "eed",
-    "ing",
-    "y",
-    "ational",
-    "tional",
-    "enci",
-    "anci",
-    "izer",
-    "bli",
-    "alli",
-    "entli",
-    "eli",
-    "ousli",
-    "ization",
-    "ation",
-    "ator",
-    "alism",
-    "iveness",
-    "fulness",
-    "ousness",
-    "aliti",
-    "iviti",
-    "biliti",
-    "logi",
-    "icate",
-    "ative",
-    "alize",
-    "iciti",
-    "ical",
-    "ful",
-    "ness",
-    "al",
-    "ance",
-    "ence",
-    "er",
-    "ic",
-    "able",
-    "ible",
-    "ant",
-    "ement",
-    "ment",
-    "ent",
-    "ion",
-    "ou",
-    "ism",
-    "ate",
-    "iti",
-    "ous",
-    "ive",
-    "ize",
-    "e",
-)
+    return pick_stem(plain, shorter, found)
 
 
 def _matching(conn: sqlite3.Connection, query: str, article_ids: Sequence[int]) -> list[int]:
@@ -1971,3 +1572,39 @@ def _stored(row: sqlite3.Row) -> StoredArticle:
 
 def _from_epoch(value: float) -> datetime:
     return datetime.fromtimestamp(value, tz=UTC)
+
+
+__all__ = [
+    "DIGEST",
+    "DROPPED",
+    "FAILED",
+    "MARK_END",
+    "MARK_START",
+    "MAX_QUERY_TERMS",
+    "MIGRATIONS",
+    "QUEUED",
+    "SENDING",
+    "SENT",
+    "Applied",
+    "ArticleRef",
+    "Changes",
+    "ChatState",
+    "DatabaseUnusable",
+    "Delivery",
+    "FeedState",
+    "FileState",
+    "Filter",
+    "Hit",
+    "ParsedQuery",
+    "SearchResult",
+    "SearchTimeout",
+    "StemOf",
+    "Store",
+    "StoreUnavailable",
+    "StoredArticle",
+    "Subscription",
+    "SummaryKey",
+    "parse_filter",
+    "parse_query",
+    "snippet_window",
+]

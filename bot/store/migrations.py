@@ -1,0 +1,256 @@
+"""The schema's history: named, ordered migrations, recorded in PRAGMA user_version.
+
+Each migration is a name and its steps, run in order in one transaction (Store.migrate): a step
+is an SQL statement, or a Python callable given the connection for what SQL cannot compute.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+from .. import stories
+
+Step = str | Callable[[sqlite3.Connection], None]
+Migration = tuple[str, tuple[Step, ...]]
+
+
+def _fill_url_keys(conn: sqlite3.Connection) -> None:
+    """0007_stories: each existing article's URL key (stories.url_key)."""
+    rows = conn.execute("SELECT id, url FROM articles WHERE url IS NOT NULL")
+    conn.executemany(
+        "UPDATE articles SET url_key = ? WHERE id = ?",
+        [(stories.url_key(r["url"]), r["id"]) for r in rows.fetchall()],
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    (
+        "0001_articles_summaries_search",
+        (
+            """CREATE TABLE files (
+                path TEXT PRIMARY KEY,
+                size INTEGER NOT NULL,
+                mtime_ns INTEGER NOT NULL,
+                sha256 TEXT NOT NULL,
+                error TEXT,
+                problems TEXT NOT NULL DEFAULT '[]'
+            )""",
+            """CREATE TABLE articles (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                key TEXT NOT NULL UNIQUE,
+                source TEXT NOT NULL,
+                title TEXT NOT NULL,
+                blocks TEXT NOT NULL,
+                published REAL NOT NULL,
+                dated INTEGER NOT NULL,
+                url TEXT,
+                tags TEXT NOT NULL DEFAULT '[]',
+                language TEXT,
+                external_id TEXT,
+                ordinal INTEGER NOT NULL,
+                content_hash TEXT NOT NULL,
+                fingerprint TEXT NOT NULL,
+                added_at REAL NOT NULL,
+                updated_at REAL NOT NULL
+            )""",
+            "CREATE INDEX articles_source ON articles (source)",
+            "CREATE INDEX articles_newest ON articles (published DESC, id DESC)",
+            """CREATE TABLE summaries (
+                content_hash TEXT NOT NULL,
+                algorithm TEXT NOT NULL,
+                sentences INTEGER NOT NULL,
+                language TEXT NOT NULL,
+                summary TEXT NOT NULL,
+                PRIMARY KEY (content_hash, algorithm, sentences, language)
+            ) WITHOUT ROWID""",
+            """CREATE VIRTUAL TABLE articles_fts USING fts5 (
+                title, body, tokenize = 'porter unicode61 remove_diacritics 2'
+            )""",
+            """CREATE TABLE reloads (
+                id INTEGER PRIMARY KEY,
+                finished_at REAL NOT NULL,
+                report TEXT NOT NULL
+            )""",
+        ),
+    ),
+    (
+        # Search paging buttons carry a query id, not the query: callback_data holds 64 bytes.
+        "0002_queries",
+        (
+            """CREATE TABLE queries (
+                id INTEGER PRIMARY KEY,
+                text TEXT NOT NULL UNIQUE,
+                used_at REAL NOT NULL
+            )""",
+        ),
+    ),
+    (
+        # Subscriptions and their delivery outbox: one row per (article, chat), written in the
+        # transaction that adds the article, so a crash can lose or repeat nothing.
+        "0003_subscriptions_outbox",
+        (
+            """CREATE TABLE chats (
+                chat_id INTEGER PRIMARY KEY,
+                kind TEXT NOT NULL,
+                active INTEGER NOT NULL DEFAULT 1,
+                inactive_reason TEXT,
+                timezone TEXT NOT NULL DEFAULT 'UTC',
+                digest_time TEXT,
+                last_digest_at REAL,
+                created_at REAL NOT NULL
+            )""",
+            """CREATE TABLE subscriptions (
+                id INTEGER PRIMARY KEY,
+                chat_id INTEGER NOT NULL REFERENCES chats (chat_id),
+                query TEXT NOT NULL,
+                created_at REAL NOT NULL,
+                UNIQUE (chat_id, query)
+            )""",
+            """CREATE TABLE outbox (
+                id INTEGER PRIMARY KEY,
+                article_id INTEGER NOT NULL,
+                chat_id INTEGER NOT NULL,
+                status TEXT NOT NULL,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                not_before REAL NOT NULL DEFAULT 0,
+                created_at REAL NOT NULL,
+                sent_at REAL,
+                message_id INTEGER,
+                error TEXT,
+                UNIQUE (article_id, chat_id)
+            )""",
+            "CREATE INDEX outbox_due ON outbox (status, not_before, id)",
+            "CREATE INDEX outbox_chat ON outbox (chat_id, status)",
+        ),
+    ),
+    (
+        # Search breaks ties by date without reading whole article rows (see Store._search).
+        "0004_search_tie_break_index",
+        ("CREATE INDEX articles_id_published ON articles (id, published)",),
+    ),
+    (
+        # Feeds: where each is at (conditional-request validators, failures, back-off) and the
+        # entries already taken, so a poll brings exactly the new ones, across restarts too.
+        "0005_feeds",
+        (
+            """CREATE TABLE feeds (
+                name TEXT PRIMARY KEY,
+                url TEXT NOT NULL UNIQUE,
+                tags TEXT NOT NULL DEFAULT '[]',
+                origin TEXT NOT NULL,
+                active INTEGER NOT NULL DEFAULT 1,
+                etag TEXT,
+                last_modified TEXT,
+                failures INTEGER NOT NULL DEFAULT 0,
+                total_failures INTEGER NOT NULL DEFAULT 0,
+                next_poll REAL NOT NULL DEFAULT 0,
+                last_error TEXT,
+                last_error_at REAL,
+                last_ok_at REAL,
+                entries INTEGER NOT NULL DEFAULT 0
+            )""",
+            """CREATE TABLE feed_entries (
+                feed TEXT NOT NULL,
+                key TEXT NOT NULL,
+                url TEXT,
+                path TEXT,
+                seen_at REAL NOT NULL,
+                PRIMARY KEY (feed, key)
+            )""",
+        ),
+    ),
+    (
+        # /lang: a chat may narrow /latest and /search to one language.
+        "0006_chat_language",
+        (
+            "ALTER TABLE chats ADD COLUMN language TEXT",
+            "CREATE INDEX articles_language_newest ON articles (language, published DESC, id DESC)",
+            "CREATE INDEX articles_id_published_language ON articles (id, published, language)",
+        ),
+    ),
+    (
+        # Stories: articles about one event from several sources share the first one's id
+        # (stories.py says when). Existing articles each start their own story; their URL
+        # keys are filled in by _fill_url_keys, which needs Python to compute them.
+        "0007_stories",
+        (
+            "ALTER TABLE articles ADD COLUMN story_id INTEGER",
+            "ALTER TABLE articles ADD COLUMN url_key TEXT",
+            "UPDATE articles SET story_id = id",
+            "CREATE INDEX articles_story ON articles (story_id)",
+            "CREATE INDEX articles_url_key ON articles (url_key)",
+            _fill_url_keys,
+        ),
+    ),
+    ("0008_author", ("ALTER TABLE articles ADD COLUMN author TEXT",)),
+    (
+        # Near-duplicate candidates by equal hashes (stories.sketch) instead of a full-text
+        # query per new article. Articles from before this have no sketch: URL matches only.
+        "0009_story_sketches",
+        (
+            "CREATE TABLE story_sketch (hash INTEGER NOT NULL, article_id INTEGER NOT NULL)",
+            "CREATE INDEX story_sketch_hash ON story_sketch (hash)",
+            "CREATE INDEX story_sketch_article ON story_sketch (article_id)",
+        ),
+    ),
+    (
+        # /latest lists story heads (story_id = id): partial indexes keep the list an index
+        # walk, and its count is all articles (SQLite counts a table in microseconds) less the
+        # few that joined another's story (a small partial index). Counting the heads directly
+        # scanned every row: /latest took 13 ms at 100,000 articles.
+        "0010_story_heads",
+        (
+            "CREATE INDEX articles_heads_newest ON articles (published DESC, id DESC)"
+            " WHERE story_id = id",
+            "CREATE INDEX articles_heads_language ON articles (language, published DESC, id DESC)"
+            " WHERE story_id = id",
+            "CREATE INDEX articles_members ON articles (language) WHERE story_id != id",
+        ),
+    ),
+    (
+        # An entry whose page fails is tried again at the next polls, but not forever: its
+        # failed attempts are counted, and an entry given up (or rejected, e.g. one with only
+        # a title) is remembered as seen with its reason, so it is never fetched again and
+        # /feeds can say why it is missing.
+        "0011_feed_entry_attempts",
+        (
+            "ALTER TABLE feed_entries ADD COLUMN reason TEXT",
+            """CREATE TABLE feed_attempts (
+                feed TEXT NOT NULL,
+                key TEXT NOT NULL,
+                attempts INTEGER NOT NULL,
+                last_error TEXT NOT NULL,
+                last_at REAL NOT NULL,
+                PRIMARY KEY (feed, key)
+            )""",
+        ),
+    ),
+    (
+        # A search's paging buttons carry its id; ids count up, so a made-up press could show
+        # another chat's search. Each query now belongs to the chat that searched. Queries
+        # saved before had no chat: their buttons answer that they expired. Ids go on from the
+        # old ones, so an old button never finds a new query of the same number.
+        "0012_queries_by_chat",
+        (
+            "ALTER TABLE queries RENAME TO queries_without_chat",
+            """CREATE TABLE queries (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                chat_id INTEGER NOT NULL,
+                text TEXT NOT NULL,
+                used_at REAL NOT NULL,
+                UNIQUE (chat_id, text)
+            )""",
+            "INSERT INTO sqlite_sequence (name, seq)"
+            " SELECT 'queries', coalesce(max(id), 0) FROM queries_without_chat",
+            "DROP TABLE queries_without_chat",
+        ),
+    ),
+)
+
+
+def run_step(conn: sqlite3.Connection, step: Step) -> None:
+    if isinstance(step, str):
+        conn.execute(step)
+    else:
+        step(conn)
