@@ -400,16 +400,16 @@ def test_new_articles_sharing_one_url_in_one_run_are_one_story(
 def test_an_article_the_store_cannot_take_is_reported_and_the_others_load(
     settings: Settings, store: Store, write: WriteFile, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bot import store as store_module
+    from bot.store import articles as store_articles
 
-    real = store_module._article_row
+    real = store_articles._article_row
 
-    def fussy(article: store_module.Article) -> tuple[object, ...]:
+    def fussy(article: store_articles.Article) -> tuple[object, ...]:
         if article.title == "Poison":
             raise ValueError("cannot be stored")
         return real(article)
 
-    monkeypatch.setattr(store_module, "_article_row", fussy)
+    monkeypatch.setattr(store_articles, "_article_row", fussy)
     write("good.txt", story("Good story", "It has a body."))
     write("bad.txt", story("Poison", "It has a body too."))
     report = index(settings, store)
@@ -517,11 +517,12 @@ def test_a_damaged_database_stops_the_run_rather_than_failing_each_article(
     settings: Settings, store: Store, write: WriteFile, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from bot import store as store_module
+    from bot.store import articles as store_articles
 
-    def damaged(article: store_module.Article) -> tuple[object, ...]:
+    def damaged(article: store_articles.Article) -> tuple[object, ...]:
         raise sqlite3.DatabaseError("database disk image is malformed")
 
-    monkeypatch.setattr(store_module, "_article_row", damaged)
+    monkeypatch.setattr(store_articles, "_article_row", damaged)
     write("a.txt", story("A story", "It has a body."))
     with pytest.raises(store_module.DatabaseUnusable, match="is damaged"):
         index(settings, store)

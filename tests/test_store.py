@@ -25,6 +25,8 @@ from bot.store import (
     SummaryKey,
     parse_query,
 )
+from bot.store import articles as store_articles
+from bot.store import search as store_search
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -99,7 +101,7 @@ def test_a_failure_inside_apply_leaves_the_previous_state(
     memory_store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     add(memory_store, article("Old", "Old text."))
-    real_row = store_module._article_row
+    real_row = store_articles._article_row
     calls = []
 
     def fail_on_second(a: Article) -> tuple[object, ...]:
@@ -108,7 +110,7 @@ def test_a_failure_inside_apply_leaves_the_previous_state(
             raise RuntimeError("power cut")
         return real_row(a)
 
-    monkeypatch.setattr(store_module, "_article_row", fail_on_second)
+    monkeypatch.setattr(store_articles, "_article_row", fail_on_second)
     files = [FileState("n.txt", 1, 1, "sha")]
     new = [article("N1", "x.", source="n.txt", ordinal=1), article("N2", "y.", source="n.txt")]
     with pytest.raises(RuntimeError, match="power cut"):
@@ -121,14 +123,14 @@ def test_a_failure_inside_apply_leaves_the_previous_state(
 def test_a_crash_between_batches_keeps_what_was_written_and_the_file_is_read_again(
     memory_store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_row = store_module._article_row
+    real_row = store_articles._article_row
 
     def fail_on_n5(a: Article) -> tuple[object, ...]:
         if a.title == "N5":
             raise RuntimeError("power cut")
         return real_row(a)
 
-    monkeypatch.setattr(store_module, "_article_row", fail_on_n5)
+    monkeypatch.setattr(store_articles, "_article_row", fail_on_n5)
     files = [FileState("a.txt", 1, 1, "sha-a"), FileState("b.txt", 1, 1, "sha-b")]
     new = [
         article(f"N{i}", f"Text {i}.", source="ab"[i // 4] + ".txt", ordinal=i) for i in range(8)
@@ -356,7 +358,7 @@ def test_query_words_are_quoted_and_capped() -> None:
 def test_search_ranks_only_the_newest_matches_of_a_very_common_word(
     memory_store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(store_module, "RANK_WINDOW", 3)
+    monkeypatch.setattr(store_search, "RANK_WINDOW", 3)
     ids = add(memory_store, *(article(f"Storm {i}", "Wind.", ordinal=i, days=i) for i in range(5)))
     result = memory_store.search("storm", limit=10)
     assert result.total == 3
@@ -387,7 +389,7 @@ def test_snippets_come_from_the_first_64_kb_of_a_body(memory_store: Store) -> No
     assert hits[near].startswith(f"The {MARK_START}harbour{MARK_END} reopened.")
     # A match only past the first 64 KB gives the text's beginning, unmarked.
     assert hits[far].startswith("Nothing happens") and MARK_START not in hits[far]
-    assert all(len(s) <= store_module.SNIPPET_MAX_CHARS + 2 for s in hits.values())
+    assert all(len(s) <= store_search.SNIPPET_MAX_CHARS + 2 for s in hits.values())
 
 
 def test_a_snippet_has_the_most_matches_and_whole_marks_where_cut() -> None:

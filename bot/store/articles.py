@@ -1,0 +1,421 @@
+"""Articles: the index run's writes (Store.apply), the index state, reading articles and
+their stories."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import cast
+
+from .. import stories
+from ..articles import Article, Block, shorten
+from .outbox import _queue_deliveries
+from .records import (
+    Applied,
+    ArticleRef,
+    Changes,
+    FileState,
+    StoredArticle,
+    StoreUnavailable,
+    _from_epoch,
+)
+from .room import Room, rows_in_chunks
+
+log = logging.getLogger(__name__)
+
+# New articles written per transaction by Store.apply: well under a second of write lock
+# (about 1.5 ms an article with its search entry, story sketch and deliveries).
+APPLY_BATCH = 500
+BATCH_PAUSE = 0.1
+
+
+class Articles(Room):
+    """Index state, the index run's writes, and reading articles."""
+
+    def file_states(self) -> dict[str, FileState]:
+        rows = self.conn.execute("SELECT * FROM files")
+        return {
+            r["path"]: FileState(
+                r["path"],
+                r["size"],
+                r["mtime_ns"],
+                r["sha256"],
+                r["error"],
+                tuple(json.loads(r["problems"])),
+            )
+            for r in rows
+        }
+
+    def article_refs(self, sources: Iterable[str] | None = None) -> list[ArticleRef]:
+        query = (
+            "SELECT id, key, source, title, content_hash, fingerprint, published, dated"
+            " FROM articles"
+        )
+        if sources is None:
+            rows = self.conn.execute(query).fetchall()
+        else:
+            wanted = list(sources)
+            rows = rows_in_chunks(self.conn, query + " WHERE source IN ({marks})", (), wanted)
+        return [
+            ArticleRef(
+                r["id"],
+                r["key"],
+                r["source"],
+                r["title"],
+                r["content_hash"],
+                r["fingerprint"],
+                _from_epoch(r["published"]),
+                bool(r["dated"]),
+            )
+            for r in rows
+        ]
+
+    def apply(self, changes: Changes, *, batch_size: int = APPLY_BATCH) -> Applied:
+        """Write one index run, and queue the new articles for their subscribers.
+
+        In bounded transactions, so the write lock is never held for long (the bot's sender
+        writes too): first removals, moves and updates, then the new articles `batch_size` at
+        a time, each batch with its deliveries. A file's row is written with its last article,
+        so a crash part way leaves files that the next run reads again, never an article lost.
+        """
+        now = time.time()
+        applied = Applied([], 0, [])
+        with self.transaction() as conn:
+            _edit(conn, changes, applied.failed, now)
+        batches = [
+            changes.added[i : i + batch_size] for i in range(0, len(changes.added), batch_size)
+        ]
+        last_batch = {a.source: number for number, batch in enumerate(batches) for a in batch}
+        for number, batch in enumerate(batches):
+            if number:
+                # SQLite has no queue for its write lock: a waiting writer polls it (every 100
+                # ms once it has waited a while), and back-to-back batches would starve it.
+                time.sleep(BATCH_PAUSE)
+            with self.transaction() as conn:
+                added: list[int] = []
+                for article in batch:
+                    with _one_article(conn, article, applied.failed):
+                        added.append(_insert(conn, article, now))
+                done = [f for f in changes.files if last_batch.get(f.path) == number]
+                _write_files(conn, done, applied.failed)
+                applied.queued += _queue_deliveries(conn, added, now)
+                applied.added_ids.extend(added)
+        with self.transaction() as conn:
+            _finish(conn, changes, applied, now)
+        return applied
+
+    def last_reload(self) -> tuple[datetime, dict[str, object]] | None:
+        row = self.conn.execute(
+            "SELECT finished_at, report FROM reloads ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+        return (_from_epoch(row["finished_at"]), json.loads(row["report"])) if row else None
+
+    def get(self, article_id: int) -> StoredArticle | None:
+        row = self.conn.execute("SELECT * FROM articles WHERE id = ?", (article_id,)).fetchone()
+        return _stored(row) if row else None
+
+    def latest(
+        self, limit: int = 10, offset: int = 0, *, language: str | None = None
+    ) -> list[StoredArticle]:
+        # One line per story: its first article (the others are listed when it is read).
+        where, args = ("AND language = ?", (language,)) if language else ("", ())
+        rows = self.conn.execute(
+            f"SELECT * FROM articles WHERE story_id = id {where}"
+            " ORDER BY published DESC, id DESC LIMIT ? OFFSET ?",
+            (*args, limit, offset),
+        )
+        return [_stored(r) for r in rows]
+
+    def count(self, *, language: str | None = None, heads_only: bool = False) -> int:
+        """Articles (or, with `heads_only`, stories: what /latest lists).
+
+        Stories are counted as all articles less the few that joined another's story: SQLite
+        counts a whole table in microseconds, but story heads only row by row."""
+        where, args = ("WHERE language = ?", (language,)) if language else ("", ())
+        total = int(self.conn.execute(f"SELECT count(*) FROM articles {where}", args).fetchone()[0])
+        if heads_only:
+            members = self.conn.execute(
+                "SELECT count(*) FROM articles INDEXED BY articles_members"
+                f" WHERE story_id != id {where.replace('WHERE', 'AND')}",
+                args,
+            ).fetchone()[0]
+            total -= int(members)
+        return total
+
+    def story_sources(self, article_id: int) -> list[tuple[int, str, str | None, str]]:
+        """The other articles of this article's story: (id, title, url, source file)."""
+        rows = self.conn.execute(
+            "SELECT b.id, b.title, b.url, b.source FROM articles a"
+            " JOIN articles b ON b.story_id = a.story_id AND b.id != a.id"
+            " WHERE a.id = ? ORDER BY b.published, b.id",
+            (article_id,),
+        )
+        return [(int(r[0]), str(r[1]), r[2], str(r[3])) for r in rows]
+
+    def languages(self) -> list[tuple[str, int]]:
+        """Each language the articles are in, with how many, the commonest first."""
+        rows = self.conn.execute(
+            "SELECT language, count(*) AS n FROM articles WHERE language IS NOT NULL"
+            " GROUP BY language ORDER BY n DESC, language"
+        )
+        return [(str(r[0]), int(r[1])) for r in rows]
+
+
+def _edit(
+    conn: sqlite3.Connection, changes: Changes, failed: list[tuple[str, str]], now: float
+) -> None:
+    """An index run's removals, moves and updates, and the rows of files with no new article."""
+    adding = {a.source for a in changes.added}
+    conn.executemany("DELETE FROM files WHERE path = ?", [(p,) for p in changes.removed_files])
+    for article_id in changes.removed_ids:
+        conn.execute("DELETE FROM articles WHERE id = ?", (article_id,))
+        conn.execute("DELETE FROM articles_fts WHERE rowid = ?", (article_id,))
+        conn.execute("DELETE FROM story_sketch WHERE article_id = ?", (article_id,))
+    # Keys are unique, and two articles may swap theirs (swapped in their file): free
+    # every key about to change first.
+    conn.executemany(
+        "UPDATE articles SET key = 'moving:' || id WHERE id = ?",
+        [(article_id,) for article_id, _ in (*changes.updated, *changes.relocated)],
+    )
+    conn.executemany(
+        "UPDATE articles SET key = ?, source = ?, ordinal = ? WHERE id = ?",
+        [(a.key, a.source, a.ordinal, article_id) for article_id, a in changes.relocated],
+    )
+    for article_id, article in changes.updated:
+        with _one_article(conn, article, failed):
+            conn.execute(
+                f"UPDATE articles SET {', '.join(f'{c} = ?' for c in _ARTICLE_COLUMNS)},"
+                " updated_at = ? WHERE id = ?",
+                (*_article_row(article), now, article_id),
+            )
+            conn.execute(
+                "UPDATE articles_fts SET title = ?, body = ? WHERE rowid = ?",
+                (article.title, article.body, article_id),
+            )
+    if changes.removed_ids:
+        # A story whose first article went: the next one leads it.
+        conn.execute(
+            "UPDATE articles SET story_id = (SELECT min(b.id) FROM articles b"
+            " WHERE b.story_id = articles.story_id)"
+            " WHERE story_id NOT IN (SELECT id FROM articles)"
+        )
+    _write_files(conn, [f for f in changes.files if f.path not in adding], failed)
+
+
+def _finish(conn: sqlite3.Connection, changes: Changes, applied: Applied, now: float) -> None:
+    """The end of an index run: summaries no article needs go, the run's report is kept."""
+    # Summaries of texts no article has any more would only grow the file.
+    if changes.removed_ids or changes.updated:
+        conn.execute(
+            "DELETE FROM summaries WHERE content_hash NOT IN (SELECT content_hash FROM articles)"
+        )
+    report = {**changes.report, "queued": applied.queued}
+    if applied.failed:
+        report["failed"] = [
+            *cast(list[object], report.get("failed", [])),
+            *({"path": path, "error": reason} for path, reason in applied.failed),
+        ]
+    conn.execute(
+        "INSERT INTO reloads (finished_at, report) VALUES (?, ?)",
+        (now, json.dumps(report)),
+    )
+
+
+def _write_files(
+    conn: sqlite3.Connection, files: Sequence[FileState], failed: Sequence[tuple[str, str]]
+) -> None:
+    """Record files as read, with the problems of their entries (also those the database
+    would not take)."""
+    refused: dict[str, list[str]] = {}
+    for path, reason in failed:
+        refused.setdefault(path, []).append(reason)
+    conn.executemany(
+        """INSERT INTO files (path, size, mtime_ns, sha256, error, problems)
+           VALUES (?, ?, ?, ?, ?, ?)
+           ON CONFLICT (path) DO UPDATE SET size = excluded.size,
+             mtime_ns = excluded.mtime_ns, sha256 = excluded.sha256,
+             error = excluded.error, problems = excluded.problems""",
+        [
+            (
+                f.path,
+                f.size,
+                f.mtime_ns,
+                f.sha256,
+                f.error,
+                json.dumps([*f.problems, *refused.get(f.path, ())]),
+            )
+            for f in files
+        ],
+    )
+
+
+@contextmanager
+def _one_article(
+    conn: sqlite3.Connection, article: Article, failed: list[tuple[str, str]]
+) -> Iterator[None]:
+    """One article's writes in a savepoint: if anything in them fails (a bug, a value SQLite
+    will not take), only that article is left out and reported, never the whole run."""
+    conn.execute("SAVEPOINT one_article")
+    try:
+        yield
+    except (sqlite3.DatabaseError, ValueError, TypeError, OverflowError, KeyError) as exc:
+        if isinstance(exc, sqlite3.DatabaseError) and _is_fatal(exc):
+            raise  # the database itself failed (disk full, locked, damaged): nothing can be
+        conn.execute("ROLLBACK TO one_article")
+        conn.execute("RELEASE one_article")
+        log.exception("%s: article %r could not be stored", article.source, article.title)
+        reason = f"{shorten(article.title, 60)}: could not be stored ({type(exc).__name__}: {exc})"
+        failed.append((article.source, reason))
+        return
+    conn.execute("RELEASE one_article")
+
+
+# SQLite's primary result codes that are about the database, not the row being written.
+_FATAL_CODES = frozenset(
+    {
+        "SQLITE_BUSY",
+        "SQLITE_LOCKED",
+        "SQLITE_NOMEM",
+        "SQLITE_READONLY",
+        "SQLITE_IOERR",
+        "SQLITE_CORRUPT",
+        "SQLITE_FULL",
+        "SQLITE_CANTOPEN",
+        "SQLITE_NOTADB",
+        "SQLITE_PROTOCOL",
+    }
+)
+
+
+def _is_fatal(exc: sqlite3.DatabaseError) -> bool:
+    if isinstance(exc, StoreUnavailable):
+        return True
+    name = getattr(exc, "sqlite_errorname", None)
+    if name:  # e.g. SQLITE_IOERR_WRITE: its primary code is SQLITE_IOERR
+        return any(name == code or name.startswith(code + "_") for code in _FATAL_CODES)
+    text = str(exc).lower()
+    words = ("disk", "locked", "readonly", "i/o", "full", "malformed", "not a database")
+    return any(word in text for word in words)
+
+
+def _insert(conn: sqlite3.Connection, article: Article, now: float) -> int:
+    """A new article, its search entry and its story; returns its id."""
+    cursor = conn.execute(
+        f"INSERT INTO articles ({', '.join(_ARTICLE_COLUMNS)}, added_at, updated_at)"
+        f" VALUES ({', '.join('?' * len(_ARTICLE_COLUMNS))}, ?, ?)",
+        (*_article_row(article), now, now),
+    )
+    article_id = int(cursor.lastrowid or 0)
+    conn.execute(
+        "INSERT INTO articles_fts (rowid, title, body) VALUES (?, ?, ?)",
+        (article_id, article.title, article.body),
+    )
+    conn.execute(
+        "UPDATE articles SET story_id = ? WHERE id = ?",
+        (_story_of(conn, article_id, article), article_id),
+    )
+    return article_id
+
+
+def _story_of(conn: sqlite3.Connection, article_id: int, article: Article) -> int:
+    """The story a new article belongs to: the story of an article with the same canonical
+    URL, or of one whose text it nearly repeats (candidates by sketch); else its own. Also
+    records the article's sketch for the articles to come."""
+    key = stories.url_key(article.url)
+    own = stories.shingles(f"{article.title} {article.body}")
+    hashes = stories.sketch(own)
+    conn.executemany(
+        "INSERT INTO story_sketch (hash, article_id) VALUES (?, ?)",
+        [(h, article_id) for h in hashes],
+    )
+    if key:
+        row = conn.execute(
+            # Only earlier articles: they have their story already, also those of this run.
+            "SELECT coalesce(story_id, id) FROM articles WHERE url_key = ? AND id < ?"
+            " ORDER BY id LIMIT 1",
+            (key, article_id),
+        ).fetchone()
+        if row:
+            return int(row[0])
+    if len(own) < stories.MIN_SHINGLES:
+        return article_id
+    published = article.published.timestamp()
+    window = stories.MAX_DAYS_APART * 86400
+    marks = ",".join("?" * len(hashes))
+    candidates = conn.execute(
+        f"""SELECT a.id, a.story_id, a.title, a.blocks FROM articles a JOIN (
+               SELECT article_id, count(*) AS shared FROM story_sketch
+               WHERE hash IN ({marks}) AND article_id != ?
+               GROUP BY article_id HAVING shared >= ? ORDER BY shared DESC LIMIT 5
+           ) c ON c.article_id = a.id
+           WHERE a.published BETWEEN ? AND ?""",
+        (*hashes, article_id, stories.SKETCH_SHARED, published - window, published + window),
+    ).fetchall()
+    for row in candidates:
+        text = " ".join(t for t, _ in json.loads(row["blocks"]))
+        if stories.same_text(own, stories.shingles(f"{row['title']} {text}")):
+            return int(row["story_id"] or row["id"])
+    return article_id
+
+
+_ARTICLE_COLUMNS = (
+    "key",
+    "source",
+    "title",
+    "blocks",
+    "published",
+    "dated",
+    "url",
+    "tags",
+    "language",
+    "external_id",
+    "ordinal",
+    "content_hash",
+    "fingerprint",
+    "url_key",
+    "author",
+)
+
+
+def _article_row(a: Article) -> tuple[object, ...]:
+    return (
+        a.key,
+        a.source,
+        a.title,
+        json.dumps([[b.text, b.heading] for b in a.blocks], ensure_ascii=False),
+        a.published.timestamp(),
+        int(a.dated),
+        a.url,
+        json.dumps(list(a.tags), ensure_ascii=False),
+        a.language,
+        a.external_id,
+        a.ordinal,
+        a.content_hash,
+        a.fingerprint,
+        stories.url_key(a.url),
+        a.author,
+    )
+
+
+def _stored(row: sqlite3.Row) -> StoredArticle:
+    article = Article(
+        title=row["title"],
+        blocks=tuple(Block(text, bool(heading)) for text, heading in json.loads(row["blocks"])),
+        source=row["source"],
+        published=_from_epoch(row["published"]),
+        dated=bool(row["dated"]),
+        ordinal=row["ordinal"],
+        url=row["url"],
+        tags=tuple(json.loads(row["tags"])),
+        language=row["language"],
+        external_id=row["external_id"],
+        author=row["author"],
+    )
+    return StoredArticle(
+        row["id"], article, _from_epoch(row["added_at"]), _from_epoch(row["updated_at"])
+    )
