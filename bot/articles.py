@@ -25,6 +25,7 @@ from typing import Any
 import yaml
 
 from .config import Boilerplate, normalize_phrase
+from .errors import NewsbotError
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ MAX_LINES = 100_000
 _HEADLINE_MAX_WORDS = 30
 
 
-class ArticleError(Exception):
+class ArticleError(NewsbotError):
     """A file (or an entry in it) could not be read; str() is the reason."""
 
 

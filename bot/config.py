@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .errors import NewsbotError
+
 log = logging.getLogger(__name__)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -58,7 +60,7 @@ LANGUAGES = (
 MAX_SENTENCES = 50
 
 
-class ConfigError(Exception):
+class ConfigError(NewsbotError):
     """A setting is missing or wrong; the message names the key and what to do."""
 
 

@@ -32,6 +32,7 @@ from rouge_score import rouge_scorer
 from . import languages
 from .articles import Article, Block
 from .config import SummaryOptions
+from .errors import NewsbotError
 from .summarize import summarize
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ BOOTSTRAP_SAMPLES = 1000
 BOOTSTRAP_SEED = 12
 
 
-class EvaluationError(Exception):
+class EvaluationError(NewsbotError):
     """The data file cannot be used; str() says where and why."""
 
 

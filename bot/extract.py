@@ -23,6 +23,7 @@ import trafilatura
 
 from . import encoding, languages
 from .articles import word_count
+from .errors import NewsbotError
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ MIN_WORDS = 40
 MIN_SENTENCES = 2
 
 
-class ExtractionError(Exception):
+class ExtractionError(NewsbotError):
     """No article text on the page; str() says why."""
 
 

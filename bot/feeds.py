@@ -43,6 +43,7 @@ import httpx
 
 from . import articles, extract, languages, stories, web
 from .config import Settings
+from .errors import NewsbotError
 from .store import FeedState, Store
 
 log = logging.getLogger(__name__)
@@ -71,11 +72,11 @@ _C0 = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _C1 = re.compile(r"[\x80-\x9f]")
 
 
-class FeedError(Exception):
+class FeedError(NewsbotError):
     """Not a feed we can read; str() says why."""
 
 
-class EntryRejected(Exception):
+class EntryRejected(NewsbotError):
     """An entry that will never make an article (tried no more); str() says why."""
 
 

@@ -25,6 +25,7 @@ from pathlib import Path
 from . import languages
 from .articles import Article, ArticleError, ParsedFile, check_size, parse_bytes
 from .config import Settings, SummaryOptions
+from .errors import NewsbotError
 from .store import ArticleRef, Changes, FileState, Store, SummaryKey
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ Progress = Callable[[str, int, int], None]
 """progress(stage, done, total): stage is "read" or "summarize"."""
 
 
-class LibraryError(Exception):
+class LibraryError(NewsbotError):
     """The operation cannot run at all (e.g. the articles folder is missing)."""
 
 

@@ -17,10 +17,12 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from . import languages, library, web
 from .config import Settings
+from .errors import NewsbotError
 from .feeds import FeedResult, PollReport, feed_name_for, poll_all
 from .store import (
     ChatState,
@@ -46,11 +48,24 @@ SEARCH_SECONDS = 3.0
 SEARCH_THREADS = 4
 
 
-class Refused(ValueError):
-    """A request that cannot be done as asked. `reason` is a code the chat turns into words
-    (too_long, no_words, too_many, bad_time, bad_zone); `limit` the number it mentions."""
+class RefusalReason(StrEnum):
+    """Why a request was refused; a str, so that `refused.reason == "bad_url"` holds."""
 
-    def __init__(self, reason: str, limit: int = 0, detail: str = "") -> None:
+    NO_ARTICLES = "no_articles"  # no article in that language (detail: the language asked)
+    TOO_LONG = "too_long"  # a filter over `limit` characters
+    NO_WORDS = "no_words"  # a filter with no word to match
+    TOO_MANY = "too_many"  # over `limit` filters in one chat
+    BAD_TIME = "bad_time"  # not a time of day
+    BAD_ZONE = "bad_zone"  # not an IANA time zone
+    BAD_URL = "bad_url"  # a feed URL that cannot be used (detail: why)
+    FEED_TAKEN = "feed_taken"  # a feed (or its name) there already (detail: which)
+
+
+class Refused(NewsbotError, ValueError):
+    """A request that cannot be done as asked. `reason` says why, and the chat turns it into
+    words; `limit` is the number it mentions, `detail` the text it quotes."""
+
+    def __init__(self, reason: RefusalReason, limit: int = 0, detail: str = "") -> None:
         super().__init__(reason)
         self.reason = reason
         self.limit = limit
@@ -184,7 +199,7 @@ class News:
             return None
         found = languages.code(value)
         if found is None or found not in dict(self.store.languages()):
-            raise Refused("no_articles", detail=value)
+            raise Refused(RefusalReason.NO_ARTICLES, detail=value)
         self.store.set_chat_language(chat_id, kind, found)
         return found
 
@@ -206,12 +221,12 @@ class News:
         """
         words = " ".join(words.split())
         if len(words) > MAX_FILTER_CHARS:
-            raise Refused("too_long", MAX_FILTER_CHARS)
+            raise Refused(RefusalReason.TOO_LONG, MAX_FILTER_CHARS)
         if words and parse_filter(words) is None:
-            raise Refused("no_words")
+            raise Refused(RefusalReason.NO_WORDS)
         existing = self.store.subscriptions(chat_id)
         if len(existing) >= MAX_FILTERS and words not in {s.query for s in existing}:
-            raise Refused("too_many", MAX_FILTERS)
+            raise Refused(RefusalReason.TOO_MANY, MAX_FILTERS)
         return self.store.subscribe(chat_id, kind, words)
 
     def subscriptions(self, chat_id: int) -> list[Subscription]:
@@ -237,7 +252,7 @@ class News:
             return None
         match = re.fullmatch(r"([01]?\d|2[0-3])[:.h]([0-5]\d)", text)
         if not match:
-            raise Refused("bad_time")
+            raise Refused(RefusalReason.BAD_TIME)
         at = f"{int(match[1]):02}:{match[2]}"
         self.store.set_digest(chat_id, kind, at)
         return at
@@ -264,15 +279,15 @@ class News:
 
     def add_feed(self, url: str, name: str | None = None) -> str:
         """An admin's new feed, polled at the next tick; returns its name, or Refused
-        (bad_url with the reason, or taken)."""
+        (BAD_URL with the reason, or FEED_TAKEN)."""
         try:
             url = web.check_url(url)
         except web.FetchError as exc:
-            raise Refused("bad_url", detail=str(exc)) from None
+            raise Refused(RefusalReason.BAD_URL, detail=str(exc)) from None
         name = " ".join((name or feed_name_for(url)).split())[:MAX_FEED_NAME]
         problem = self.store.add_feed(name, url)
         if problem:
-            raise Refused("feed_taken", detail=problem)
+            raise Refused(RefusalReason.FEED_TAKEN, detail=problem)
         return name
 
     def remove_feed(self, name: str) -> str | None:
@@ -320,11 +335,11 @@ def zone_named(name: str) -> ZoneInfo:
     """An IANA time zone ('Europe/Berlin', 'UTC'), or Refused."""
     name = name.strip()
     if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+){0,2}", name):
-        raise Refused("bad_zone")
+        raise Refused(RefusalReason.BAD_ZONE)
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise Refused("bad_zone") from None
+        raise Refused(RefusalReason.BAD_ZONE) from None
 
 
 def digest_due(chat: ChatState, now: float) -> bool:

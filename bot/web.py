@@ -21,12 +21,14 @@ from urllib.parse import urlsplit
 import httpcore
 import httpx
 
+from .errors import NewsbotError
+
 log = logging.getLogger(__name__)
 
 USER_AGENT = "newsbot/0.1 (news summaries; feed reader)"
 
 
-class FetchError(Exception):
+class FetchError(NewsbotError):
     """A fetch that did not give a usable answer; str() says why."""
 
 
