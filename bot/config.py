@@ -3,6 +3,10 @@
 A bad value raises ConfigError with one line naming the key; the command line turns it into
 exit status 2. Relative paths in a config file are resolved against that file's folder, relative
 paths in environment variables against the current directory.
+
+Each key is declared once, as a row of bot/settings.py's table (its default, bounds,
+environment variable and help); here every row is read by the reader for its kind, and the
+dataclasses below take their defaults from the table.
 """
 
 from __future__ import annotations
@@ -11,53 +15,21 @@ import logging
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .errors import NewsbotError
+from .settings import ALGORITHM_NAMES as ALGORITHM_NAMES
+from .settings import KNOWN, Setting, default, rows
+from .settings import LANGUAGES as LANGUAGES
+from .settings import MAX_SENTENCES as MAX_SENTENCES
 
 log = logging.getLogger(__name__)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = PROJECT_ROOT / "config" / "newsbot.toml"
-
-# Kept here rather than imported from summarize so that reading settings never loads sumy/nltk.
-ALGORITHM_NAMES = (
-    "news",
-    "lead",
-    "lexrank",
-    "lsa",
-    "textrank",
-    "luhn",
-    "sumbasic",
-    "kl",
-    "reduction",
-    "edmundson",
-    "lede",
-)
-LANGUAGES = (
-    "czech",
-    "danish",
-    "dutch",
-    "english",
-    "estonian",
-    "finnish",
-    "french",
-    "german",
-    "greek",
-    "italian",
-    "norwegian",
-    "polish",
-    "portuguese",
-    "russian",
-    "slovene",
-    "spanish",
-    "swedish",
-    "turkish",
-)
-MAX_SENTENCES = 50
 
 
 class ConfigError(NewsbotError):
@@ -73,18 +45,17 @@ class Boilerplate:
     patterns: tuple[re.Pattern[str], ...] = ()
 
 
+# The defaults (and what each setting is for) are in bot/settings.py's table.
 @dataclass(frozen=True)
 class SummaryOptions:
     """How summaries are made ([summary] in the config); summarize.py takes these as they are."""
 
-    algorithm: str = "lede"
-    sentences: int = 3
-    language: str = "english"
-    # KL-Sum is cubic in sentences: longer articles are summarized with kl_fallback instead.
-    kl_max_sentences: int = 80
-    kl_fallback: str = "lexrank"
-    # Only the first max_sentences body sentences are rated, whatever the method.
-    max_sentences: int = 600
+    algorithm: str = default("summary.algorithm")
+    sentences: int = default("summary.sentences")
+    language: str = default("summary.language")
+    kl_max_sentences: int = default("summary.kl_max_sentences")
+    kl_fallback: str = default("summary.kl_fallback")
+    max_sentences: int = default("summary.max_sentences")
 
 
 @dataclass(frozen=True)
@@ -92,32 +63,24 @@ class TelegramSettings:
     """[telegram]: how the bot reaches Telegram. The token is not here: it is a secret and
     comes from TELEGRAM_BOT_TOKEN only."""
 
-    # Telegram user ids allowed to run admin commands (/reload).
-    admins: frozenset[int] = frozenset()
-    # The Bot API base URL; the token is appended (python-telegram-bot's base_url).
-    api_base_url: str = "https://api.telegram.org/bot"
-    webhook_listen: str = "127.0.0.1"
-    webhook_port: int = 8443
-    webhook_url: str = ""
-    webhook_secret: str = field(default="", repr=False)
-    # Flood control, per person (admins too): this many updates at once, refilled over
-    # flood_seconds; past that, one notice, then nothing until it has refilled.
-    flood_messages: int = 20
-    flood_seconds: float = 10.0
+    admins: frozenset[int] = default("telegram.admins")
+    api_base_url: str = default("telegram.api_base_url")
+    webhook_listen: str = default("telegram.webhook_listen")
+    webhook_port: int = default("telegram.webhook_port")
+    webhook_url: str = default("telegram.webhook_url")
+    webhook_secret: str = field(default=default("telegram.webhook_secret"), repr=False)
+    flood_messages: int = default("telegram.flood_messages")
+    flood_seconds: float = default("telegram.flood_seconds")
 
 
 @dataclass(frozen=True)
 class DeliverySettings:
     """[delivery]: how fast new articles go out to subscribers, within Telegram's limits."""
 
-    # Telegram allows about 30 messages a second overall...
-    max_per_second: float = 30.0
-    # ...about one a second in one chat...
-    per_chat_seconds: float = 1.0
-    # ...and 20 a minute in one group.
-    group_per_minute: int = 20
-    # Re-index the folder this often through the same code path as /reload (0: never).
-    reload_minutes: float = 0.0
+    max_per_second: float = default("delivery.max_per_second")
+    per_chat_seconds: float = default("delivery.per_chat_seconds")
+    group_per_minute: int = default("delivery.group_per_minute")
+    reload_minutes: float = default("delivery.reload_minutes")
 
 
 @dataclass(frozen=True)
@@ -133,33 +96,26 @@ class FeedSource:
 class FeedSettings:
     """[feeds]: the feeds in the config file (admins add more in chat) and how they are read."""
 
-    sources: tuple[FeedSource, ...] = ()
-    poll_minutes: float = 15.0
-    # Where each new entry is written as a JSON article file, for the index operation to read.
-    # None: a `feeds` folder inside the articles folder.
-    folder: Path | None = None
-    timeout_seconds: float = 20.0
-    max_bytes: int = 5 * 1024 * 1024
-    max_redirects: int = 5
-    # An entry whose own content has fewer words than this is a teaser: its page is fetched.
-    full_text_words: int = 150
-    # At most this many new entries a feed brings per poll (a new feed's backlog is capped).
-    max_new_entries: int = 30
-    # Fetch from loopback and private addresses too: only for a deliberately local feed.
-    allow_private_addresses: bool = False
-    # A feed's whole poll (the feed and the pages of its entries) ends after this long; what
-    # arrived by then is taken, the rest waits for the next poll.
-    poll_seconds: float = 120.0
+    sources: tuple[FeedSource, ...] = default("feeds.sources")
+    poll_minutes: float = default("feeds.poll_minutes")
+    folder: Path | None = None  # a `feeds` folder inside the articles folder
+    timeout_seconds: float = default("feeds.timeout_seconds")
+    max_bytes: int = default("feeds.max_mb")
+    max_redirects: int = default("feeds.max_redirects")
+    full_text_words: int = default("feeds.full_text_words")
+    max_new_entries: int = default("feeds.max_new_entries")
+    allow_private_addresses: bool = default("feeds.allow_private_addresses")
+    poll_seconds: float = default("feeds.poll_seconds")
 
 
 @dataclass(frozen=True)
 class Settings:
     articles_dir: Path
     database: Path
-    max_file_bytes: int = 5 * 1024 * 1024
+    max_file_bytes: int = default("articles.max_file_mb")
     boilerplate: Boilerplate = field(default_factory=Boilerplate)
     summary: SummaryOptions = field(default_factory=SummaryOptions)
-    workers: int = 0
+    workers: int = default("index.workers")
     telegram: TelegramSettings = field(default_factory=TelegramSettings)
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
     feeds: FeedSettings = field(default_factory=FeedSettings)
@@ -174,43 +130,7 @@ class Settings:
         return self.feeds.folder or self.articles_dir / "feeds"
 
 
-# key -> (section, name); the schema of newsbot.toml, so that a typo is an error, not a no-op.
-_KNOWN: dict[str, set[str]] = {
-    "articles": {"dir", "max_file_mb", "boilerplate"},
-    "summary": {
-        "algorithm",
-        "sentences",
-        "language",
-        "kl_max_sentences",
-        "kl_fallback",
-        "max_sentences",
-    },
-    "database": {"path"},
-    "index": {"workers"},
-    "delivery": {"max_per_second", "per_chat_seconds", "group_per_minute", "reload_minutes"},
-    "feeds": {
-        "sources",
-        "poll_minutes",
-        "folder",
-        "timeout_seconds",
-        "max_mb",
-        "max_redirects",
-        "full_text_words",
-        "max_new_entries",
-        "allow_private_addresses",
-        "poll_seconds",
-    },
-    "telegram": {
-        "admins",
-        "api_base_url",
-        "webhook_listen",
-        "webhook_port",
-        "webhook_url",
-        "webhook_secret",
-        "flood_messages",
-        "flood_seconds",
-    },
-}
+Reader = Callable[[Setting, Mapping[str, Any], Mapping[str, str], Path], Any]
 
 
 def load_settings(
@@ -224,103 +144,152 @@ def load_settings(
     data = _read_toml(path, what="config file")
     _check_keys(data, path)
     base = path.parent
-
-    articles = _section(data, "articles")
-    summary = _section(data, "summary")
-    database = _section(data, "database")
-    index = _section(data, "index")
-
-    # A key a config file leaves out means the project's default, wherever that file is.
-    defaults = DEFAULT_CONFIG.parent
-    articles_dir = _path_setting(
-        env.get("NEWSBOT_ARTICLES_DIR"),
-        articles.get("dir", "../articles"),
-        base if "dir" in articles else defaults,
-        "articles.dir",
-    )
-    db_path = _path_setting(
-        env.get("NEWSBOT_DATABASE"),
-        database.get("path", "../var/newsbot.sqlite3"),
-        base if "path" in database else defaults,
-        "database.path",
-    )
-    max_mb = _number(articles, "articles.max_file_mb", default=5, low=0.001, high=1024)
-    boilerplate_file = articles.get("boilerplate", "boilerplate.toml")
-    if not isinstance(boilerplate_file, str):
-        raise ConfigError("articles.boilerplate: expected a file name, like 'boilerplate.toml'")
-    boilerplate_path = base / boilerplate_file
-    if "boilerplate" not in articles and not boilerplate_path.exists():
-        boilerplate_path = defaults / "boilerplate.toml"  # the project's list
-    boilerplate = load_boilerplate(boilerplate_path)
-
-    algorithm = _choice(summary, "summary.algorithm", "lede", ALGORITHM_NAMES)
-    kl_fallback = _choice(
-        summary, "summary.kl_fallback", "lexrank", tuple(a for a in ALGORITHM_NAMES if a != "kl")
-    )
-    language = _choice(summary, "summary.language", "english", LANGUAGES)
-    sentences = int(_number(summary, "summary.sentences", default=3, low=1, high=MAX_SENTENCES))
-    kl_max = int(_number(summary, "summary.kl_max_sentences", default=80, low=1, high=100_000))
-    max_sentences = int(_number(summary, "summary.max_sentences", default=600, low=1, high=10**6))
-    workers = int(_number(index, "index.workers", default=0, low=0, high=1024))
-    telegram = _telegram_settings(_section(data, "telegram"), env)
-    section = _section(data, "delivery")
-    delivery = DeliverySettings(
-        max_per_second=_number(section, "delivery.max_per_second", default=30, low=0.1, high=1e6),
-        per_chat_seconds=_number(section, "delivery.per_chat_seconds", default=1, low=0, high=3600),
-        group_per_minute=int(
-            _number(section, "delivery.group_per_minute", default=20, low=1, high=1e6)
-        ),
-        reload_minutes=_number(section, "delivery.reload_minutes", default=0, low=0, high=10080),
-    )
-
-    feeds = _feed_settings(_section(data, "feeds"), base, env)
-
+    top = {
+        **_read_section(data, "articles", env, base),
+        **_read_section(data, "database", env, base),
+        **_read_section(data, "index", env, base),
+    }
     return Settings(
-        articles_dir=articles_dir,
-        database=db_path,
-        max_file_bytes=int(max_mb * 1024 * 1024),
-        boilerplate=boilerplate,
-        summary=SummaryOptions(
-            algorithm=algorithm,
-            sentences=sentences,
-            language=language,
-            kl_max_sentences=kl_max,
-            kl_fallback=kl_fallback,
-            max_sentences=max_sentences,
-        ),
-        workers=workers,
-        telegram=telegram,
-        delivery=delivery,
-        feeds=feeds,
+        **top,
+        summary=SummaryOptions(**_read_section(data, "summary", env, base)),
+        telegram=TelegramSettings(**_read_section(data, "telegram", env, base)),
+        delivery=DeliverySettings(**_read_section(data, "delivery", env, base)),
+        feeds=FeedSettings(**_read_section(data, "feeds", env, base)),
         config_path=path,
     )
 
 
-def _feed_settings(
-    section: Mapping[str, Any], base: Path, env: Mapping[str, str] | None = None
-) -> FeedSettings:
-    raw = section.get("sources", [])
+def _read_section(
+    data: Mapping[str, Any], name: str, env: Mapping[str, str], base: Path
+) -> dict[str, Any]:
+    """The section's values by dataclass field, each read and checked as its row says."""
+    section = _section(data, name)
+    return {row.field: _READERS[row.kind](row, section, env, base) for row in rows(name)}
+
+
+def _read_number(
+    row: Setting, section: Mapping[str, Any], env: Mapping[str, str], base: Path
+) -> Any:
+    if row.env and env.get(row.env):
+        number = _number(_env_number(env, row.env), row)
+    else:
+        number = _number(section.get(row.key, row.default), row)
+    if row.kind == "int":
+        return int(number)
+    return int(number * 1024 * 1024) if row.kind == "mb" else number
+
+
+def _read_choice(
+    row: Setting, section: Mapping[str, Any], env: Mapping[str, str], base: Path
+) -> str:
+    return _choice(section, row.name, row.default, row.choices)
+
+
+def _read_path(
+    row: Setting, section: Mapping[str, Any], env: Mapping[str, str], base: Path
+) -> Path | None:
+    if row.default is None and row.key not in section:
+        return None
+    # A key a config file leaves out means the project's default, wherever that file is.
+    return _path_setting(
+        env.get(row.env) if row.env else None,
+        section.get(row.key, row.default),
+        base if row.key in section else DEFAULT_CONFIG.parent,
+        row.name,
+    )
+
+
+def _read_boilerplate(
+    row: Setting, section: Mapping[str, Any], env: Mapping[str, str], base: Path
+) -> Boilerplate:
+    name = section.get(row.key, row.default)
+    if not isinstance(name, str):
+        raise ConfigError(f"{row.name}: expected a file name, like 'boilerplate.toml'")
+    path = base / name
+    if row.key not in section and not path.exists():
+        path = DEFAULT_CONFIG.parent / row.default  # the project's list
+    return load_boilerplate(path)
+
+
+def _read_text(row: Setting, section: Mapping[str, Any], env: Mapping[str, str], base: Path) -> str:
+    value = env.get(row.env) or section.get(row.key, row.default)
+    if row.kind == "url" and (
+        not isinstance(value, str) or not value.startswith(("http://", "https://"))
+    ):
+        raise ConfigError(
+            f"{row.name} / {row.env}: expected an http(s) URL like"
+            f" http://127.0.0.1:8081/bot, got {value!r}"
+        )
+    if not isinstance(value, str):
+        raise ConfigError(f"{row.name}: expected text, got {value!r}")
+    if row.kind == "secret" and value and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value):
+        raise ConfigError(
+            f"{row.name} / {row.env}: 1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)"
+        )
+    return value
+
+
+def _read_port(row: Setting, section: Mapping[str, Any], env: Mapping[str, str], base: Path) -> int:
+    text = env.get(row.env)
+    try:
+        port = int(text) if text else section.get(row.key, row.default)
+    except ValueError:
+        port = -1
+    if isinstance(port, bool) or not isinstance(port, int) or not row.low <= port <= row.high:
+        raise ConfigError(
+            f"{row.name}: expected a port from {row.low:g} to {row.high:g}, got {port!r}"
+        )
+    return port
+
+
+def _read_bool(
+    row: Setting, section: Mapping[str, Any], env: Mapping[str, str], base: Path
+) -> bool:
+    if env.get(row.env):
+        return env[row.env].strip().lower() in ("1", "true", "yes", "on")
+    value = section.get(row.key, row.default)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{row.name}: expected true or false")
+    return value
+
+
+def _read_ids(
+    row: Setting, section: Mapping[str, Any], env: Mapping[str, str], base: Path
+) -> frozenset[int]:
+    raw: Any = section.get(row.key, list(row.default))
+    key = row.name
+    if env.get(row.env) is not None:
+        key = row.env
+        raw = [part.strip() for part in env[row.env].split(",") if part.strip()]
     if not isinstance(raw, list):
-        raise ConfigError("feeds.sources: expected a list of {name, url, tags} tables")
-    env = env or {}
+        raise ConfigError(f"{key}: expected a list of Telegram user ids, like [12345678]")
+    ids = set()
+    for value in raw:
+        try:
+            ids.add(int(value))
+        except (TypeError, ValueError):
+            raise ConfigError(
+                f"{key}: {value!r} is not a Telegram user id (a whole number)"
+            ) from None
+    return frozenset(ids)
+
+
+def _read_feeds(
+    row: Setting, section: Mapping[str, Any], env: Mapping[str, str], base: Path
+) -> tuple[FeedSource, ...]:
+    raw = section.get(row.key, list(row.default))
+    if not isinstance(raw, list):
+        raise ConfigError(f"{row.name}: expected a list of {{name, url, tags}} tables")
     # NEWSBOT_FEEDS: more feeds, "url" or "name=url", separated by spaces, commas or newlines.
-    for i, item in enumerate(re.split(r"[\s,]+", env.get("NEWSBOT_FEEDS", "").strip())):
+    for i, item in enumerate(re.split(r"[\s,]+", env.get(row.env, "").strip())):
         if not item:
             continue
         name, _, url = item.partition("=") if "=" in item.split("://", 1)[0] else ("", "", item)
         raw = [*raw, {"name": name or _feed_name(url, i), "url": url}]
-    if env.get("NEWSBOT_FEEDS_POLL_MINUTES"):
-        section = {**section, "poll_minutes": _env_number(env, "NEWSBOT_FEEDS_POLL_MINUTES")}
-    if env.get("NEWSBOT_FEEDS_ALLOW_PRIVATE"):
-        allow = env["NEWSBOT_FEEDS_ALLOW_PRIVATE"].strip().lower() in ("1", "true", "yes", "on")
-        section = {**section, "allow_private_addresses": allow}
-    allow_private = section.get("allow_private_addresses", False)
-    if not isinstance(allow_private, bool):
-        raise ConfigError("feeds.allow_private_addresses: expected true or false")
     sources = []
     names: set[str] = set()
     for i, item in enumerate(raw):
-        key = f"feeds.sources[{i}]"
+        key = f"{row.name}[{i}]"
         if not isinstance(item, dict):
             raise ConfigError(f"{key}: expected a table with name and url")
         url, name = item.get("url"), item.get("name")
@@ -335,83 +304,24 @@ def _feed_settings(
             raise ConfigError(f"{key}.tags: expected a list of words")
         names.add(name.strip().lower())
         sources.append(FeedSource(" ".join(name.split()), url.strip(), tuple(tags)))
-    folder = section.get("folder")
-    return FeedSettings(
-        sources=tuple(sources),
-        poll_minutes=_number(section, "feeds.poll_minutes", default=15, low=0.05, high=10080),
-        folder=_path_setting(None, folder, base, "feeds.folder") if folder is not None else None,
-        timeout_seconds=_number(section, "feeds.timeout_seconds", default=20, low=0.1, high=600),
-        max_bytes=int(_number(section, "feeds.max_mb", default=5, low=0.01, high=1024) * 2**20),
-        max_redirects=int(_number(section, "feeds.max_redirects", default=5, low=0, high=50)),
-        full_text_words=int(
-            _number(section, "feeds.full_text_words", default=150, low=0, high=100_000)
-        ),
-        max_new_entries=int(
-            _number(section, "feeds.max_new_entries", default=30, low=1, high=10_000)
-        ),
-        allow_private_addresses=allow_private,
-        poll_seconds=_number(section, "feeds.poll_seconds", default=120, low=1, high=3600),
-    )
+    return tuple(sources)
 
 
-def _telegram_settings(section: Mapping[str, Any], env: Mapping[str, str]) -> TelegramSettings:
-    raw_admins: Any = section.get("admins", [])
-    if env.get("NEWSBOT_ADMIN_IDS") is not None:
-        key = "NEWSBOT_ADMIN_IDS"
-        raw_admins = [part.strip() for part in env["NEWSBOT_ADMIN_IDS"].split(",") if part.strip()]
-    else:
-        key = "telegram.admins"
-    if not isinstance(raw_admins, list):
-        raise ConfigError(f"{key}: expected a list of Telegram user ids, like [12345678]")
-    admins = set()
-    for value in raw_admins:
-        try:
-            admins.add(int(value))
-        except (TypeError, ValueError):
-            raise ConfigError(
-                f"{key}: {value!r} is not a Telegram user id (a whole number)"
-            ) from None
-    base_url = env.get("NEWSBOT_API_BASE_URL") or section.get(
-        "api_base_url", TelegramSettings.api_base_url
-    )
-    if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
-        raise ConfigError(
-            f"telegram.api_base_url / NEWSBOT_API_BASE_URL: expected an http(s) URL like"
-            f" http://127.0.0.1:8081/bot, got {base_url!r}"
-        )
-    port_text = env.get("NEWSBOT_WEBHOOK_PORT")
-    try:
-        port = int(port_text) if port_text else section.get("webhook_port", 8443)
-    except ValueError:
-        port = -1
-    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
-        raise ConfigError(f"telegram.webhook_port: expected a port from 1 to 65535, got {port!r}")
-    strings = {}
-    for name in ("webhook_listen", "webhook_url", "webhook_secret"):
-        value = env.get(f"NEWSBOT_{name.upper()}") or section.get(
-            name, getattr(TelegramSettings, name)
-        )
-        if not isinstance(value, str):
-            raise ConfigError(f"telegram.{name}: expected text, got {value!r}")
-        strings[name] = value
-    secret = strings["webhook_secret"]
-    if secret and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
-        raise ConfigError(
-            "telegram.webhook_secret / NEWSBOT_WEBHOOK_SECRET: 1-256 characters of A-Z, a-z,"
-            " 0-9, _ and - (Telegram's rule)"
-        )
-    return TelegramSettings(
-        admins=frozenset(admins),
-        api_base_url=base_url,
-        webhook_listen=strings["webhook_listen"],
-        webhook_port=port,
-        webhook_url=strings["webhook_url"],
-        webhook_secret=secret,
-        flood_messages=int(
-            _number(section, "telegram.flood_messages", default=20, low=1, high=10_000)
-        ),
-        flood_seconds=_number(section, "telegram.flood_seconds", default=10, low=0.1, high=3600),
-    )
+_READERS: dict[str, Reader] = {
+    "int": _read_number,
+    "float": _read_number,
+    "mb": _read_number,
+    "choice": _read_choice,
+    "path": _read_path,
+    "file": _read_boilerplate,
+    "text": _read_text,
+    "url": _read_text,
+    "secret": _read_text,
+    "port": _read_port,
+    "bool": _read_bool,
+    "ids": _read_ids,
+    "feeds": _read_feeds,
+}
 
 
 def load_boilerplate(path: Path) -> Boilerplate:
@@ -458,13 +368,13 @@ def _read_toml(path: Path, *, what: str) -> dict[str, Any]:
 
 def _check_keys(data: Mapping[str, Any], path: Path) -> None:
     for section, value in data.items():
-        if section not in _KNOWN:
+        if section not in KNOWN:
             raise ConfigError(f"{path}: unknown section [{section}]")
         if not isinstance(value, dict):
             raise ConfigError(f"{path}: {section} must be a [{section}] table")
         for key in value:
-            if key not in _KNOWN[section]:
-                known = ", ".join(sorted(_KNOWN[section]))
+            if key not in KNOWN[section]:
+                known = ", ".join(sorted(KNOWN[section]))
                 raise ConfigError(f"{path}: unknown key {section}.{key} (known: {known})")
 
 
@@ -482,12 +392,15 @@ def _path_setting(env_value: str | None, file_value: Any, base: Path, key: str) 
     return (path if path.is_absolute() else base / path).resolve()
 
 
-def _number(
-    section: Mapping[str, Any], key: str, *, default: float, low: float, high: float
-) -> float:
-    value = section.get(key.split(".", 1)[1], default)
-    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
-        raise ConfigError(f"{key}: expected a number from {low:g} to {high:g}, got {value!r}")
+def _number(value: Any, row: Setting) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not row.low <= value <= row.high
+    ):
+        raise ConfigError(
+            f"{row.name}: expected a number from {row.low:g} to {row.high:g}, got {value!r}"
+        )
     return float(value)
 
 

@@ -124,3 +124,56 @@ def test_a_config_file_elsewhere_needs_only_the_keys_it_changes(tmp_path: Path) 
     assert settings.database == (DEFAULT_CONFIG.parent / "../var/newsbot.sqlite3").resolve()
     assert "exit mobile version" in settings.boilerplate.lines  # the project's list
     assert settings.feeds.poll_minutes == 1
+
+
+def test_the_settings_table_and_the_committed_config_agree() -> None:
+    import tomllib
+
+    from bot.settings import SETTINGS
+
+    data = tomllib.loads(DEFAULT_CONFIG.read_text())
+    in_file = {
+        f"{section}.{key}": value for section, keys in data.items() for key, value in keys.items()
+    }
+    in_table = {row.name: row for row in SETTINGS}
+    assert set(in_file) == set(in_table) - {"feeds.folder"}  # folder's default is computed
+    for name, value in in_file.items():
+        assert in_table[name].default == value or list(in_table[name].default) == value, name
+    assert all(row.help for row in SETTINGS)
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"NEWSBOT_WEBHOOK_PORT": "x"}, "telegram.webhook_port: expected a port from 1 to 65535"),
+        ({"NEWSBOT_FEEDS_POLL_MINUTES": "soon"}, "NEWSBOT_FEEDS_POLL_MINUTES: expected a number"),
+        ({"NEWSBOT_ADMIN_IDS": "1,x"}, "NEWSBOT_ADMIN_IDS: 'x' is not a Telegram user id"),
+        ({"NEWSBOT_API_BASE_URL": "ftp://x"}, "NEWSBOT_API_BASE_URL: expected an http"),
+        ({"NEWSBOT_WEBHOOK_SECRET": "a b"}, "NEWSBOT_WEBHOOK_SECRET: 1-256 characters"),
+    ],
+)
+def test_a_bad_environment_value_is_named(
+    tmp_path: Path, environ: dict[str, str], message: str
+) -> None:
+    path = write_config(tmp_path, "")
+    with pytest.raises(ConfigError, match=message):
+        load_settings(path, environ=environ)
+
+
+def test_the_environment_overrides_telegram_and_feed_settings(tmp_path: Path) -> None:
+    path = write_config(tmp_path, "[telegram]\nadmins = [1]\n")
+    environ = {
+        "NEWSBOT_ADMIN_IDS": "7, 8",
+        "NEWSBOT_WEBHOOK_PORT": "9000",
+        "NEWSBOT_WEBHOOK_URL": "https://x.org/hook",
+        "NEWSBOT_FEEDS_ALLOW_PRIVATE": "yes",
+    }
+    settings = load_settings(path, environ=environ)
+    assert settings.telegram.admins == frozenset({7, 8})
+    assert (settings.telegram.webhook_port, settings.telegram.webhook_url) == (
+        9000,
+        "https://x.org/hook",
+    )
+    assert settings.feeds.allow_private_addresses is True
+    assert settings.feeds.max_bytes == 5 * 1024 * 1024
+    assert settings.feeds.folder is None

@@ -1,0 +1,174 @@
+"""The settings table: every key of config/newsbot.toml, declared once.
+
+Each row gives a key's section and name, its kind (how it is read and checked), its default,
+its bounds, the environment variable that overrides it and what it is for. bot.config builds
+the known-keys check from it, reads every value through it, and its dataclasses take their
+defaults from it (`default("summary.sentences")`). This module imports nothing of the bot's,
+so that reading settings never loads sumy/nltk.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+ALGORITHM_NAMES = (
+    "news",
+    "lead",
+    "lexrank",
+    "lsa",
+    "textrank",
+    "luhn",
+    "sumbasic",
+    "kl",
+    "reduction",
+    "edmundson",
+    "lede",
+)
+LANGUAGES = (
+    "czech",
+    "danish",
+    "dutch",
+    "english",
+    "estonian",
+    "finnish",
+    "french",
+    "german",
+    "greek",
+    "italian",
+    "norwegian",
+    "polish",
+    "portuguese",
+    "russian",
+    "slovene",
+    "spanish",
+    "swedish",
+    "turkish",
+)
+MAX_SENTENCES = 50
+MB = 1024 * 1024
+
+# int, float: a number from low to high (mb: in megabytes, kept in bytes); choice: one of
+# choices; path: relative to the config file's folder; text: any string (url: http(s);
+# secret: Telegram's webhook secret rule); port: 1-65535; bool; ids: Telegram user ids;
+# feeds: the list of {name, url, tags} tables; file: the boilerplate file's name.
+Kind = (
+    Literal["int", "float", "mb", "choice", "path", "text", "url", "secret", "port", "bool", "ids"]
+    | Literal["feeds", "file"]
+)
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One key of the config file."""
+
+    section: str
+    key: str
+    kind: Kind
+    default: Any
+    low: float = 0
+    high: float = 0
+    env: str = ""
+    help: str = ""
+    choices: tuple[str, ...] = ()
+    # The dataclass field that holds it, when that is not the key.
+    attr: str = ""
+
+    @property
+    def name(self) -> str:
+        return f"{self.section}.{self.key}"
+
+    @property
+    def field(self) -> str:
+        return self.attr or self.key
+
+
+S = Setting
+SETTINGS: tuple[Setting, ...] = (
+    S("articles", "dir", "path", "../articles", env="NEWSBOT_ARTICLES_DIR", attr="articles_dir",
+      help="the folder of article files the index operation reads"),
+    S("articles", "max_file_mb", "mb", 5, 0.001, 1024, attr="max_file_bytes",
+      help="a bigger file is refused, not read"),
+    S("articles", "boilerplate", "file", "boilerplate.toml",
+      help="the list of site boilerplate lines, beside this file"),
+    S("summary", "algorithm", "choice", "lede", choices=ALGORITHM_NAMES,
+      help="how summaries are made"),
+    S("summary", "sentences", "int", 3, 1, MAX_SENTENCES, help="sentences in a summary"),
+    S("summary", "language", "choice", "english", choices=LANGUAGES,
+      help="the tokenizer's and stemmer's language"),
+    S("summary", "kl_max_sentences", "int", 80, 1, 100_000,
+      help="KL-Sum is cubic in sentences: longer articles use kl_fallback instead"),
+    S("summary", "kl_fallback", "choice", "lexrank",
+      choices=tuple(a for a in ALGORITHM_NAMES if a != "kl"),
+      help="the method for articles too long for KL-Sum"),
+    S("summary", "max_sentences", "int", 600, 1, 10**6,
+      help="only the first max_sentences body sentences are rated, whatever the method"),
+    S("database", "path", "path", "../var/newsbot.sqlite3", env="NEWSBOT_DATABASE",
+      attr="database", help="the SQLite file"),
+    S("index", "workers", "int", 0, 0, 1024,
+      help="processes that read article files (0: one per CPU)"),
+    S("telegram", "admins", "ids", (), env="NEWSBOT_ADMIN_IDS",
+      help="Telegram user ids allowed to run admin commands (/reload, /addfeed)"),
+    S("telegram", "api_base_url", "url", "https://api.telegram.org/bot",
+      env="NEWSBOT_API_BASE_URL", help="the Bot API base URL; the token is appended"),
+    S("telegram", "webhook_listen", "text", "127.0.0.1", env="NEWSBOT_WEBHOOK_LISTEN",
+      help="the address the webhook server listens on"),
+    S("telegram", "webhook_port", "port", 8443, 1, 65535, env="NEWSBOT_WEBHOOK_PORT",
+      help="the port the webhook server listens on"),
+    S("telegram", "webhook_url", "text", "", env="NEWSBOT_WEBHOOK_URL",
+      help="the public URL Telegram posts updates to"),
+    S("telegram", "webhook_secret", "secret", "", env="NEWSBOT_WEBHOOK_SECRET",
+      help="the secret Telegram sends with each update"),
+    S("telegram", "flood_messages", "int", 20, 1, 10_000,
+      help="per person, this many updates at once, refilled over flood_seconds"),
+    S("telegram", "flood_seconds", "float", 10, 0.1, 3600,
+      help="how long a person's flood allowance takes to refill"),
+    S("delivery", "max_per_second", "float", 30, 0.1, 1e6,
+      help="messages a second overall (Telegram allows about 30)"),
+    S("delivery", "per_chat_seconds", "float", 1, 0, 3600,
+      help="seconds between messages in one chat (Telegram: about one a second)"),
+    S("delivery", "group_per_minute", "int", 20, 1, 1e6,
+      help="messages a minute in one group (Telegram: 20)"),
+    S("delivery", "reload_minutes", "float", 0, 0, 10080,
+      help="re-index the folder this often, as /reload does (0: never)"),
+    S("feeds", "sources", "feeds", (), env="NEWSBOT_FEEDS",
+      help="feeds to read: {name, url, tags} tables (env: 'url' or 'name=url' items)"),
+    S("feeds", "poll_minutes", "float", 15, 0.05, 10080, env="NEWSBOT_FEEDS_POLL_MINUTES",
+      help="how often every feed is read"),
+    S("feeds", "folder", "path", None,
+      help="where new entries are written as JSON articles (default: articles/feeds)"),
+    S("feeds", "timeout_seconds", "float", 20, 0.1, 600, help="one fetch's time limit"),
+    S("feeds", "max_mb", "mb", 5, 0.01, 1024, attr="max_bytes", help="one fetch's size limit"),
+    S("feeds", "max_redirects", "int", 5, 0, 50, help="redirects one fetch follows"),
+    S("feeds", "full_text_words", "int", 150, 0, 100_000,
+      help="an entry with fewer words of its own is a teaser: its page is fetched"),
+    S("feeds", "max_new_entries", "int", 30, 1, 10_000,
+      help="at most this many new entries a feed brings per poll"),
+    S("feeds", "allow_private_addresses", "bool", False, env="NEWSBOT_FEEDS_ALLOW_PRIVATE",
+      help="fetch from loopback and private addresses too (a deliberately local feed)"),
+    S("feeds", "poll_seconds", "float", 120, 1, 3600,
+      help="a feed's whole poll ends after this long; the rest waits for the next poll"),
+)  # fmt: skip
+BY_NAME = {row.name: row for row in SETTINGS}
+# The schema of newsbot.toml, so that a typo is an error, not a no-op.
+KNOWN: dict[str, set[str]] = {}
+for _row in SETTINGS:
+    KNOWN.setdefault(_row.section, set()).add(_row.key)
+
+
+def rows(section: str) -> tuple[Setting, ...]:
+    return tuple(row for row in SETTINGS if row.section == section)
+
+
+def default(name: str) -> Any:
+    """A setting's default as its dataclass holds it (megabytes in bytes, lists as sets)."""
+    row = BY_NAME[name]
+    if row.kind == "mb":
+        return int(row.default * MB)
+    if row.kind in ("int", "port"):
+        return int(row.default)
+    if row.kind == "float":
+        return float(row.default)
+    if row.kind == "ids":
+        return frozenset(row.default)
+    return row.default
