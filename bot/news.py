@@ -26,6 +26,7 @@ from .errors import NewsbotError
 from .feeds import FeedResult, PollReport, feed_name_for, poll_all
 from .store import (
     ChatState,
+    DatabaseUnusable,
     FeedState,
     SearchResult,
     Store,
@@ -97,6 +98,22 @@ class News:
         self._search_turns = asyncio.Semaphore(SEARCH_THREADS)
         # Idle connections for searches; taken and given back by the worker threads.
         self._readers: queue.SimpleQueue[Store] = queue.SimpleQueue()
+
+    def sync_feeds(self) -> None:
+        """At start: the store's feeds made those of the configuration."""
+        self.store.sync_feeds([(f.name, f.url, f.tags) for f in self.settings.feeds.sources])
+
+    def requeue_interrupted(self) -> int:
+        """At start: deliveries a stop left 'sending' are queued again; returns how many."""
+        return self.store.requeue_interrupted()
+
+    def check_file(self) -> None:
+        """DatabaseUnusable when the database file is no longer the one opened."""
+        self.store.check_file()
+
+    def unusable(self, exc: BaseException) -> DatabaseUnusable | None:
+        """The DatabaseUnusable an error means (a damaged page met by a read), else None."""
+        return self.store.unusable(exc)
 
     def close(self) -> None:
         """Close the store and the search connections."""
@@ -243,6 +260,18 @@ class News:
 
     def chat(self, chat_id: int) -> ChatState | None:
         return self.store.chat(chat_id)
+
+    def digest_chats(self) -> list[ChatState]:
+        """The chats that take a daily digest (their jobs are scheduled at start)."""
+        return self.store.digest_chats()
+
+    def chat_gone(self, chat_id: int, reason: str) -> None:
+        """The bot was blocked or removed from the chat: its deliveries stop."""
+        self.store.deactivate_chat(chat_id, reason)
+
+    def chat_back(self, chat_id: int) -> None:
+        """The bot is in the chat again: its deliveries resume."""
+        self.store.activate_chat(chat_id)
 
     def set_digest(self, chat_id: int, kind: str, when: str) -> str | None:
         """'HH:MM' for a daily digest, 'off' for one message per article; returns the time."""

@@ -32,9 +32,12 @@ from ..config import ConfigError, Settings
 from ..library import LibraryError
 from ..news import News
 from ..store import DatabaseUnusable, Store
-from . import handlers, texts
+from . import callbacks, texts
 from .delivery import Sender, schedule_all
 from .errors import TOKEN_REFUSED, TOKEN_STATUS, Fatal, error_handler, stop_for, stopped_for
+from .handlers import admin as admin_handlers
+from .handlers import common, reading
+from .handlers import settings as chat_settings
 from .traffic import FairUpdateProcessor, FloodGate
 
 log = logging.getLogger(__name__)
@@ -77,7 +80,7 @@ def build_application(
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
-        .concurrent_updates(FairUpdateProcessor(gate, handlers.flood_notice))
+        .concurrent_updates(FairUpdateProcessor(gate, common.flood_notice))
         .post_init(open_library)
         .post_shutdown(close_library)
     )
@@ -115,41 +118,43 @@ def register_handlers(application: AnyApplication, settings: Settings) -> None:
     admins = filters.User(user_id=settings.telegram.admins)
     private = filters.ChatType.PRIVATE
     for handler in (
-        CommandHandler("start", handlers.start),
-        CommandHandler("help", handlers.help_command),
-        CommandHandler("latest", handlers.latest),
-        CommandHandler("read", handlers.read),
-        CommandHandler("search", handlers.search),
+        CommandHandler("start", reading.start),
+        CommandHandler("help", reading.help_command),
+        CommandHandler("latest", reading.latest),
+        CommandHandler("read", reading.read),
+        CommandHandler("search", reading.search),
         # Admin commands: the filtered handler first, the polite refusal for everyone else.
         # A reload takes seconds to minutes: block=False keeps everyone else answered meanwhile.
-        CommandHandler("reload", handlers.reload, filters=admins, block=False),
-        CommandHandler("stats", handlers.stats, filters=admins),
-        CommandHandler("feeds", handlers.feeds, filters=admins),
+        CommandHandler("reload", admin_handlers.reload, filters=admins, block=False),
+        CommandHandler("stats", admin_handlers.stats, filters=admins),
+        CommandHandler("feeds", admin_handlers.feeds, filters=admins),
         # Adding a feed reads it at once (seconds): not in everyone else's way.
-        CommandHandler("addfeed", handlers.add_feed, filters=admins, block=False),
-        CommandHandler("removefeed", handlers.remove_feed, filters=admins),
-        CommandHandler(["reload", "stats", "feeds", "addfeed", "removefeed"], handlers.admins_only),
-        CommandHandler("subscribe", handlers.subscribe),
-        CommandHandler("subscriptions", handlers.subscriptions),
-        CommandHandler("unsubscribe", handlers.unsubscribe),
-        CommandHandler("digest", handlers.digest),
-        CommandHandler("timezone", handlers.timezone),
-        CommandHandler("lang", handlers.lang),
+        CommandHandler("addfeed", admin_handlers.add_feed, filters=admins, block=False),
+        CommandHandler("removefeed", admin_handlers.remove_feed, filters=admins),
+        CommandHandler(
+            ["reload", "stats", "feeds", "addfeed", "removefeed"], admin_handlers.admins_only
+        ),
+        CommandHandler("subscribe", chat_settings.subscribe),
+        CommandHandler("subscriptions", chat_settings.subscriptions),
+        CommandHandler("unsubscribe", chat_settings.unsubscribe),
+        CommandHandler("digest", chat_settings.digest),
+        CommandHandler("timezone", chat_settings.timezone),
+        CommandHandler("lang", chat_settings.lang),
         # After every command above: a command nobody handled.
-        MessageHandler(filters.COMMAND, handlers.unknown_command),
+        MessageHandler(filters.COMMAND, reading.unknown_command),
         # Plain text in a private chat is a search; anything else there gets a hint.
-        MessageHandler(private & filters.TEXT, handlers.text_search),
-        MessageHandler(private & filters.UpdateType.MESSAGE, handlers.not_text),
+        MessageHandler(private & filters.TEXT, reading.text_search),
+        MessageHandler(private & filters.UpdateType.MESSAGE, reading.not_text),
         # Buttons; a pattern that no longer exists falls through to stale_button.
-        CallbackQueryHandler(handlers.latest_button, pattern=r"^lt:\d{1,9}:\d{1,3}$"),
-        CallbackQueryHandler(handlers.read_button, pattern=r"^rd:\d{1,18}:\d{1,3}$"),
-        CallbackQueryHandler(handlers.full_text_button, pattern=r"^ft:\d{1,18}:\d{1,5}$"),
-        CallbackQueryHandler(handlers.search_button, pattern=r"^sr:\d{1,18}:\d{1,9}$"),
-        CallbackQueryHandler(handlers.remove_button, pattern=r"^us:\d{1,18}:0$"),
-        CallbackQueryHandler(handlers.stale_button),
-        InlineQueryHandler(handlers.inline_query),
+        CallbackQueryHandler(reading.latest_button, pattern=callbacks.LATEST.pattern),
+        CallbackQueryHandler(reading.read_button, pattern=callbacks.READ.pattern),
+        CallbackQueryHandler(reading.full_text_button, pattern=callbacks.FULL_TEXT.pattern),
+        CallbackQueryHandler(reading.search_button, pattern=callbacks.SEARCH.pattern),
+        CallbackQueryHandler(chat_settings.remove_button, pattern=callbacks.UNSUBSCRIBE.pattern),
+        CallbackQueryHandler(reading.stale_button),
+        InlineQueryHandler(reading.inline_query),
         # The bot blocked, kicked or added back: deliveries stop or resume.
-        ChatMemberHandler(handlers.membership, ChatMemberHandler.MY_CHAT_MEMBER),
+        ChatMemberHandler(chat_settings.membership, ChatMemberHandler.MY_CHAT_MEMBER),
     ):
         application.add_handler(handler)
     application.add_error_handler(error_handler)
@@ -160,7 +165,7 @@ async def open_library(application: AnyApplication) -> None:
     settings: Settings = application.bot_data["settings"]
     library = News(settings, Store(settings.database))
     application.bot_data["news"] = library
-    library.store.sync_feeds([(f.name, f.url, f.tags) for f in settings.feeds.sources])
+    library.sync_feeds()
     try:
         report = await library.reload()
         log.info(
@@ -180,7 +185,7 @@ async def open_library(application: AnyApplication) -> None:
     await library.warm_up()
     await set_commands(application, settings)
     # Deliveries a crash left 'sending' go out again; then the outbox drains every second.
-    requeued = library.store.requeue_interrupted()
+    requeued = library.requeue_interrupted()
     if requeued:
         log.warning("%d deliveries were interrupted by a stop; sending them again", requeued)
     service = Sender(
@@ -209,7 +214,7 @@ async def watch_database(context: ContextTypes.DEFAULT_TYPE) -> None:
     handler, which stops the bot."""
     library = context.bot_data.get("news")
     if isinstance(library, News):
-        library.store.check_file()
+        library.check_file()
 
 
 async def close_library(application: AnyApplication) -> None:

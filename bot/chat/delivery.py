@@ -369,6 +369,20 @@ async def drain_job(context: ContextTypes.DEFAULT_TYPE) -> None:
         stop_for(context.application, fatal)
 
 
+async def after_index(
+    context: ContextTypes.DEFAULT_TYPE, report: library.Report | None, *, wait: bool = False
+) -> None:
+    """After an index run (/reload, /addfeed, the automatic reload, a feed poll): the deliveries
+    it queued go out right away rather than at the next tick. A job waits for the drain
+    (`wait`); a handler has it run as a job of its own, so its answer is not held up."""
+    if report is None or not report.queued:
+        return
+    if wait:
+        await sender(context).drain()
+    elif context.job_queue is not None:
+        context.job_queue.run_once(drain_job, 0, name="deliveries-now")
+
+
 async def digest_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     job = context.job
     if job is not None and job.chat_id is not None:
@@ -405,7 +419,7 @@ def schedule_all(
     tick = max(1.0, min(15.0, feed_minutes * 60 / 4))
     job_queue.run_repeating(feeds_job, interval=tick, first=2.0, name="feeds")
     now = service.clock()
-    for chat in service.news.store.digest_chats():
+    for chat in service.news.digest_chats():
         schedule_digest(job_queue, chat.chat_id, chat.digest_time, chat.timezone)
         if digest_due(chat, now):
             job_queue.run_once(digest_job, 1.0, chat_id=chat.chat_id, name="digest-catch-up")
@@ -426,8 +440,7 @@ async def reload_job(context: ContextTypes.DEFAULT_TYPE) -> None:
             report.removed,
             report.queued,
         )
-    if report.queued:
-        await sender(context).drain()
+    await after_index(context, report, wait=True)
 
 
 async def feeds_job(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -436,8 +449,7 @@ async def feeds_job(context: ContextTypes.DEFAULT_TYPE) -> None:
 
     async def send_now(reloaded: library.Report) -> None:
         log.info("feeds: %d added, %d queued", reloaded.added, reloaded.queued)
-        if reloaded.queued:
-            await service.drain()
+        await after_index(context, reloaded, wait=True)
 
     # Nothing due: returns at once. Each feed's entries go out as soon as that feed is read.
     report, _ = await service.news.poll_feeds(indexed=send_now)

@@ -49,7 +49,7 @@ def fatal_error(
     unusable = error if isinstance(error, DatabaseUnusable) else None
     news = application.bot_data.get("news")
     if unusable is None and news is not None and isinstance(error, Exception):
-        unusable = news.store.unusable(error)  # a damaged page met by a read
+        unusable = news.unusable(error)  # a damaged page met by a read
     if unusable is not None:
         return Fatal(f"newsbot: {unusable}", DATABASE_STATUS)
     return None

@@ -1,36 +1,35 @@
 """Messages as Telegram shows them: HTML (every piece of article text and user input escaped),
 at most 4096 UTF-16 code units as Telegram counts them (an emoji is two), with inline keyboards
-whose callback_data stays under 64 bytes. Headlines are cut to MAX_TITLE characters, and only
-http and https addresses become links.
-
-Callback data formats (all ASCII, a few bytes):
-    lt:<offset>:<size>   a page of /latest
-    rd:<id>:<sentences>  an article card with a summary of that length
-    ft:<id>:<page>       a page of an article's full text
-    sr:<query id>:<offset>  a page of search results (the query itself is kept in the store)
+whose callback_data stays under 64 bytes (each button kind is defined in callbacks.py).
+Headlines are cut to MAX_TITLE characters, and only http and https addresses become links.
 """
 
 from __future__ import annotations
 
 import html
 import re
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InlineQueryResultArticle,
+    InputTextMessageContent,
+)
+from telegram.constants import ParseMode
 
 from ..articles import shorten
 from ..news import Entry, Page
-from ..store import MARK_END, MARK_START, FeedState, SearchResult, StoredArticle
-from . import texts
+from ..store import MARK_END, MARK_START, ChatState, SearchResult, StoredArticle, Subscription
+from . import callbacks, texts
+from .callbacks import MAX_CALLBACK_DATA
 
 # Telegram's limit, in UTF-16 code units; text is measured after HTML escaping, which counts
 # tags and entities too (Telegram counts the text they stand for): never over, sometimes under.
 MAX_MESSAGE = 4096
-MAX_CALLBACK_DATA = 64
 # A headline is cut to this many characters in a message (a feed once sent one of 6,300)...
 MAX_TITLE = 300
 # ...and to this many UTF-16 units once escaped ("&" is five): room is left for the rest.
@@ -109,9 +108,11 @@ def latest_page(page: Page, size: int) -> Reply:
     keyboard = [_read_buttons(page.entries, first)]
     paging = []
     if page.offset > 0:
-        paging.append(button(texts.BUTTON_NEWER, f"lt:{max(0, page.offset - size)}:{size}"))
+        paging.append(
+            button(texts.BUTTON_NEWER, callbacks.LATEST.data(max(0, page.offset - size), size))
+        )
     if last < page.total:
-        paging.append(button(texts.BUTTON_OLDER, f"lt:{last}:{size}"))
+        paging.append(button(texts.BUTTON_OLDER, callbacks.LATEST.data(last, size)))
     if paging:
         keyboard.append(paging)
     return Reply(fit("\n".join(lines)), InlineKeyboardMarkup(keyboard))
@@ -152,9 +153,9 @@ def article_card(
     body = _fit_lines(lines, MAX_MESSAGE - units(head) - units(foot))
     row = []
     if more:
-        row.append(button(texts.BUTTON_MORE, f"rd:{stored.id}:{sentences + 3}"))
-    row.append(button(texts.BUTTON_FULL_TEXT, f"ft:{stored.id}:0"))
-    row.append(button(texts.BUTTON_LATEST, "lt:0:5"))
+        row.append(button(texts.BUTTON_MORE, callbacks.READ.data(stored.id, sentences + 3)))
+    row.append(button(texts.BUTTON_FULL_TEXT, callbacks.FULL_TEXT.data(stored.id, 0)))
+    row.append(button(texts.BUTTON_LATEST, callbacks.LATEST.data(0, 5)))
     return Reply(fit(head + body + foot), InlineKeyboardMarkup([row]))
 
 
@@ -179,10 +180,10 @@ def full_text_page(stored: StoredArticle, page: int, *, summary_sentences: int) 
     )
     row = []
     if page > 0:
-        row.append(button(texts.BUTTON_PREVIOUS, f"ft:{stored.id}:{page - 1}"))
+        row.append(button(texts.BUTTON_PREVIOUS, callbacks.FULL_TEXT.data(stored.id, page - 1)))
     if page + 1 < len(pages):
-        row.append(button(texts.BUTTON_NEXT, f"ft:{stored.id}:{page + 1}"))
-    row.append(button(texts.BUTTON_SUMMARY, f"rd:{stored.id}:{summary_sentences}"))
+        row.append(button(texts.BUTTON_NEXT, callbacks.FULL_TEXT.data(stored.id, page + 1)))
+    row.append(button(texts.BUTTON_SUMMARY, callbacks.READ.data(stored.id, summary_sentences)))
     return Reply(f"{heading}\n\n{pages[page]}", InlineKeyboardMarkup([row]))
 
 
@@ -226,15 +227,17 @@ def search_page(result: SearchResult, query: str, query_id: int, offset: int, si
         lines.append(f"{marked_snippet(hit.snippet_marked)}\n")
     keyboard = [
         [
-            button(texts.BUTTON_READ.format(number=n), f"rd:{hit.id}:0")
+            button(texts.BUTTON_READ.format(number=n), callbacks.READ.data(hit.id, 0))
             for n, hit in enumerate(result.hits, start=first)
         ]
     ]
     paging = []
     if offset > 0:
-        paging.append(button(texts.BUTTON_PREVIOUS, f"sr:{query_id}:{max(0, offset - size)}"))
+        paging.append(
+            button(texts.BUTTON_PREVIOUS, callbacks.SEARCH.data(query_id, max(0, offset - size)))
+        )
     if last < result.total:
-        paging.append(button(texts.BUTTON_NEXT, f"sr:{query_id}:{last}"))
+        paging.append(button(texts.BUTTON_NEXT, callbacks.SEARCH.data(query_id, last)))
     if paging:
         keyboard.append(paging)
     return Reply(fit("\n".join(lines).rstrip()), InlineKeyboardMarkup(keyboard))
@@ -251,7 +254,9 @@ def delivery_message(stored: StoredArticle, summary: Sequence[str]) -> Reply:
     card = article_card(
         stored, summary, sentences=len(summary) or 1, more=False, lead=texts.NEW_ARTICLE
     )
-    keyboard = InlineKeyboardMarkup([[button(texts.BUTTON_FULL_TEXT, f"ft:{stored.id}:0")]])
+    keyboard = InlineKeyboardMarkup(
+        [[button(texts.BUTTON_FULL_TEXT, callbacks.FULL_TEXT.data(stored.id, 0))]]
+    )
     return Reply(card.text, keyboard)
 
 
@@ -321,7 +326,7 @@ def _entry_lines(entries: Sequence[Entry], first: int) -> Iterator[str]:
 
 def _read_buttons(entries: Sequence[Entry], first: int) -> list[InlineKeyboardButton]:
     return [
-        button(texts.BUTTON_READ.format(number=n), f"rd:{e.id}:0")
+        button(texts.BUTTON_READ.format(number=n), callbacks.READ.data(e.id, 0))
         for n, e in enumerate(entries, start=first)
     ]
 
@@ -385,47 +390,53 @@ def _chars_within(text: str, budget: int) -> int:
     return len(encoded[: 2 * budget].decode("utf-16-le", "ignore"))
 
 
-def feeds_message(feeds: Sequence[FeedState], now: float | None = None) -> str:
-    """/feeds: every feed with its state; the newest problem of each."""
-    if not feeds:
-        return texts.FEEDS_NONE
-    now = time.time() if now is None else now
-    parts = [texts.FEEDS_TITLE.format(count=len(feeds))]
-    for feed in feeds:
-        if feed.failures:
-            status = texts.FEED_FAILING.format(
-                failures=feed.failures,
-                error=esc(feed.last_error or "?"),
-                next=_moment(feed.next_poll, now),
-            )
-        elif feed.last_ok_at is None:
-            status = texts.FEED_NEVER
-        else:
-            status = texts.FEED_OK.format(entries=feed.entries, when=_moment(feed.last_ok_at, now))
-            if feed.last_error and (feed.last_error_at or 0) > feed.last_ok_at - 1:
-                status += texts.FEED_NOTE.format(error=esc(feed.last_error))
-        parts.append(texts.FEED_LINE.format(name=esc(feed.name), url=esc(feed.url), status=status))
-    return fit("".join(parts))
-
-
-def _moment(when: float, now: float) -> str:
-    """'in 12 min', '3 h ago': how far a moment is from now, in the largest whole unit."""
-    delta = when - now
-    seconds = abs(delta)
-    if seconds < 60:
-        amount = "under a minute"
-    elif seconds < 3600:
-        amount = f"{seconds // 60:.0f} min"
-    elif seconds < 86400:
-        amount = f"{seconds // 3600:.0f} h"
-    else:
-        amount = f"{seconds // 86400:.0f} days"
-    if seconds < 60:
-        return "now" if delta >= 0 else "just now"
-    return f"in {amount}" if delta > 0 else f"{amount} ago"
-
-
 def _source_link(article_id: int, headline: str, url: str | None, source: str) -> str:
     """Another source of a story: its site as a link, else its /read command."""
     site = (urlsplit(safe_url(url) or "").hostname or "").removeprefix("www.")
     return (site and link(url, esc(shorten(site, 40)))) or f"/read {article_id}"
+
+
+def subscriptions_message(current: Sequence[Subscription], state: ChatState | None) -> Reply:
+    """/subscriptions: the chat's filters, each with a remove button, and how they arrive."""
+    if not current:
+        return Reply(texts.SUBSCRIPTIONS_NONE)
+    if state and state.digest_time:
+        how = texts.DELIVERY_DIGEST.format(time=state.digest_time, zone=esc(state.timezone))
+    else:
+        how = texts.DELIVERY_INSTANT
+    labels = [s.query or texts.SUBSCRIPTION_ALL for s in current]
+    lines = [texts.SUBSCRIPTIONS_TITLE, ""]
+    lines += [f"• {esc(label)}" for label in labels]
+    lines += ["", how]
+    keyboard = [
+        [
+            button(
+                texts.BUTTON_REMOVE.format(label=shorten(label, 40)),
+                callbacks.UNSUBSCRIBE.data(sub.id, 0),
+            )
+        ]
+        for sub, label in zip(current, labels, strict=True)
+    ]
+    return Reply(fit("\n".join(lines)), InlineKeyboardMarkup(keyboard))
+
+
+def inline_result(
+    stored: StoredArticle, summary: Sequence[str], username: str | None
+) -> InlineQueryResultArticle:
+    """An article offered in inline mode: picking it posts share_text, with a button that
+    opens the article in the bot (when the bot has a username)."""
+    keyboard = None
+    if username:
+        link_to_bot = callbacks.start_read_link(username, stored.id)
+        keyboard = InlineKeyboardMarkup(
+            [[InlineKeyboardButton(texts.BUTTON_OPEN_IN_BOT, url=link_to_bot)]]
+        )
+    return InlineQueryResultArticle(
+        id=f"a{stored.id}",
+        title=shorten(stored.article.title, 200),
+        description=shorten(summary[0] if summary else "", 200),
+        input_message_content=InputTextMessageContent(
+            share_text(stored, summary), parse_mode=ParseMode.HTML
+        ),
+        reply_markup=keyboard,
+    )

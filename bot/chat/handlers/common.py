@@ -1,0 +1,125 @@
+"""What every handler shares: the library, replying and editing, button data, who may do what."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from telegram import Update
+from telegram.constants import ChatMemberStatus, ChatType
+from telegram.error import BadRequest
+from telegram.ext import ContextTypes
+
+from ...news import News
+from .. import render, texts
+from ..callbacks import Kind
+from ..render import Reply
+
+log = logging.getLogger(__name__)
+
+
+def news(context: ContextTypes.DEFAULT_TYPE) -> News:
+    """The article library, opened in post_init (see app.py)."""
+    service = context.bot_data["news"]
+    assert isinstance(service, News)
+    return service
+
+
+async def reply(update: Update, answer: Reply) -> None:
+    """Answer in the same chat (and forum topic); in groups as a reply, so it is clear to whom."""
+    message = update.effective_message
+    if message is None:
+        return
+    in_group = message.chat.type != ChatType.PRIVATE
+    await message.reply_text(fitted(answer), reply_markup=answer.keyboard, do_quote=in_group)
+
+
+async def edit(update: Update, answer: Reply) -> None:
+    """A button's answer: the same message, edited in place."""
+    query = update.callback_query
+    if query is None:
+        return
+    await query.answer()
+    try:
+        await query.edit_message_text(fitted(answer), reply_markup=answer.keyboard)
+    except BadRequest as exc:
+        # Pressing the button of the page already shown changes nothing; that is fine.
+        if "not modified" not in str(exc).lower():
+            raise
+
+
+def fitted(answer: Reply) -> str:
+    """The last check before anything is sent: render makes every text fit, and if one ever
+    does not, it is cut here (and logged) rather than refused by Telegram."""
+    size = render.units(answer.text)
+    if size <= render.MAX_MESSAGE:
+        return answer.text
+    log.error("a reply of %d UTF-16 units was cut to Telegram's %d", size, render.MAX_MESSAGE)
+    return render.fit(answer.text)
+
+
+async def answer_button(update: Update, text: str, *, alert: bool = False) -> None:
+    """A button's answer as a notice (or an alert) rather than an edit."""
+    if update.callback_query:
+        await update.callback_query.answer(text, show_alert=alert)
+
+
+async def flood_notice(update: Update) -> None:
+    """The one answer to someone over the flood limit (see traffic.py); what they send until
+    it has passed is dropped without an answer."""
+    if update.callback_query:
+        await update.callback_query.answer(texts.FLOOD)
+    elif update.message:
+        await reply(update, Reply(texts.FLOOD))
+
+
+def button_numbers(update: Update, kind: Kind) -> tuple[int, int]:
+    """The two numbers of the pressed button's data (the handler's pattern guarantees them)."""
+    data = update.callback_query.data if update.callback_query else None
+    return kind.parse(data)
+
+
+async def may_manage(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """Anyone in a private chat; in a group, its admins (anonymous ones included)."""
+    chat = update.effective_chat
+    user = update.effective_user
+    if chat is None or chat.type == ChatType.PRIVATE:
+        return True
+    message = update.effective_message
+    if message and message.sender_chat and message.sender_chat.id == chat.id:
+        return True  # an anonymous admin posts as the group itself
+    if user is not None:
+        member = await context.bot.get_chat_member(chat.id, user.id)
+        if member.status in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER):
+            return True
+    if update.callback_query:
+        await answer_button(update, texts.GROUP_ADMINS_ONLY, alert=True)
+    else:
+        await reply(update, Reply(texts.GROUP_ADMINS_ONLY))
+    return False
+
+
+def is_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """One of the bot's admins (telegram.admins in the configuration)."""
+    user = update.effective_user
+    return user is not None and user.id in news(context).settings.telegram.admins
+
+
+def command_text(update: Update) -> str:
+    """What follows the command, as typed (quotes and all)."""
+    message = update.effective_message
+    return (message.text or "").partition(" ")[2].strip() if message else ""
+
+
+def chat_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | None:
+    """The language the chat chose with /lang, if any."""
+    chat = update.effective_chat
+    return news(context).chat_language(chat.id) if chat else None
+
+
+def small_number(text: str, *, high: int) -> int | None:
+    """A whole number from 1 to high, or None."""
+    if not re.fullmatch(r"\d{1,19}", text):
+        return None
+    value = int(text)
+    return value if 1 <= value <= high else None

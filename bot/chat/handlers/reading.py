@@ -1,0 +1,245 @@
+"""Reading: /start /help /latest /read /search, plain text, the reading buttons, inline mode."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from telegram import Update
+from telegram.constants import ChatType
+from telegram.ext import ContextTypes
+
+from ...articles import shorten
+from ...news import MAX_SENTENCES
+from ...store import SearchTimeout
+from .. import callbacks, render, texts
+from ..render import Reply
+from .common import (
+    answer_button,
+    button_numbers,
+    chat_language,
+    command_text,
+    edit,
+    is_admin,
+    news,
+    reply,
+    small_number,
+)
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 5
+MAX_PAGE_SIZE = 10
+INLINE_RESULTS = 20
+
+
+# -- commands -----------------------------------------------------------------------------------
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/start: what the bot does and the newest headlines; start=read_<id> opens that article."""
+    payload = context.args[0] if context.args else ""
+    article_id = callbacks.start_read_id(payload)
+    if article_id is not None:
+        await _send_article(update, context, article_id, None)
+        return
+    page = news(context).latest(limit=3)
+    await reply(update, Reply(render.start_message(page.entries)))
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/help: every command with an example."""
+    text = texts.HELP.format(bot=render.esc(context.bot.username or "bot"))
+    if is_admin(update, context):
+        text += texts.HELP_ADMIN.format(minutes=news(context).settings.feeds.poll_minutes)
+    await reply(update, Reply(text))
+
+
+async def latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/latest [n]: the newest articles, n at a time, with Read buttons and paging."""
+    size = PAGE_SIZE
+    if context.args:
+        size = small_number(context.args[0], high=MAX_PAGE_SIZE) or 0
+        if not size:
+            await reply(update, Reply(texts.LATEST_BAD_COUNT.format(max=MAX_PAGE_SIZE)))
+            return
+    page = news(context).latest(limit=size, language=chat_language(update, context))
+    await reply(update, render.latest_page(page, size))
+
+
+async def read(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/read <id> [sentences]: headline, summary, date and source."""
+    args = context.args or []
+    if not args:
+        await reply(update, Reply(texts.READ_NO_ID))
+        return
+    article_id = small_number(args[0].lstrip("#"), high=10**18)
+    if article_id is None:
+        text = render.esc(shorten(" ".join(args), 60))
+        await reply(update, Reply(texts.READ_NOT_A_NUMBER.format(text=text)))
+        return
+    sentences = None
+    if len(args) > 1:
+        sentences = small_number(args[1], high=MAX_SENTENCES)
+        if sentences is None:
+            text = texts.READ_BAD_SENTENCES.format(id=article_id, max=MAX_SENTENCES)
+            await reply(update, Reply(text))
+            return
+    await _send_article(update, context, article_id, sentences)
+
+
+async def search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/search <words>: ranked hits with snippets, paged."""
+    query = command_text(update)
+    if not query:
+        await reply(update, Reply(texts.SEARCH_ASK))
+        return
+    await reply(update, await _search_reply(update, context, query, 0))
+
+
+async def text_search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Plain text in a private chat is a search."""
+    message = update.effective_message
+    if message and message.text:
+        await reply(update, await _search_reply(update, context, message.text.strip(), 0))
+
+
+async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A command this bot does not have (but not one meant for another bot in a group)."""
+    message = update.effective_message
+    if not message or not message.text:
+        return
+    command = message.text.split()[0]
+    _, _, addressee = command.partition("@")
+    meant_for_another_bot = addressee.lower() != (context.bot.username or "").lower()
+    if addressee and meant_for_another_bot and message.chat.type != ChatType.PRIVATE:
+        return  # in a group, another bot's command is that bot's business
+    await reply(update, Reply(texts.UNKNOWN_COMMAND.format(command=render.esc(command[:64]))))
+
+
+async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Photos, stickers, voice in a private chat: say what works instead."""
+    await reply(update, Reply(texts.NOT_TEXT))
+
+
+# -- buttons ------------------------------------------------------------------------------------
+
+
+async def latest_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """lt:<offset>:<size>: another page of /latest, in the same message."""
+    offset, size = button_numbers(update, callbacks.LATEST)
+    size = max(1, min(size, MAX_PAGE_SIZE))
+    page = news(context).latest(offset=offset, limit=size, language=chat_language(update, context))
+    await edit(update, render.latest_page(page, size))
+
+
+async def read_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """rd:<id>:<sentences>: the article card (0 sentences: the default length)."""
+    article_id, sentences = button_numbers(update, callbacks.READ)
+    card = await _article_reply(context, article_id, sentences or None)
+    if card is None:
+        await answer_button(update, texts.ARTICLE_GONE, alert=True)
+        return
+    await edit(update, card)
+
+
+async def full_text_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """ft:<id>:<page>: a page of the full text."""
+    article_id, page = button_numbers(update, callbacks.FULL_TEXT)
+    stored = news(context).get(article_id)
+    if stored is None:
+        await answer_button(update, texts.ARTICLE_GONE, alert=True)
+        return
+    # Paging a 5 MB article takes a tenth of a second: in a thread, others are answered meanwhile.
+    text_page = await asyncio.to_thread(
+        render.full_text_page, stored, page, summary_sentences=news(context).default_sentences
+    )
+    await edit(update, text_page)
+
+
+async def search_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """sr:<query id>:<offset>: another page of a search."""
+    query_id, offset = button_numbers(update, callbacks.SEARCH)
+    chat = update.effective_chat
+    # A query saved by another chat is as unknown here as one never saved.
+    query = news(context).query_text(query_id, chat.id) if chat else None
+    if query is None:
+        await answer_button(update, texts.SEARCH_EXPIRED, alert=True)
+        return
+    await edit(update, await _search_reply(update, context, query, offset))
+
+
+async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Any other button: from an older version of the bot, or made up."""
+    await answer_button(update, texts.STALE_BUTTON, alert=True)
+
+
+# -- inline mode --------------------------------------------------------------------------------
+
+
+async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """@bot words: matching articles (the newest when no words); picking one posts it."""
+    query = update.inline_query
+    if query is None:
+        return
+    library = news(context)
+    text = query.query.strip()
+    if text:
+        try:
+            found = await library.search(text, limit=INLINE_RESULTS)
+        except SearchTimeout:
+            log.warning("inline search stopped at its time limit: %r", shorten(text, 100))
+            await query.answer([], cache_time=5, is_personal=False)
+            return
+        ids = [hit.id for hit in found.hits]
+    else:
+        ids = [entry.id for entry in library.latest(limit=INLINE_RESULTS).entries]
+    results = []
+    for article_id in ids:
+        stored = library.get(article_id)
+        if stored is not None:
+            summary = library.cached_summary(stored)
+            results.append(render.inline_result(stored, summary, context.bot.username))
+    await query.answer(results, cache_time=30, is_personal=False)
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+
+async def _send_article(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, article_id: int, sentences: int | None
+) -> None:
+    card = await _article_reply(context, article_id, sentences)
+    await reply(update, card or Reply(texts.READ_UNKNOWN.format(id=article_id)))
+
+
+async def _article_reply(
+    context: ContextTypes.DEFAULT_TYPE, article_id: int, sentences: int | None
+) -> Reply | None:
+    library = news(context)
+    stored = library.get(article_id)
+    if stored is None:
+        return None
+    count = sentences or library.default_sentences
+    summary = await library.summary(stored, count)
+    # A summary shorter than asked is the whole body: nothing more to show.
+    more = len(summary) >= count and count + 3 <= MAX_SENTENCES
+    others = library.story_sources(article_id)
+    return render.article_card(stored, summary, sentences=count, more=more, others=others)
+
+
+async def _search_reply(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, query: str, offset: int
+) -> Reply:
+    """A page of hits, in the chat's language if it chose one (/lang); the query is saved for
+    the paging buttons, for this chat only."""
+    library = news(context)
+    language = chat_language(update, context)
+    try:
+        result = await library.search(query, offset=offset, limit=PAGE_SIZE, language=language)
+    except SearchTimeout:
+        log.warning("search stopped at its time limit: %r", shorten(query, 100))
+        return Reply(texts.SEARCH_TOO_SLOW)
+    chat = update.effective_chat
+    query_id = library.remember_query(chat.id, query[:2000]) if result.hits and chat else 0
+    return render.search_page(result, query, query_id, offset, PAGE_SIZE)
