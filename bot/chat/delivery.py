@@ -117,20 +117,7 @@ class Sender:
             try:
                 while True:
                     if starting and len(in_flight) <= self.window // 2:
-                        try:
-                            for delivery in self._start(in_flight.values()):
-                                in_flight[asyncio.create_task(self._send(delivery))] = delivery
-                        except StoreUnavailable as exc:
-                            log.warning("deliveries wait: the database is busy (%s)", exc)
-                            starting = False
-                        except Exception as exc:
-                            failure, starting = exc, False
-                        else:
-                            starting = (
-                                self.running()
-                                and time.monotonic() < deadline
-                                and self.clock() >= self._paused_until
-                            )
+                        starting, failure = self._top_up(in_flight, deadline)
                     if not in_flight:
                         break
                     done, _ = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
@@ -156,6 +143,24 @@ class Sender:
             if failure is not None:
                 raise failure
             return sent
+
+    def _top_up(
+        self, in_flight: dict[asyncio.Task[bool], Delivery], deadline: float
+    ) -> tuple[bool, Exception | None]:
+        """Start the next round of sends (added to `in_flight`); returns whether to go on
+        starting more, and the error that stops it, if one did."""
+        try:
+            for delivery in self._start(in_flight.values()):
+                in_flight[asyncio.create_task(self._send(delivery))] = delivery
+        except StoreUnavailable as exc:
+            log.warning("deliveries wait: the database is busy (%s)", exc)
+            return False, None
+        except Exception as exc:
+            return False, exc
+        going_on = (
+            self.running() and time.monotonic() < deadline and self.clock() >= self._paused_until
+        )
+        return going_on, None
 
     def _start(self, in_flight: Collection[Delivery]) -> list[Delivery]:
         """The next round, marked 'sending' in one write (StoreUnavailable: none is started)."""
@@ -195,16 +200,9 @@ class Sender:
         Exceptions other than Telegram's answers go up, after the row's outcome is noted."""
         store = self.news.store
         note = self._unwritten.append
-        try:
-            stored = self.news.get(delivery.article_id)
-            if stored is None:
-                note(partial(store.mark_failed, delivery.id, "article removed before delivery"))
-                return False
-            summary = self.news.cached_summary(stored) or await self.news.summary(stored)
-            reply = render.delivery_message(stored, summary)
-        except Exception as exc:
-            note(partial(store.put_back, delivery.id, f"not sent: {exc!r}"))
-            raise
+        reply = await self._prepare(delivery)
+        if reply is None:
+            return False
         try:
             message = await self.bot.send_message(
                 delivery.chat_id, reply.text, reply_markup=reply.keyboard
@@ -253,6 +251,23 @@ class Sender:
         note(partial(store.mark_sent, [delivery.id], message.message_id))
         self._last_sent[delivery.chat_id] = self.clock()
         return True
+
+    async def _prepare(self, delivery: Delivery) -> render.Reply | None:
+        """The message of a delivery; None (and the row noted failed) when its article is
+        gone. On an error the row is noted to go back to the queue, and the error goes up."""
+        store = self.news.store
+        try:
+            stored = self.news.get(delivery.article_id)
+            if stored is None:
+                self._unwritten.append(
+                    partial(store.mark_failed, delivery.id, "article removed before delivery")
+                )
+                return None
+            summary = self.news.cached_summary(stored) or await self.news.summary(stored)
+            return render.delivery_message(stored, summary)
+        except Exception as exc:
+            self._unwritten.append(partial(store.put_back, delivery.id, f"not sent: {exc!r}"))
+            raise
 
     def _retry(self, delivery: Delivery, error: str) -> Callable[[], None]:
         attempts = delivery.attempts + 1
