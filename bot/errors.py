@@ -9,8 +9,9 @@ holds only the base class and the map::
     ├── ArticleError                      bot.articles a file or an entry in it cannot be read
     ├── ExtractionError                   bot.extract  no article text on a web page
     ├── FetchError                        bot.web      a fetch gave no usable answer
-    ├── FeedError                         bot.feeds    not a feed we can read
+    ├── FeedError                         bot.feeds    not a feed we can read (in feeds/entries.py)
     ├── EntryRejected                     bot.feeds    a feed entry that never makes an article
+                                                       (in feeds/records.py)
     ├── LibraryError                      bot.library  an index run cannot start at all
     ├── EvaluationError                   bot.evaluate the evaluation data cannot be used
     └── Refused (also a ValueError)       bot.news     a chat request that cannot be done as
