@@ -327,9 +327,11 @@ def _scan(root: Path) -> tuple[dict[str, Path], list[Failure]]:
                 refused.append(Failure(rel, "link to a folder (not followed; its files are read)"))
             elif target.is_file():
                 links[rel] = target
-    # A link to a file read under its own name anyway would only make a copy of its articles.
-    read = {path.resolve() for path in found.values()}
-    found.update((rel, target) for rel, target in links.items() if target not in read)
+    if links:
+        # A link to a file read under its own name anyway would only make a copy of its
+        # articles. Resolving every path costs a system call per file: only when there are links.
+        read = {path.resolve() for path in found.values()}
+        found.update((rel, target) for rel, target in links.items() if target not in read)
     return found, refused
 
 
