@@ -28,11 +28,9 @@ import gc
 import json
 import logging
 import os
-import platform
 import random
 import re
 import shlex
-import sqlite3
 import statistics
 import sys
 import tempfile
@@ -42,7 +40,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from machine import cpu_busy  # bench/machine.py, beside this script
+from machine import cpu_busy, describe  # bench/machine.py, beside this script
 
 if TYPE_CHECKING:
     from bot.articles import Article
@@ -153,7 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from bot.config import load_settings
 
     print(f"command: {shlex.join(sys.orig_argv)}")
-    print(f"machine: {_machine()}")
+    print(f"machine: {describe()}")
     print(f"CPU busy just before the run: {cpu_busy()} (anything else running skews this)")
     print(
         f"data: {data} ({len(corpus.sources)} articles, {len(corpus.paragraphs)} paragraphs),"
@@ -471,16 +469,6 @@ def _md(kind: str) -> str:
 def _percentiles(values: Sequence[float]) -> tuple[float, float, float]:
     cuts = statistics.quantiles(values, n=100, method="inclusive")
     return cuts[49], cuts[94], cuts[98]
-
-
-def _machine() -> str:
-    import telegram
-
-    return (
-        f"{os.cpu_count()} CPUs, Python {platform.python_version()}"
-        f" ({platform.python_implementation()}), SQLite {sqlite3.sqlite_version},"
-        f" python-telegram-bot {telegram.__version__}, {platform.platform()}"
-    )
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -30,10 +30,8 @@ import dataclasses
 import json
 import logging
 import os
-import platform
 import random
 import shlex
-import sqlite3
 import statistics
 import sys
 import tempfile
@@ -43,7 +41,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from machine import cpu_busy  # bench/machine.py, beside this script
+from machine import cpu_busy, describe  # bench/machine.py, beside this script
 
 if TYPE_CHECKING:
     from bot.articles import Article
@@ -84,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from bot.config import load_settings
 
     print(f"command: {shlex.join(sys.orig_argv)}")
-    print(f"machine: {_machine()}")
+    print(f"machine: {describe()}")
     print(f"CPU busy just before the run: {cpu_busy()} (anything else running skews this)")
     corpus = _corpus(data)
     with tempfile.TemporaryDirectory(prefix="newsbot-flood-bench-") as tmp:
@@ -323,16 +321,6 @@ def _report(outcome: Outcome, args: Any) -> int:
 def _ms(seconds: float) -> str:
     milliseconds = seconds * 1000
     return f"{milliseconds:.1f}" if milliseconds < 100 else f"{milliseconds:,.0f}"
-
-
-def _machine() -> str:
-    import telegram
-
-    return (
-        f"{os.cpu_count()} CPUs, Python {platform.python_version()}"
-        f" ({platform.python_implementation()}), SQLite {sqlite3.sqlite_version},"
-        f" python-telegram-bot {telegram.__version__}, {platform.platform()}"
-    )
 
 
 def _parser() -> argparse.ArgumentParser:

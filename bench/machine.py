@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import platform
+import sqlite3
 import time
 from pathlib import Path
 
@@ -22,3 +24,14 @@ def cpu_busy(seconds: float = 1.0) -> str:
     except (OSError, ValueError, IndexError):
         return f"load average {os.getloadavg()[0]:.2f}"
     return f"{100 * (busy1 - busy0) / max(1, total1 - total0):.0f}%"
+
+
+def describe() -> str:
+    """The machine and the versions that matter to the chat benchmarks' figures."""
+    import telegram
+
+    return (
+        f"{os.cpu_count()} CPUs, Python {platform.python_version()}"
+        f" ({platform.python_implementation()}), SQLite {sqlite3.sqlite_version},"
+        f" python-telegram-bot {telegram.__version__}, {platform.platform()}"
+    )
