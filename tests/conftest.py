@@ -14,6 +14,8 @@ from bot.chat.local import LocalBotApi
 from bot.config import DEFAULT_CONFIG, Boilerplate, Settings, load_boilerplate, load_settings
 from bot.store import Store
 
+from .feed_server import FeedServer
+
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_PAGE = REPO / "articles" / "000_1cfae1a95075e546.txt"
 
@@ -51,6 +53,13 @@ def store(settings: Settings) -> Iterator[Store]:
 def memory_store() -> Iterator[Store]:
     with Store(":memory:") as db:
         yield db
+
+
+@pytest.fixture
+def server() -> Iterator[FeedServer]:
+    """A web server on 127.0.0.1 for feeds and pages (tests/feed_server.py)."""
+    with FeedServer() as running:
+        yield running
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -25,12 +24,6 @@ BODY = (
     "Building work will start in the spring and should take about two years to finish.",
     "Residents of the east bank have asked for a second crossing for more than a decade.",
 )
-
-
-@pytest.fixture
-def server() -> Iterator[FeedServer]:
-    with FeedServer() as running:
-        yield running
 
 
 @pytest.fixture

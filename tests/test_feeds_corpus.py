@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -145,12 +144,6 @@ CORPUS: dict[str, Expected] = {
         {}, notes=("년: too little text (1 word) and no link to its page",)
     ),
 }
-
-
-@pytest.fixture
-def server() -> Iterator[FeedServer]:
-    with FeedServer() as running:
-        yield running
 
 
 @pytest.fixture

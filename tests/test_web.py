@@ -4,7 +4,7 @@ are refused after the name is resolved, at every redirect, unless the operator a
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 
 import pytest
 
@@ -24,12 +24,6 @@ BODY = (
 PUBLIC = "public.test"  # a name these tests resolve to the local server, as if it were public
 
 Resolver = Callable[..., Awaitable[str]]
-
-
-@pytest.fixture
-def server() -> Iterator[FeedServer]:
-    with FeedServer() as running:
-        yield running
 
 
 @pytest.fixture
