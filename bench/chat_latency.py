@@ -8,7 +8,7 @@ The library is filled directly through `Store.apply` and `Store.put_summaries`, 
 operation (summarizing 100,000 articles with sumy would take hours): articles recombined from the
 real BBC News texts with a seeded RNG, each with a cached summary (its first three sentences)
 under the key the bot looks up, as a real index would have cached. The articles folder is empty
-and the files table too, so the index run in `open_library` finds nothing to do.
+and the files table too, so the index run in `open_news` finds nothing to do.
 
 Per size, each command gets a short warm-up, then `--updates` updates, each timed around
 `await app.process_update(update)` alone (time.perf_counter); then a mixed stream of all five
@@ -198,10 +198,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def fill(settings: Settings, corpus: Corpus, size: int, *, seed: int) -> Library:
     """Write `size` distinct articles and their cached summaries; returns their ids."""
-    from bot import library
+    from bot import index
     from bot.store import Changes, Store
 
-    options = library.summary_options(settings)
+    options = index.summary_options(settings)
     rng = random.Random(f"{seed}-articles-{size}")
     seen: set[tuple[int, ...]] = set()
     start = datetime(2020, 1, 1, tzinfo=UTC)
@@ -215,7 +215,7 @@ def fill(settings: Settings, corpus: Corpus, size: int, *, seed: int) -> Library
                 for number in range(first, min(size, first + FILL_BATCH))
             ]
             summaries = [
-                (library.summary_key(article, options), _first_sentences(article, 3))
+                (index.summary_key(article, options), _first_sentences(article, 3))
                 for article in batch
             ]
             wrote = time.perf_counter()
@@ -296,14 +296,14 @@ def _load(path: Path) -> Corpus:
 
 
 async def measure(settings: Settings, library: Library, args: argparse.Namespace) -> SizeResult:
-    from bot.chat.app import build_application, close_library, open_library
+    from bot.chat.app import build_application, close_news, open_news
     from bot.chat.local import LOCAL_TOKEN, LocalBotApi, LocalUser
     from bot.news import News
 
     api = LocalBotApi(username="newsbot")
     app = build_application(settings, token=LOCAL_TOKEN, request=api, rate_limit=False)
     await app.initialize()
-    await open_library(app)
+    await open_news(app)
     try:
         news = app.bot_data["news"]
         assert isinstance(news, News)
@@ -353,7 +353,7 @@ async def measure(settings: Settings, library: Library, args: argparse.Namespace
             api.calls.clear()
         stream_seconds = time.perf_counter() - started
     finally:
-        await close_library(app)
+        await close_news(app)
         await app.shutdown()
     return SizeResult(library, latencies, per_word, matches, done, stream_seconds)
 

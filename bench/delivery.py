@@ -11,7 +11,7 @@ Steps:
    `--subscribers` private chats subscribed to all news directly through `Store.subscribe`.
    The fake Bot API knows every one of those chats (else it answers "chat not found").
 2. The Application starts as `python -m bot run` would start it, without polling for updates:
-   `initialize()`, `open_library()` (which schedules the outbox drain every second), `start()`.
+   `initialize()`, `open_news()` (which schedules the outbox drain every second), `start()`.
 3. A second article file is written and `News.reload()` indexes it, queueing one outbox row per
    subscriber in the same transaction. The drain job sends them.
 4. It ends when the outbox has no queued or sending rows (or at `--timeout`).
@@ -276,15 +276,15 @@ async def deliver(
     pool: int | None,
     smooth: bool,
 ) -> Outcome:
-    from bot import library
-    from bot.chat.app import build_application, close_library, open_library
+    from bot import index
+    from bot.chat.app import build_application, close_news, open_news
     from bot.store import QUEUED, SENDING, Store
 
     logs = _capture_logs()
     # The existing article is indexed before anyone subscribes (the bot ran before), so the
     # start-up index finds nothing new and only the article added below is delivered.
     with Store(settings.database) as store:
-        library.index(settings, store)
+        index.run(settings, store)
         for chat_id in chats:
             store.subscribe(chat_id, "private", "")
 
@@ -303,7 +303,7 @@ async def deliver(
     traced: Trace | None = None
     profiler = cProfile.Profile() if profile else None
     try:
-        await open_library(app)
+        await open_news(app)
         await app.start()
         news = app.bot_data["news"]
         sampler: asyncio.Task[None] | None = None
@@ -339,7 +339,7 @@ async def deliver(
         counts = news.store.delivery_counts()
     finally:
         await app.shutdown()
-        await close_library(app)
+        await close_news(app)
     return Outcome(
         subscribers=len(chats),
         rate=settings.delivery.max_per_second,

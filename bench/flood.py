@@ -183,7 +183,7 @@ def _fill(settings: Settings, stories: list[tuple[str, list[str]]], args: Any) -
 
 
 async def _measure(settings: Settings, args: Any) -> Outcome:
-    from bot.chat.app import build_application, close_library, open_library
+    from bot.chat.app import build_application, close_news, open_news
     from bot.chat.local import LOCAL_TOKEN, LocalBotApi, LocalUser
 
     replies: dict[int, list[tuple[float, str]]] = {}
@@ -196,7 +196,7 @@ async def _measure(settings: Settings, args: Any) -> Outcome:
     api = LocalBotApi(username="newsbot", on_call=record)
     app = build_application(settings, token=LOCAL_TOKEN, request=api, rate_limit=False)
     await app.initialize()
-    await open_library(app)
+    await open_news(app)
     await app.start()
     sent: list[Sent] = []
 
@@ -248,7 +248,7 @@ async def _measure(settings: Settings, args: Any) -> Outcome:
     try:
         await app.stop()
     finally:
-        await close_library(app)
+        await close_news(app)
         await app.shutdown()
     return Outcome(sent, replies, wall, cpu, finished)
 

@@ -36,7 +36,7 @@ from machine import cpu_busy  # bench/machine.py, beside this script
 
 if TYPE_CHECKING:
     from bot.config import Settings
-    from bot.library import Report
+    from bot.index import Report
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = Path("../shared/data/bbc-news-articles.jsonl")
@@ -77,7 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     # Imported here, not at the top, so that --help and a missing data file answer at once.
     # Both sides get sumy and nltk imported before any clock starts.
-    from bot import library
+    from bot import index
     from bot.config import SummaryOptions, load_settings
     from bot.store import Store
     from bot.summarize import Tokenizer  # noqa: F401  (imports sumy and nltk)
@@ -108,9 +108,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         hand_summaries = hand_loop(files)
         rows.append(Row("hand loop (sumy LexRank, 1 process)", time.perf_counter() - started))
 
-        def run_index() -> library.Report:
+        def run_index() -> index.Report:
             with Store(settings.database) as store:
-                return library.index(settings, store)
+                return index.run(settings, store)
 
         started = time.perf_counter()
         report = run_index()
@@ -198,14 +198,14 @@ def hand_loop(files: list[Path]) -> dict[str, list[str]]:
 
 def _same_summaries(settings: Settings, hand: dict[str, list[str]]) -> int:
     """How many of the index's cached summaries equal the hand loop's (not timed)."""
-    from bot import library
+    from bot import index
     from bot.store import Store
 
-    options = library.summary_options(settings)
+    options = index.summary_options(settings)
     same = 0
     with Store(settings.database) as store:
         for stored in store.latest(limit=len(hand)):
-            summary = store.summary(library.summary_key(stored.article, options))
+            summary = store.summary(index.summary_key(stored.article, options))
             same += summary == hand.get(Path(stored.article.source).name)
     return same
 

@@ -1,6 +1,6 @@
 """The command line: `python -m bot [--config PATH] COMMAND ...`.
 
-Parses arguments and calls one function per subcommand; the work is done in library, store and
+Parses arguments and calls one function per subcommand; the work is done in index, store and
 summarize. Exit status: 0 done, 1 the input could not be used, 2 bad settings or arguments.
 """
 
@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import NoReturn
 
-from . import articles, languages, library
+from . import articles, index, languages
 from .config import ALGORITHM_NAMES, MAX_SENTENCES, ConfigError, Settings, load_settings
 from .store import DatabaseUnusable, Store
 
@@ -49,7 +49,7 @@ def _main(argv: Sequence[str] | None) -> int:
     except ConfigError as exc:
         print(f"newsbot: config: {exc}", file=sys.stderr)
         return 2
-    except library.LibraryError as exc:
+    except index.IndexRunError as exc:
         print(f"newsbot: {exc}", file=sys.stderr)
         return 2
     except DatabaseUnusable as exc:  # not a SQLite database, damaged, or gone while in use
@@ -203,7 +203,7 @@ def cmd_summarize(args: argparse.Namespace, settings: Settings) -> int:
         overrides["algorithm"] = args.algorithm
     if args.sentences:
         overrides["sentences"] = args.sentences
-    options = library.summary_options(settings, **overrides)
+    options = index.summary_options(settings, **overrides)
     results: list[dict[str, object]] = []
     summaries: list[tuple[str, list[str]]] = []
     for article in parsed.articles:
@@ -236,7 +236,7 @@ def cmd_summarize(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
     from .evaluate import EvaluationError, evaluate, load_samples, table
 
-    options = library.summary_options(
+    options = index.summary_options(
         settings, **({"sentences": args.sentences} if args.sentences else {})
     )
     default = options.algorithm
@@ -266,7 +266,7 @@ def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     progress = _progress_bar if sys.stderr.isatty() and not args.json else None
     with Store(settings.database) as store:
-        report = library.index(settings, store, progress=progress)
+        report = index.run(settings, store, progress=progress)
     if progress:
         print(file=sys.stderr)
     if args.json:

@@ -16,7 +16,7 @@ import sys
 from typing import Any, TextIO
 
 from .chat import render
-from .chat.app import build_application, close_library, open_library
+from .chat.app import build_application, close_news, open_news
 from .chat.local import LOCAL_TOKEN, Call, LocalBotApi, LocalUser
 from .config import Settings
 
@@ -80,7 +80,7 @@ async def chat(
     application = build_application(settings, token=LOCAL_TOKEN, request=api, rate_limit=False)
     async with application:
         print(f"Indexing {settings.articles_dir} …", file=stdout, flush=True)
-        await open_library(application)
+        await open_news(application)
         user = LocalUser(application.bot, user_id=local_user_id, chat_id=local_user_id)
         print(WELCOME.format(articles=settings.articles_dir), file=stdout, flush=True)
         await application.start()  # runs what handlers start in the background (/reload)
@@ -88,7 +88,7 @@ async def chat(
             await _loop(application, api, user, terminal, stdin, stdout)
         finally:
             await application.stop()  # waits for those to finish
-            await close_library(application)
+            await close_news(application)
     return 0
 
 

@@ -11,17 +11,19 @@ holds only the base class and the map::
     ├── FetchError                        bot.web      a fetch gave no usable answer
     ├── FeedError                         bot.feeds    not a feed we can read (in feeds/entries.py)
     ├── EntryRejected                     bot.feeds    a feed entry that never makes an article
-                                                       (in feeds/records.py)
-    ├── LibraryError                      bot.library  an index run cannot start at all
+    │                                                  (in feeds/records.py)
+    ├── IndexRunError                      bot.index  an index run cannot start at all
     ├── EvaluationError                   bot.evaluate the evaluation data cannot be used
-    └── Refused (also a ValueError)       bot.news     a chat request that cannot be done as
-                                                       asked; .reason is a RefusalReason
+    ├── Refused (also a ValueError)       bot.news     a chat request that cannot be done as
+    │                                                  asked; .reason is a RefusalReason
+    ├── StoreUnavailable (also an         bot.store    a write the database did not take now
+    │   sqlite3.OperationalError)                      (busy, locked, disk full): try later
+    ├── DatabaseUnusable                  bot.store    the database file is gone, replaced or
+    │                                                  damaged (bot.chat.errors: exit status 1)
+    └── SearchTimeout                     bot.store    a search ran past its time limit
 
-Not (yet) in the hierarchy, because their module is being moved: bot.store's StoreUnavailable
-(an sqlite3.OperationalError: the database is busy or locked) and DatabaseUnusable (the
-database file is gone or damaged; bot.chat.errors turns it into exit status 1), and
-SearchTimeout. bot.chat.errors defines no exception classes: it maps DatabaseUnusable and
-Telegram's InvalidToken to the bot stopping itself.
+The store's errors are defined in bot/store/records.py. bot.chat.errors defines no exception
+classes: it maps DatabaseUnusable and Telegram's InvalidToken to the bot stopping itself.
 """
 
 from __future__ import annotations

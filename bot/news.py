@@ -1,4 +1,4 @@
-"""The article library as the chat sees it: pages of articles, summaries on demand, search, reload.
+"""The articles, chats and feeds as the chat sees them: pages, summaries on demand, search, reload.
 
 Knows nothing of Telegram. Reads go through the store's connection on the caller's thread (the
 event loop); CPU work (summarizing, indexing) runs in worker threads, and an index run uses its
@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from . import languages, library, web
+from . import index, languages, web
 from .config import Settings
 from .errors import NewsbotError
 from .feeds import FeedResult, PollReport, feed_name_for, poll_all
@@ -28,6 +28,7 @@ from .store import (
     ChatState,
     DatabaseUnusable,
     FeedState,
+    Outbox,
     SearchResult,
     Store,
     StoredArticle,
@@ -103,6 +104,12 @@ class News:
         """At start: the store's feeds made those of the configuration."""
         self.store.sync_feeds([(f.name, f.url, f.tags) for f in self.settings.feeds.sources])
 
+    @property
+    def outbox(self) -> Outbox:
+        """The delivery queue, for the sender (its only reader and writer besides the index
+        run, which queues rows in the transaction that adds their articles)."""
+        return self.store
+
     def requeue_interrupted(self) -> int:
         """At start: deliveries a stop left 'sending' are queued again; returns how many."""
         return self.store.requeue_interrupted()
@@ -150,16 +157,16 @@ class News:
         return self.store.get(article_id)
 
     def cached_summary(self, stored: StoredArticle, sentences: int | None = None) -> list[str]:
-        options = library.summary_options(
+        options = index.summary_options(
             self.settings, sentences=sentences or self.default_sentences
         )
-        return self.store.summary(library.summary_key(stored.article, options)) or []
+        return self.store.summary(index.summary_key(stored.article, options)) or []
 
     async def summary(self, stored: StoredArticle, sentences: int | None = None) -> list[str]:
         """The summary of the wanted length: from the cache, else made now (off the loop)."""
         count = max(1, min(sentences or self.default_sentences, MAX_SENTENCES))
-        options = library.summary_options(self.settings, sentences=count)
-        key = library.summary_key(stored.article, options)
+        options = index.summary_options(self.settings, sentences=count)
+        key = index.summary_key(stored.article, options)
         cached = self.store.summary(key)
         if cached is not None:
             return cached
@@ -269,6 +276,10 @@ class News:
         """The bot was blocked or removed from the chat: its deliveries stop."""
         self.store.deactivate_chat(chat_id, reason)
 
+    def chat_moved(self, old: int, new: int) -> None:
+        """A group became a supergroup with a new id: its filters and deliveries move."""
+        self.store.migrate_chat(old, new)
+
     def chat_back(self, chat_id: int) -> None:
         """The bot is in the chat again: its deliveries resume."""
         self.store.activate_chat(chat_id)
@@ -326,12 +337,12 @@ class News:
         self,
         *,
         only: str | None = None,
-        indexed: Callable[[library.Report], Awaitable[None]] | None = None,
-    ) -> tuple[PollReport, library.Report | None]:
+        indexed: Callable[[index.Report], Awaitable[None]] | None = None,
+    ) -> tuple[PollReport, index.Report | None]:
         """Poll the due feeds (or one); as each brings entries, the same index operation as
         /reload takes them in and queues their deliveries, and `indexed` hears of it (to send
         them at once). Returns the poll and the last index run (None when nothing came)."""
-        last: library.Report | None = None
+        last: index.Report | None = None
 
         async def take_in(_: FeedResult) -> None:
             nonlocal last
@@ -342,18 +353,18 @@ class News:
         report = await poll_all(self.settings, self.store, only=only, arrived=take_in)
         return report, last
 
-    # -- the library ---------------------------------------------------------------------------
+    # -- the index run ---------------------------------------------------------------------------
 
-    async def reload(self) -> library.Report:
+    async def reload(self) -> index.Report:
         """Run the index operation in a worker thread; one at a time."""
         async with self._reload_lock:
             return await asyncio.to_thread(self._index)
 
-    def _index(self) -> library.Report:
+    def _index(self) -> index.Report:
         # Where the bot's database was removed, opening the path would make a new, empty one.
         self.store.check_file()
         with Store(self.settings.database) as own:
-            return library.index(self.settings, own)
+            return index.run(self.settings, own)
 
     async def warm_up(self) -> None:
         """Import sumy and nltk now, so that the first 'More' press does not wait for them."""

@@ -21,7 +21,7 @@ import pytest
 from telegram.error import InvalidToken, TimedOut
 
 from bot.chat import texts
-from bot.chat.app import AnyApplication, build_application, close_library, open_library
+from bot.chat.app import AnyApplication, build_application, close_news, open_news
 from bot.chat.delivery import Sender
 from bot.chat.errors import DATABASE_STATUS, TOKEN_REFUSED, TOKEN_STATUS, stopped_for
 from bot.chat.local import LOCAL_TOKEN, Call, LocalBotApi, LocalUser
@@ -104,13 +104,13 @@ async def bot(settings: Settings, write: WriteFile, failures: list[Failure]) -> 
     api = LocalBotApi(failure=failure)
     app = build_application(settings, token=LOCAL_TOKEN, request=api, rate_limit=False)
     async with app:
-        await open_library(app)
+        await open_news(app)
         news = app.bot_data["news"]
         clock = Clock()
         # The Application's own sender runs on real time; the tests drive one on their clock.
         sender = Sender(news, app.bot, per_second=1000, per_chat_seconds=1.0, clock=clock)
         yield Bot(app, api, news, sender, clock)
-        await close_library(app)
+        await close_news(app)
 
 
 async def drain_all(bot: Bot, rounds: int = 10) -> None:
@@ -357,7 +357,7 @@ async def test_a_restart_in_the_middle_sends_what_was_queued_and_nothing_twice(
         api = LocalBotApi(on_call=record)
         app = build_application(settings, token=LOCAL_TOKEN, request=api, rate_limit=False)
         await app.initialize()
-        await open_library(app)
+        await open_news(app)
         news = app.bot_data["news"]
         clock = Clock()
         return app, news, Sender(news, app.bot, per_second=3, per_chat_seconds=0, clock=clock)
@@ -373,7 +373,7 @@ async def test_a_restart_in_the_middle_sends_what_was_queued_and_nothing_twice(
     # A hard crash: one more handed to Telegram but never marked sent.
     (interrupted,) = news.store.due_deliveries(sender.clock(), 1)
     news.store.mark_sending([interrupted.id])
-    await close_library(app)
+    await close_news(app)
     await app.shutdown()
 
     app, news, sender = await start()  # requeues the interrupted one
@@ -382,7 +382,7 @@ async def test_a_restart_in_the_middle_sends_what_was_queued_and_nothing_twice(
         await sender.drain()
     assert news.store.delivery_counts() == {SENT: 20}
     assert sum(sent.values()) == 20 and set(sent.values()) == {1}
-    await close_library(app)
+    await close_news(app)
     await app.shutdown()
 
 
@@ -810,7 +810,7 @@ async def test_automatic_reload_picks_up_new_files_and_delivers_them(
         rate_limit=False,
     )
     async with app:
-        await open_library(app)
+        await open_news(app)
         await app.process_update(LocalUser(app.bot, user_id=1, chat_id=1).message("/subscribe"))
         await app.start()
         try:
@@ -821,7 +821,7 @@ async def test_automatic_reload_picks_up_new_files_and_delivers_them(
                 await asyncio.sleep(0.05)
         finally:
             await app.stop()
-            await close_library(app)
+            await close_news(app)
     deliveries = [
         c for c in api.sent("sendMessage") if "Arrived on its own" in str(c.params["text"])
     ]

@@ -12,7 +12,7 @@ import pytest
 from telegram.ext import CallbackContext
 
 from bot.chat import texts
-from bot.chat.app import AnyApplication, build_application, close_library, open_library
+from bot.chat.app import AnyApplication, build_application, close_news, open_news
 from bot.chat.delivery import feeds_job
 from bot.chat.local import LOCAL_TOKEN, LocalBotApi, LocalUser
 from bot.config import FeedSettings, Settings
@@ -84,11 +84,11 @@ async def chat(settings: Settings) -> AsyncIterator[Chat]:
     app = build_application(settings, token=LOCAL_TOKEN, request=api, rate_limit=False)
     with FeedServer() as server:
         async with app:
-            await open_library(app)
+            await open_news(app)
             await app.start()
             yield Chat(app, api, app.bot_data["news"], server)
             await app.stop()
-            await close_library(app)
+            await close_news(app)
 
 
 async def drain(chat: Chat) -> None:

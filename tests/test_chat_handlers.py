@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from bot.chat import texts
-from bot.chat.app import AnyApplication, build_application, close_library, open_library
+from bot.chat.app import AnyApplication, build_application, close_news, open_news
 from bot.chat.handlers import news
 from bot.chat.local import LOCAL_TOKEN, Call, LocalBotApi, LocalUser
 from bot.chat.traffic import FairUpdateProcessor
@@ -102,14 +102,14 @@ async def chat(settings: Settings, write: WriteFile) -> AsyncIterator[Chat]:
     api = LocalBotApi(username="newsbot")
     app = build_application(settings, token=LOCAL_TOKEN, request=api, rate_limit=False)
     async with app:
-        await open_library(app)
+        await open_news(app)
         await app.start()
         yield Chat(app, api, LocalUser(app.bot, user_id=7, chat_id=7))
         await app.stop()
-        await close_library(app)
+        await close_news(app)
 
 
-def library(chat: Chat) -> News:
+def news_of(chat: Chat) -> News:
     service = chat.app.bot_data["news"]
     assert isinstance(service, News)
     return service
@@ -117,7 +117,7 @@ def library(chat: Chat) -> News:
 
 def id_of(chat: Chat, title_start: str) -> int:
     return next(
-        e.id for e in library(chat).latest(limit=100).entries if e.title.startswith(title_start)
+        e.id for e in news_of(chat).latest(limit=100).entries if e.title.startswith(title_start)
     )
 
 
@@ -130,23 +130,23 @@ async def test_the_bot_starts_and_answers_when_the_start_up_index_run_fails(
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("a bug in the index run")
 
-    monkeypatch.setattr("bot.library.index", broken)
+    monkeypatch.setattr("bot.index.run", broken)
     api = LocalBotApi(username="newsbot")
     app = build_application(settings, token=LOCAL_TOKEN, request=api, rate_limit=False)
     async with app:
-        await open_library(app)
+        await open_news(app)
         await app.start()
         try:
             calls = await Chat(app, api, LocalUser(app.bot, user_id=7, chat_id=7)).send("/help")
             assert "/latest" in only_text(calls)
         finally:
             await app.stop()
-            await close_library(app)
+            await close_news(app)
     assert "the start-up index run failed" in caplog.text
 
 
 async def test_start_up_indexes_and_shows_the_command_menu(chat: Chat) -> None:
-    assert library(chat).count() == 9
+    assert news_of(chat).count() == 9
     menus = chat.api.sent("setMyCommands")
     everyone = [c["command"] for c in menus[0].params["commands"]]
     assert everyone == [name for name, _ in texts.COMMANDS]
@@ -163,7 +163,7 @@ async def test_start_up_indexes_and_shows_the_command_menu(chat: Chat) -> None:
 
 async def test_start_shows_three_newest_headlines_and_the_commands(chat: Chat) -> None:
     text = only_text(await chat.send("/start"))
-    newest = library(chat).latest(limit=3).entries
+    newest = news_of(chat).latest(limit=3).entries
     assert [text.index(e.title) for e in newest] == sorted(text.index(e.title) for e in newest)
     assert all(f"/read {e.id}" in text for e in newest)
     assert "/latest" in text and "/search" in text and "/help" in text
@@ -190,7 +190,7 @@ async def test_help_lists_every_command_with_an_example(chat: Chat) -> None:
 async def test_latest_lists_the_newest_with_read_buttons_and_paging(chat: Chat) -> None:
     call = sent(await chat.send("/latest"))
     text = str(call.params["text"])
-    entries = library(chat).latest(limit=5).entries
+    entries = news_of(chat).latest(limit=5).entries
     assert "(1–5 of 9)" in text
     assert all(e.title.replace("’", "’") in text for e in entries)
     labels = buttons(call)
@@ -222,9 +222,9 @@ async def test_read_shows_headline_summary_date_and_source(chat: Chat) -> None:
     article_id = id_of(chat, "Azerbaijan")
     call = sent(await chat.send(f"/read {article_id}"))
     text = str(call.params["text"])
-    stored = library(chat).get(article_id)
+    stored = news_of(chat).get(article_id)
     assert stored is not None
-    summary = library(chat).cached_summary(stored)
+    summary = news_of(chat).cached_summary(stored)
     assert text.startswith("<b>Azerbaijan grateful to Pakistan")
     assert text.count("\n• ") == len(summary) == 3
     assert "sample.txt" in text and f"/read {article_id}" in text
@@ -270,7 +270,7 @@ async def test_full_text_pages_fit_in_a_message_and_keep_all_the_text(
 ) -> None:
     paragraphs = [f"Paragraph {i} says something long about the harbour. " * 12 for i in range(40)]
     write("long.txt", "A very long story\n\n" + "\n\n".join(p.strip() for p in paragraphs) + "\n")
-    await library(chat).reload()
+    await news_of(chat).reload()
     card = sent(await chat.send(f"/read {id_of(chat, 'A very long story')}"))
     page = sent(await chat.press(buttons(card)["📄 Full text"], card))
     pages = [str(page.params["text"])]
@@ -291,7 +291,7 @@ async def test_a_button_of_a_removed_article_answers_with_an_alert(
 ) -> None:
     card = sent(await chat.send(f"/read {id_of(chat, 'Keir Starmer')}"))
     (articles_dir / "sample.txt").unlink()
-    await library(chat).reload()
+    await news_of(chat).reload()
     calls = await chat.press(buttons(card)["📄 Full text"], card)
     (answer,) = calls
     assert answer.method == "answerCallbackQuery"
@@ -450,7 +450,7 @@ async def test_an_error_is_logged_and_told_and_the_bot_keeps_going(
 
 async def test_article_text_is_escaped_everywhere(chat: Chat, write: WriteFile) -> None:
     write("evil.txt", story("Tags <b>& co</b> win", "A <script> tag & an ampersand."))
-    await library(chat).reload()
+    await news_of(chat).reload()
     article_id = id_of(chat, "Tags <b>")
     for command in ("/latest", f"/read {article_id}", "/search ampersand"):
         text = only_text(await chat.send(command))
@@ -476,7 +476,7 @@ async def test_lang_narrows_latest_and_search_to_one_language(chat: Chat, write:
         "Das Hafenfest hat am Wochenende mehr Besucher angezogen als je zuvor."
         " Trotz des Regens kamen viele Familien an den Hafen.\n",
     )
-    await library(chat).reload()
+    await news_of(chat).reload()
     shown = only_text(await chat.send("/lang"))
     assert texts.LANG_ALL in shown and "German (de) 1" in shown and "English (en) 9" in shown
 
@@ -634,7 +634,7 @@ async def test_every_message_fits_for_a_huge_title_and_an_emoji_heavy_body(
             ensure_ascii=False,
         ),
     )
-    await library(chat).reload()
+    await news_of(chat).reload()
     article_id = id_of(chat, "Harbour festival")
 
     def here(calls: list[Call]) -> list[Call]:  # a delivery to the subscriber may come meanwhile

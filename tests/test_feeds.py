@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bot import extract, library
+from bot import extract, index
 from bot.config import FeedSettings, Settings
 from bot.extract import fragment
 from bot.feeds import MAX_ATTEMPTS, FeedError, FeedResult, feed_name_for, parse, poll_all
@@ -62,7 +62,7 @@ async def test_an_rss_feed_of_teasers_brings_the_pages_main_text(
     assert first["url"] == "https://site.example/1"  # the page's canonical URL
     assert first["source"] == "Gazette" and first["tags"] == ["local"]
     assert first["date"].startswith("2026-11-27T10:00:00")
-    indexed = library.index(feed_settings, store)
+    indexed = index.run(feed_settings, store)
     assert indexed.added == 2 and not indexed.failed
     assert {h.title for h in store.search("ferry").hits} == {"Ferry to stop"}
 
@@ -238,7 +238,7 @@ async def test_the_same_story_in_two_feeds_is_one_story_with_two_sources(
         ]
     )
     assert (await poll_all(feed_settings, store)).new == 3
-    assert library.index(feed_settings, store).added == 3
+    assert index.run(feed_settings, store).added == 3
 
     titles = [s.article.title for s in store.latest(10, 0)]
     assert len(titles) == 2 and "Ferry stops in January" in titles  # one line per story
@@ -422,7 +422,7 @@ async def test_description_only_items_become_articles(
     assert report.new == 2
     records = [json.loads(p.read_text(encoding="utf-8")) for p in report.written]
     assert {r["text"] for r in records} == {i["description"] for i in items}
-    assert library.index(feed_settings, store).added == 2
+    assert index.run(feed_settings, store).added == 2
     assert (await poll_all(feed_settings, store, only="Harbour")).new == 0  # the same keys
 
 
@@ -480,7 +480,7 @@ async def test_entries_that_all_link_to_one_page_keep_their_own_text(
     assert server.requests("/events/") == []  # the shared page is no entry's article
     records = [json.loads(p.read_text(encoding="utf-8")) for p in report.written]
     assert sorted(r["text"] for r in records) == sorted(texts)
-    assert library.index(feed_settings, store).added == 2
+    assert index.run(feed_settings, store).added == 2
     assert len(store.latest(10, 0)) == 2  # two stories, not one
 
 

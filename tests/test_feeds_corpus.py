@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bot import library
+from bot import index
 from bot.config import FeedSettings, Settings
 from bot.feeds import MAX_ATTEMPTS, PollReport, poll_all
 from bot.store import Store
@@ -187,7 +187,7 @@ async def test_a_fixture_feed_is_read_with_its_text_decoded_right(
     assert len(result.notes) == len(expected.notes)
     for reason in expected.notes:
         assert any(reason in note for note in result.notes), (reason, result.notes)
-    indexed = library.index(feed_settings, store)
+    indexed = index.run(feed_settings, store)
     assert indexed.added == len(taken) and not indexed.failed  # every file written is read
 
 
@@ -212,7 +212,7 @@ async def test_a_feed_whose_pages_are_all_forbidden_gives_every_entry_with_text(
     assert all(f"given up after {MAX_ATTEMPTS} tries" in reason for _, reason, _ in rejected)
     assert len(server.requests("/story/1")) == 1 and len(server.requests("/story/14")) == 3
     assert (await poll_all(feed_settings, store, only="Post")).results[0].notes == []
-    assert library.index(feed_settings, store).added == 13
+    assert index.run(feed_settings, store).added == 13
 
 
 async def test_a_page_that_is_not_a_feed_fails_with_its_reason(

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot import languages, library
+from bot import index, languages
 from bot.articles import Article, Block
 from bot.config import Settings
 from bot.store import Store
@@ -105,7 +105,7 @@ async def test_indexing_stores_each_articles_language(
     write("de.txt", "Neue Brücke beschlossen\n\n" + "\n\n".join(GERMAN) + "\n")
     write("ja.txt", "新しい橋\n\n" + "\n\n".join(JAPANESE) + "\n")
     write("en.md", "---\ntitle: Bridge\nlanguage: en\n---\n\nThe council approved a bridge.\n")
-    report = library.index(settings, store)
+    report = index.run(settings, store)
     assert report.added == 3 and not report.failed
     found = {a.article.title: a.article.language for a in store.latest(10, 0)}
     assert found == {"Neue Brücke beschlossen": "de", "新しい橋": "ja", "Bridge": "en"}

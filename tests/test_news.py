@@ -14,31 +14,31 @@ from .conftest import SAMPLE_PAGE, WriteFile
 
 
 @pytest.fixture
-def library(settings: Settings, store: Store, write: WriteFile) -> Iterator[News]:
+def news(settings: Settings, store: Store, write: WriteFile) -> Iterator[News]:
     write("sample.txt", SAMPLE_PAGE.read_bytes())
     service = News(settings, store)
     asyncio.run(service.reload())
     yield service
 
 
-def test_latest_pages_and_clamps_the_offset(library: News) -> None:
-    first = library.latest(limit=1)
+def test_latest_pages_and_clamps_the_offset(news: News) -> None:
+    first = news.latest(limit=1)
     assert (len(first.entries), first.offset, first.total) == (1, 0, 2)
-    beyond = library.latest(offset=50, limit=5)
+    beyond = news.latest(offset=50, limit=5)
     assert beyond.offset == 1 and len(beyond.entries) == 1
 
 
-def test_an_entry_line_is_the_first_summary_sentence(library: News) -> None:
-    entry = library.latest(limit=5).entries[-1]
-    stored = library.get(entry.id)
+def test_an_entry_line_is_the_first_summary_sentence(news: News) -> None:
+    entry = news.latest(limit=5).entries[-1]
+    stored = news.get(entry.id)
     assert stored is not None
-    assert entry.line == library.cached_summary(stored)[0]
+    assert entry.line == news.cached_summary(stored)[0]
 
 
 def test_a_new_summary_length_is_made_once_then_cached(
-    library: News, monkeypatch: pytest.MonkeyPatch
+    news: News, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    stored = library.get(library.latest(limit=5).entries[-1].id)
+    stored = news.get(news.latest(limit=5).entries[-1].id)
     assert stored is not None
     calls = []
     real = summarize.safe_summarize_job
@@ -48,29 +48,29 @@ def test_a_new_summary_length_is_made_once_then_cached(
         return real(job)  # type: ignore[arg-type]
 
     monkeypatch.setattr(summarize, "safe_summarize_job", counting)
-    five = asyncio.run(library.summary(stored, 5))
-    again = asyncio.run(library.summary(stored, 5))
+    five = asyncio.run(news.summary(stored, 5))
+    again = asyncio.run(news.summary(stored, 5))
     assert len(five) == 5 and again == five and len(calls) == 1
-    assert len(asyncio.run(library.summary(stored, 999))) <= MAX_SENTENCES
+    assert len(asyncio.run(news.summary(stored, 999))) <= MAX_SENTENCES
 
 
-def test_queries_get_short_stable_ids(library: News) -> None:
-    first = library.remember_query(7, "prime minister")
-    assert library.remember_query(7, "prime minister") == first
-    assert library.query_text(first, 7) == "prime minister"
-    assert library.query_text(first + 1000, 7) is None
+def test_queries_get_short_stable_ids(news: News) -> None:
+    first = news.remember_query(7, "prime minister")
+    assert news.remember_query(7, "prime minister") == first
+    assert news.query_text(first, 7) == "prime minister"
+    assert news.query_text(first + 1000, 7) is None
 
 
-def test_a_saved_query_is_found_only_in_the_chat_that_saved_it(library: News) -> None:
-    alice = library.remember_query(7, "prime minister")
-    bob = library.remember_query(8, "prime minister")
+def test_a_saved_query_is_found_only_in_the_chat_that_saved_it(news: News) -> None:
+    alice = news.remember_query(7, "prime minister")
+    bob = news.remember_query(8, "prime minister")
     assert alice != bob
-    assert library.query_text(alice, 8) is None and library.query_text(bob, 7) is None
-    assert library.query_text(bob, 8) == "prime minister"
+    assert news.query_text(alice, 8) is None and news.query_text(bob, 7) is None
+    assert news.query_text(bob, 8) == "prime minister"
 
 
-async def test_reloads_take_turns(library: News, write: WriteFile) -> None:
+async def test_reloads_take_turns(news: News, write: WriteFile) -> None:
     write("more.txt", "Another story\n\nWith a body.\n")
-    reports = await asyncio.gather(library.reload(), library.reload())
+    reports = await asyncio.gather(news.reload(), news.reload())
     assert sorted(r.added for r in reports) == [0, 1]
-    assert library.count() == 3
+    assert news.count() == 3

@@ -1,4 +1,4 @@
-"""Building and running the Application: the one place that wires Telegram to the library."""
+"""Building and running the Application: the one place that wires Telegram to News (bot/news.py)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
 from ..config import ConfigError, Settings
-from ..library import LibraryError
+from ..index import IndexRunError
 from ..news import News
 from ..store import DatabaseUnusable, Store
 from . import callbacks, texts
@@ -58,7 +58,7 @@ def build_application(
     request: BaseRequest | None = None,
     rate_limit: bool = True,
 ) -> AnyApplication:
-    """The bot: handlers registered, the library opened in post_init and closed at shutdown.
+    """The bot: handlers registered, News opened in post_init and closed at shutdown.
 
     `request` replaces the network (the terminal chat and the tests pass a local Bot API);
     `rate_limit` keeps within Telegram's flood limits (off where nothing reaches Telegram).
@@ -81,8 +81,8 @@ def build_application(
             )
         )
         .concurrent_updates(FairUpdateProcessor(gate, common.flood_notice))
-        .post_init(open_library)
-        .post_shutdown(close_library)
+        .post_init(open_news)
+        .post_shutdown(close_news)
     )
     # Every call goes through a TokenWatch: a 401 on any of them (a poll, a delivery, a reply)
     # stops the bot (the pool sizes are PTB's defaults).
@@ -160,17 +160,17 @@ def register_handlers(application: AnyApplication, settings: Settings) -> None:
     application.add_error_handler(error_handler)
 
 
-async def open_library(application: AnyApplication) -> None:
+async def open_news(application: AnyApplication) -> None:
     """post_init: open the store, index the folder before answering, show the command menu."""
     settings: Settings = application.bot_data["settings"]
-    library = News(settings, Store(settings.database))
-    application.bot_data["news"] = library
-    library.sync_feeds()
+    news = News(settings, Store(settings.database))
+    application.bot_data["news"] = news
+    news.sync_feeds()
     try:
-        report = await library.reload()
+        report = await news.reload()
         log.info(
             "articles: %d (%d added, %d updated, %d removed, %d failed files)",
-            library.count(),
+            news.count(),
             report.added,
             report.updated,
             report.removed,
@@ -178,18 +178,18 @@ async def open_library(application: AnyApplication) -> None:
         )
         for failure in report.failed:
             log.warning("article file %s: %s", failure.path, failure.error)
-    except LibraryError as exc:
+    except IndexRunError as exc:
         log.error("%s; answering from the database as it is", exc)
     except Exception:  # a bug in one index run must not keep the bot from answering at all
         log.exception("the start-up index run failed; answering from the database as it is")
-    await library.warm_up()
+    await news.warm_up()
     await set_commands(application, settings)
     # Deliveries a crash left 'sending' go out again; then the outbox drains every second.
-    requeued = library.requeue_interrupted()
+    requeued = news.requeue_interrupted()
     if requeued:
         log.warning("%d deliveries were interrupted by a stop; sending them again", requeued)
     service = Sender(
-        library,
+        news,
         application.bot,
         per_second=settings.delivery.max_per_second,
         per_chat_seconds=settings.delivery.per_chat_seconds,
@@ -212,20 +212,20 @@ async def watch_database(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Is the database file still the one opened? Writes check it too, but a bot with nothing
     to write would go on answering from a removed file. DatabaseUnusable goes to the error
     handler, which stops the bot."""
-    library = context.bot_data.get("news")
-    if isinstance(library, News):
-        library.check_file()
+    news = context.bot_data.get("news")
+    if isinstance(news, News):
+        news.check_file()
 
 
-async def close_library(application: AnyApplication) -> None:
+async def close_news(application: AnyApplication) -> None:
     """post_shutdown: what Telegram answered is written (waiting for the database if it must),
     then the store is closed."""
     service = application.bot_data.pop("sender", None)
     if isinstance(service, Sender):
         await service.finish()
-    library = application.bot_data.pop("news", None)
-    if isinstance(library, News):
-        library.close()
+    news = application.bot_data.pop("news", None)
+    if isinstance(news, News):
+        news.close()
 
 
 async def set_commands(application: AnyApplication, settings: Settings) -> None:

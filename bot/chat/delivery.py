@@ -38,7 +38,7 @@ from telegram.error import (
 )
 from telegram.ext import ContextTypes, JobQueue
 
-from .. import library
+from .. import index
 from ..news import News, digest_due, zone_named
 from ..store import DatabaseUnusable, Delivery, StoreUnavailable
 from . import render
@@ -77,6 +77,7 @@ class Sender:
         write_patience: float = WRITE_PATIENCE,
     ) -> None:
         self.news = news
+        self.outbox = news.outbox
         self.bot = bot
         self.per_chat_seconds = per_chat_seconds
         # Sends in flight at most: enough to cover Telegram's latency at the limiter's pace, few
@@ -166,7 +167,7 @@ class Sender:
         """The next round, marked 'sending' in one write (StoreUnavailable: none is started)."""
         batch = self._next(in_flight)
         if batch:
-            self.news.store.mark_sending([d.id for d in batch])
+            self.outbox.mark_sending([d.id for d in batch])
         return batch
 
     def _next(self, in_flight: Collection[Delivery]) -> list[Delivery]:
@@ -181,7 +182,7 @@ class Sender:
         busy = {d.chat_id for d in in_flight}
         started = {d.id for d in in_flight}
         picked: dict[int, Delivery] = {}
-        for delivery in self.news.store.due_deliveries(now, 4 * self.window + len(in_flight)):
+        for delivery in self.outbox.due_deliveries(now, 4 * self.window + len(in_flight)):
             chat = delivery.chat_id
             if (
                 delivery.id in started
@@ -198,7 +199,7 @@ class Sender:
     async def _send(self, delivery: Delivery) -> bool:
         """One delivery marked 'sending': send it and note the outcome (for flush to write).
         Exceptions other than Telegram's answers go up, after the row's outcome is noted."""
-        store = self.news.store
+        store = self.outbox
         note = self._unwritten.append
         reply = await self._prepare(delivery)
         if reply is None:
@@ -219,11 +220,11 @@ class Sender:
             return False
         except ChatMigrated as exc:
             log.info("chat %s moved to %s", delivery.chat_id, exc.new_chat_id)
-            note(partial(store.migrate_chat, delivery.chat_id, exc.new_chat_id))
+            note(partial(self.news.chat_moved, delivery.chat_id, exc.new_chat_id))
             return False
         except Forbidden as exc:
             log.info("chat %s is gone (%s): deactivated", delivery.chat_id, exc.message)
-            note(partial(store.deactivate_chat, delivery.chat_id, exc.message))
+            note(partial(self.news.chat_gone, delivery.chat_id, exc.message))
             return False
         except InvalidToken:
             # The bot's problem, not the chat's (a revoked or rotated token): the row waits in
@@ -232,7 +233,7 @@ class Sender:
             raise
         except BadRequest as exc:
             if any(reason in exc.message.lower() for reason in _GONE):
-                note(partial(store.deactivate_chat, delivery.chat_id, exc.message))
+                note(partial(self.news.chat_gone, delivery.chat_id, exc.message))
             else:
                 log.error("delivery %s refused: %s", delivery.id, exc.message)
                 note(partial(store.mark_failed, delivery.id, exc.message))
@@ -255,7 +256,7 @@ class Sender:
     async def _prepare(self, delivery: Delivery) -> render.Reply | None:
         """The message of a delivery; None (and the row noted failed) when its article is
         gone. On an error the row is noted to go back to the queue, and the error goes up."""
-        store = self.news.store
+        store = self.outbox
         try:
             stored = self.news.get(delivery.article_id)
             if stored is None:
@@ -273,10 +274,10 @@ class Sender:
         attempts = delivery.attempts + 1
         if attempts >= MAX_ATTEMPTS:
             return partial(
-                self.news.store.mark_failed, delivery.id, f"gave up after {attempts} tries: {error}"
+                self.outbox.mark_failed, delivery.id, f"gave up after {attempts} tries: {error}"
             )
         backoff = min(MAX_BACKOFF, 2.0**attempts)
-        return partial(self.news.store.retry_later, delivery.id, self.clock() + backoff, error)
+        return partial(self.outbox.retry_later, delivery.id, self.clock() + backoff, error)
 
     async def flush(self, patience: float | None = None) -> bool:
         """Write the noted outcomes, oldest first; True when none is left. A write the database
@@ -325,7 +326,7 @@ class Sender:
 
     async def send_digest(self, chat_id: int) -> bool:
         """The chat's held articles in one message; False when there was nothing to send."""
-        store = self.news.store
+        store = self.outbox
         items = store.digest_items(chat_id)
         now = self.clock()
         if not items:
@@ -348,10 +349,10 @@ class Sender:
         try:
             message = await self.bot.send_message(chat_id, render.digest_message(entries))
         except ChatMigrated as exc:
-            store.migrate_chat(chat_id, exc.new_chat_id)
+            self.news.chat_moved(chat_id, exc.new_chat_id)
             return False
         except Forbidden as exc:
-            store.deactivate_chat(chat_id, exc.message)
+            self.news.chat_gone(chat_id, exc.message)
             return False
         # Other errors propagate: the items stay held and the next run tries again. Once sent,
         # the digest is noted like any delivery, so that a busy database cannot make it repeat.
@@ -385,7 +386,7 @@ async def drain_job(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def after_index(
-    context: ContextTypes.DEFAULT_TYPE, report: library.Report | None, *, wait: bool = False
+    context: ContextTypes.DEFAULT_TYPE, report: index.Report | None, *, wait: bool = False
 ) -> None:
     """After an index run (/reload, /addfeed, the automatic reload, a feed poll): the deliveries
     it queued go out right away rather than at the next tick. A job waits for the drain
@@ -462,7 +463,7 @@ async def feeds_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Poll the feeds that are due; new entries go through the index operation, then out."""
     service = sender(context)
 
-    async def send_now(reloaded: library.Report) -> None:
+    async def send_now(reloaded: index.Report) -> None:
         log.info("feeds: %d added, %d queued", reloaded.added, reloaded.queued)
         await after_index(context, reloaded, wait=True)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 
-from ..library import Report
+from ..index import Report
 from ..store import DIGEST, DROPPED, FAILED, QUEUED, SENDING, SENT, FeedState
 from . import texts
 from .render import esc, fit

@@ -331,6 +331,7 @@ __all__ = [
     "FileState",
     "Filter",
     "Hit",
+    "Outbox",
     "ParsedQuery",
     "SearchResult",
     "SearchTimeout",

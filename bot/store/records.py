@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from ..articles import Article
+from ..errors import NewsbotError
 
 # Highlight markers in snippets: control characters cannot occur in article text (articles.py
 # rejects them), so renderers can escape the text first and then swap these for markup.
@@ -156,17 +157,17 @@ class Delivery:
     attempts: int
 
 
-class SearchTimeout(Exception):
+class SearchTimeout(NewsbotError):
     """A search ran past the time limit it was given, and was stopped (see Store.search)."""
 
 
-class StoreUnavailable(sqlite3.OperationalError):
+class StoreUnavailable(NewsbotError, sqlite3.OperationalError):
     """A write the database did not take now: another process held the write lock past the busy
     timeout (a long index run), or the disk is full or failing. Nothing of it was written; the
     same write may be tried again later. (An OperationalError, as it was before it had a name.)"""
 
 
-class DatabaseUnusable(Exception):
+class DatabaseUnusable(NewsbotError):
     """The database file cannot be used: it is not a SQLite database, it is damaged, or it was
     removed or replaced while this process had it open. Nothing more is written to it; the
     message names the file, says what happened and what to do."""

@@ -1,4 +1,4 @@
-"""What every handler shares: the library, replying and editing, button data, who may do what."""
+"""What every handler shares: News, replying and editing, button data, who may do what."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 
 def news(context: ContextTypes.DEFAULT_TYPE) -> News:
-    """The article library, opened in post_init (see app.py)."""
+    """News: the articles, chats and feeds as the chat sees them (opened in app.py)."""
     service = context.bot_data["news"]
     assert isinstance(service, News)
     return service

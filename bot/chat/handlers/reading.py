@@ -182,23 +182,23 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     query = update.inline_query
     if query is None:
         return
-    library = news(context)
+    service = news(context)
     text = query.query.strip()
     if text:
         try:
-            found = await library.search(text, limit=INLINE_RESULTS)
+            found = await service.search(text, limit=INLINE_RESULTS)
         except SearchTimeout:
             log.warning("inline search stopped at its time limit: %r", shorten(text, 100))
             await query.answer([], cache_time=5, is_personal=False)
             return
         ids = [hit.id for hit in found.hits]
     else:
-        ids = [entry.id for entry in library.latest(limit=INLINE_RESULTS).entries]
+        ids = [entry.id for entry in service.latest(limit=INLINE_RESULTS).entries]
     results = []
     for article_id in ids:
-        stored = library.get(article_id)
+        stored = service.get(article_id)
         if stored is not None:
-            summary = library.cached_summary(stored)
+            summary = service.cached_summary(stored)
             results.append(render.inline_result(stored, summary, context.bot.username))
     await query.answer(results, cache_time=30, is_personal=False)
 
@@ -216,15 +216,15 @@ async def _send_article(
 async def _article_reply(
     context: ContextTypes.DEFAULT_TYPE, article_id: int, sentences: int | None
 ) -> Reply | None:
-    library = news(context)
-    stored = library.get(article_id)
+    service = news(context)
+    stored = service.get(article_id)
     if stored is None:
         return None
-    count = sentences or library.default_sentences
-    summary = await library.summary(stored, count)
+    count = sentences or service.default_sentences
+    summary = await service.summary(stored, count)
     # A summary shorter than asked is the whole body: nothing more to show.
     more = len(summary) >= count and count + 3 <= MAX_SENTENCES
-    others = library.story_sources(article_id)
+    others = service.story_sources(article_id)
     return render.article_card(stored, summary, sentences=count, more=more, others=others)
 
 
@@ -233,13 +233,13 @@ async def _search_reply(
 ) -> Reply:
     """A page of hits, in the chat's language if it chose one (/lang); the query is saved for
     the paging buttons, for this chat only."""
-    library = news(context)
+    service = news(context)
     language = chat_language(update, context)
     try:
-        result = await library.search(query, offset=offset, limit=PAGE_SIZE, language=language)
+        result = await service.search(query, offset=offset, limit=PAGE_SIZE, language=language)
     except SearchTimeout:
         log.warning("search stopped at its time limit: %r", shorten(query, 100))
         return Reply(texts.SEARCH_TOO_SLOW)
     chat = update.effective_chat
-    query_id = library.remember_query(chat.id, query[:2000]) if result.hits and chat else 0
+    query_id = service.remember_query(chat.id, query[:2000]) if result.hits and chat else 0
     return render.search_page(result, query, query_id, offset, PAGE_SIZE)

@@ -50,9 +50,9 @@ async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     chat = update.effective_chat
     if chat is None or not await may_manage(update, context):
         return
-    library = news(context)
+    service = news(context)
     words = command_text(update)
-    current = library.subscriptions(chat.id)
+    current = service.subscriptions(chat.id)
     if not current:
         await reply(update, Reply(texts.UNSUBSCRIBE_NOTHING))
         return
@@ -61,11 +61,11 @@ async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await reply(update, Reply(texts.UNSUBSCRIBE_WHICH, listed.keyboard))
         return
     if words.lower() == "all" or (not words and len(current) == 1 and not current[0].query):
-        library.unsubscribe(chat.id, None)
+        service.unsubscribe(chat.id, None)
         await reply(update, Reply(texts.UNSUBSCRIBED_ALL))
         return
     target = words or current[0].query
-    if not library.unsubscribe(chat.id, target):
+    if not service.unsubscribe(chat.id, target):
         text = texts.UNSUBSCRIBE_UNKNOWN.format(words=render.esc(shorten(words, 100)))
         await reply(update, Reply(text))
         return
@@ -89,9 +89,9 @@ async def digest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     chat = update.effective_chat
     if chat is None:
         return
-    library = news(context)
+    service = news(context)
     words = command_text(update)
-    state = library.chat(chat.id)
+    state = service.chat(chat.id)
     zone = state.timezone if state else "UTC"
     if not words:
         if state and state.digest_time:
@@ -103,7 +103,7 @@ async def digest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not await may_manage(update, context):
         return
     try:
-        at = library.set_digest(chat.id, chat.type, words)
+        at = service.set_digest(chat.id, chat.type, words)
     except Refused:
         await reply(update, Reply(texts.DIGEST_BAD))
         return
@@ -118,12 +118,12 @@ async def lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     chat = update.effective_chat
     if chat is None:
         return
-    library = news(context)
+    service = news(context)
     value = command_text(update).strip()
-    counts = library.languages()
+    counts = service.languages()
     available = ", ".join(f"{_language_name(code)} ({code}) {n}" for code, n in counts[:20])
     if not value:
-        current = library.chat_language(chat.id)
+        current = service.chat_language(chat.id)
         now = (
             texts.LANG_ONE.format(name=_language_name(current), code=current)
             if current
@@ -136,11 +136,11 @@ async def lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not await may_manage(update, context):
         return
     if value.lower() in ("off", "all", "any", "none"):
-        library.set_language(chat.id, chat.type, None)
+        service.set_language(chat.id, chat.type, None)
         await reply(update, Reply(texts.LANG_OFF))
         return
     try:
-        code = library.set_language(chat.id, chat.type, value)
+        code = service.set_language(chat.id, chat.type, value)
     except Refused:
         text = texts.LANG_NONE.format(
             value=render.esc(shorten(value, 40)), available=available or "none"
@@ -156,9 +156,9 @@ async def timezone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     chat = update.effective_chat
     if chat is None:
         return
-    library = news(context)
+    service = news(context)
     name = command_text(update)
-    state = library.chat(chat.id)
+    state = service.chat(chat.id)
     if not name:
         zone = state.timezone if state else "UTC"
         await reply(update, Reply(texts.TIMEZONE_SHOW.format(zone=render.esc(zone))))
@@ -166,7 +166,7 @@ async def timezone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not await may_manage(update, context):
         return
     try:
-        zone = library.set_timezone(chat.id, chat.type, name)
+        zone = service.set_timezone(chat.id, chat.type, name)
     except Refused:
         text = texts.TIMEZONE_BAD.format(name=render.esc(shorten(name, 60)))
         await reply(update, Reply(text))
@@ -195,9 +195,9 @@ async def membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
 
 def _subscriptions_reply(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> Reply:
-    library = news(context)
-    current = library.subscriptions(chat_id)
-    return render.subscriptions_message(current, library.chat(chat_id) if current else None)
+    service = news(context)
+    current = service.subscriptions(chat_id)
+    return render.subscriptions_message(current, service.chat(chat_id) if current else None)
 
 
 def _refusal(refused: Refused, words: str) -> str:

@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as examples
 from hypothesis import strategies as st
 
-from bot import library, summarize
+from bot import index, summarize
 from bot.config import Settings
-from bot.library import LibraryError, index, summary_key, summary_options
+from bot.index import IndexRunError, summary_key, summary_options
 from bot.store import Store
 
 from .conftest import SAMPLE_PAGE, WriteFile, story
@@ -51,7 +51,7 @@ def test_first_index_adds_every_article_with_its_summary(
 ) -> None:
     write("sample.txt", SAMPLE_PAGE.read_bytes())
     write("sub/one.txt", story("One", "Alpha beta gamma.", "Delta epsilon."))
-    report = index(settings, store)
+    report = index.run(settings, store)
     assert (report.added, report.updated, report.removed, report.unchanged) == (3, 0, 0, 0)
     assert report.failed == [] and report.files == 2
     assert report.added_ids == sorted(report.added_ids) and len(report.added_ids) == 3
@@ -73,7 +73,7 @@ def test_bad_files_are_reported_while_the_good_ones_load(
     )
     write("huge.txt", b"x" * (settings.max_file_bytes + 1))
     write("broken.jsonl", '{"title": "JSON good", "text": "Body."}\n{oops\n')
-    report = index(settings, store)
+    report = index.run(settings, store)
     failed = {f.path: f.error for f in report.failed}
     assert set(failed) == {"empty.txt", "binary.bin", "headings.txt", "huge.txt", "broken.jsonl"}
     assert failed["empty.txt"] == "empty file"
@@ -89,8 +89,8 @@ def test_bad_files_are_reported_again_on_the_next_run(
     settings: Settings, store: Store, write: WriteFile
 ) -> None:
     write("empty.txt", b"")
-    index(settings, store)
-    assert [f.path for f in index(settings, store).failed] == ["empty.txt"]
+    index.run(settings, store)
+    assert [f.path for f in index.run(settings, store).failed] == ["empty.txt"]
 
 
 def test_reindex_with_nothing_changed_opens_no_file(
@@ -98,14 +98,14 @@ def test_reindex_with_nothing_changed_opens_no_file(
 ) -> None:
     for i in range(5):
         write(f"{i}.txt", story(f"Story {i}", "A sentence.", "Another one."))
-    index(settings, store)
+    index.run(settings, store)
 
     def no_reading(*_: object, **__: object) -> None:
         raise AssertionError("an unchanged file was read")
 
-    monkeypatch.setattr(library, "parse_bytes", no_reading)
+    monkeypatch.setattr(index, "parse_bytes", no_reading)
     monkeypatch.setattr(Path, "read_bytes", no_reading)
-    report = index(settings, store)
+    report = index.run(settings, store)
     assert (report.added, report.updated, report.removed, report.unchanged) == (0, 0, 0, 5)
     assert report.summarized == 0
 
@@ -114,9 +114,9 @@ def test_touched_but_unchanged_file_is_not_updated(
     settings: Settings, store: Store, write: WriteFile
 ) -> None:
     path = write("a.txt", story("Story", "A sentence."))
-    index(settings, store)
+    index.run(settings, store)
     bump_mtime(path)
-    report = index(settings, store)
+    report = index.run(settings, store)
     assert (report.added, report.updated, report.unchanged) == (0, 0, 1)
 
 
@@ -124,11 +124,11 @@ def test_editing_an_article_updates_it_and_keeps_its_id(
     settings: Settings, store: Store, write: WriteFile
 ) -> None:
     path = write("a.txt", "First\n\nBody one.\n\n\nSecond\n\nBody two.\n")
-    index(settings, store)
+    index.run(settings, store)
     before = ids_by_title(store)
     path.write_text("First, corrected\n\nBody one, edited.\n\n\nSecond\n\nBody two.\n")
     bump_mtime(path)
-    report = index(settings, store)
+    report = index.run(settings, store)
     assert (report.added, report.updated, report.removed, report.unchanged) == (0, 1, 0, 1)
     after = ids_by_title(store)
     assert after == {"First, corrected": before["First"], "Second": before["Second"]}
@@ -138,11 +138,11 @@ def test_a_story_added_at_the_top_of_a_file_is_the_only_new_one(
     settings: Settings, store: Store, write: WriteFile
 ) -> None:
     path = write("daily.txt", "Second\n\nBody two.\n\n\nThird\n\nBody three.\n")
-    index(settings, store)
+    index.run(settings, store)
     before = ids_by_title(store)
     path.write_text("First\n\nBody one.\n\n\nSecond\n\nBody two.\n\n\nThird\n\nBody three.\n")
     bump_mtime(path)
-    report = index(settings, store)
+    report = index.run(settings, store)
     assert (report.added, report.updated, report.removed, report.unchanged) == (1, 0, 0, 2)
     after = ids_by_title(store)
     assert {t: after[t] for t in before} == before
@@ -154,14 +154,14 @@ def test_stories_swapped_within_a_file_keep_their_ids(
     settings: Settings, store: Store, write: WriteFile
 ) -> None:
     path = write("a.txt", "One\n\nBody one.\n\n\nTwo\n\nBody two.\n")
-    index(settings, store)
+    index.run(settings, store)
     before = ids_by_title(store)
     path.write_text("Two\n\nBody two.\n\n\nOne\n\nBody one.\n")
     bump_mtime(path)
-    report = index(settings, store)
+    report = index.run(settings, store)
     assert (report.added, report.updated, report.removed, report.unchanged) == (0, 0, 0, 2)
     assert ids_by_title(store) == before
-    report = index(settings, store)  # and the new places are recorded: nothing to do next time
+    report = index.run(settings, store)  # and the new places are recorded: nothing to do next time
     assert (report.added, report.updated, report.unchanged) == (0, 0, 2)
 
 
@@ -169,11 +169,11 @@ def test_a_body_edit_is_matched_by_headline_even_when_the_story_moved(
     settings: Settings, store: Store, write: WriteFile
 ) -> None:
     path = write("a.txt", "One\n\nBody one.\n\n\nTwo\n\nBody two.\n")
-    index(settings, store)
+    index.run(settings, store)
     before = ids_by_title(store)
     path.write_text("Two\n\nBody two, corrected.\n\n\nOne\n\nBody one.\n")
     bump_mtime(path)
-    report = index(settings, store)
+    report = index.run(settings, store)
     assert (report.added, report.updated, report.unchanged) == (0, 1, 1)
     assert ids_by_title(store) == before
 
@@ -182,12 +182,12 @@ def test_a_story_moved_to_another_file_keeps_its_id(
     settings: Settings, store: Store, write: WriteFile
 ) -> None:
     first = write("a.txt", "One\n\nBody one.\n\n\nTwo\n\nBody two.\n")
-    index(settings, store)
+    index.run(settings, store)
     before = ids_by_title(store)
     first.write_text("One\n\nBody one.\n")
     bump_mtime(first)
     write("b.txt", "Two\n\nBody two.\n")
-    report = index(settings, store)
+    report = index.run(settings, store)
     assert (report.added, report.updated, report.removed) == (0, 0, 0)
     assert ids_by_title(store) == before
 
@@ -196,11 +196,11 @@ def test_an_undated_article_keeps_the_time_it_was_first_seen(
     settings: Settings, store: Store, write: WriteFile
 ) -> None:
     path = write("a.txt", story("Story", "A sentence."))
-    index(settings, store)
+    index.run(settings, store)
     (first,) = store.latest()
     path.write_text(story("Story", "A sentence, edited."))
     bump_mtime(path)
-    index(settings, store)
+    index.run(settings, store)
     (edited,) = store.latest()
     assert edited.id == first.id
     assert edited.article.published == first.article.published
@@ -212,9 +212,9 @@ def test_removing_a_file_removes_its_articles(
 ) -> None:
     write("keep.txt", story("Keep", "Kept."))
     gone = write("gone.txt", story("Gone", "Going."))
-    index(settings, store)
+    index.run(settings, store)
     gone.unlink()
-    report = index(settings, store)
+    report = index.run(settings, store)
     assert (report.removed, report.unchanged) == (1, 1)
     assert titles(store) == ["Keep"]
     assert store.search("going").total == 0
@@ -224,10 +224,10 @@ def test_a_renamed_file_keeps_its_article_ids(
     settings: Settings, store: Store, write: WriteFile
 ) -> None:
     old = write("old-name.txt", story("Moving story", "It moves."))
-    index(settings, store)
+    index.run(settings, store)
     (before,) = store.latest()
     old.rename(old.with_name("new-name.txt"))
-    report = index(settings, store)
+    report = index.run(settings, store)
     # Nothing a reader sees has changed: not news, not an update.
     assert (report.added, report.updated, report.removed, report.unchanged) == (0, 0, 0, 1)
     (after,) = store.latest()
@@ -238,15 +238,15 @@ def test_a_file_that_breaks_keeps_its_articles_until_it_is_fixed(
     settings: Settings, store: Store, write: WriteFile
 ) -> None:
     path = write("a.jsonl", '{"id": "x", "title": "Story", "text": "Body."}\n')
-    index(settings, store)
+    index.run(settings, store)
     (before,) = store.latest()
     path.write_text("{truncated")
-    report = index(settings, store)
+    report = index.run(settings, store)
     assert [f.path for f in report.failed] == ["a.jsonl"]
     assert (report.removed, report.unchanged) == (0, 1)
     path.write_text('{"id": "x", "title": "Story", "text": "Body, fixed."}\n')
     bump_mtime(path)
-    report = index(settings, store)
+    report = index.run(settings, store)
     assert (report.updated, report.failed) == (1, [])
     (after,) = store.latest()
     assert after.id == before.id
@@ -257,11 +257,11 @@ def test_unchanged_articles_are_never_summarized_twice_across_restarts(
 ) -> None:
     write("a.txt", story("Story A", "One.", "Two."))
     with Store(settings.database) as db:
-        index(settings, db)
+        index.run(settings, db)
     assert count_summaries == ["Story A"]
     write("b.txt", story("Story B", "Three.", "Four."))
     with Store(settings.database) as db:
-        index(settings, db)
+        index.run(settings, db)
     assert count_summaries == ["Story A", "Story B"]
 
 
@@ -269,10 +269,10 @@ def test_an_article_whose_text_comes_back_reuses_its_cached_summary(
     settings: Settings, store: Store, write: WriteFile, count_summaries: list[str]
 ) -> None:
     path = write("a.txt", story("Story", "Original text."))
-    index(settings, store)
+    index.run(settings, store)
     path.write_text(story("Story", "Original text."))
     bump_mtime(path)
-    index(settings, store)
+    index.run(settings, store)
     assert count_summaries == ["Story"]
 
 
@@ -280,7 +280,7 @@ def test_a_crash_before_commit_leaves_the_previous_state(
     settings: Settings, store: Store, write: WriteFile, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     write("a.txt", story("Old", "Old body."))
-    index(settings, store)
+    index.run(settings, store)
     write("b.txt", story("New", "New body."))
 
     def crash(*_: object) -> None:
@@ -288,10 +288,10 @@ def test_a_crash_before_commit_leaves_the_previous_state(
 
     monkeypatch.setattr(Store, "apply", crash)
     with pytest.raises(KeyboardInterrupt):
-        index(settings, store)
+        index.run(settings, store)
     monkeypatch.undo()
     assert titles(store) == ["Old"]
-    report = index(settings, store)
+    report = index.run(settings, store)
     assert (report.added, report.unchanged) == (1, 1)
 
 
@@ -306,7 +306,7 @@ def test_summaries_on_several_processes_match_one_process(
             settings, workers=workers, database=tmp_path / f"w{workers}.sqlite3"
         )
         with Store(tuned.database) as db:
-            report = index(tuned, db)
+            report = index.run(tuned, db)
             # Twelve edited first stories, and one summary for the twelve identical second ones.
             assert (report.added, report.summarized) == (24, 13)
             options = summary_options(tuned)
@@ -322,13 +322,13 @@ def test_summaries_on_several_processes_match_one_process(
 def test_two_runs_at_once_add_each_article_once(settings: Settings, write: WriteFile) -> None:
     for i in range(6):
         write(f"{i}.txt", story(f"Story {i}", "A sentence.", "Another sentence."))
-    reports: list[library.Report] = []
+    reports: list[index.Report] = []
     errors: list[BaseException] = []
 
     def run() -> None:
         try:
             with Store(settings.database) as db:
-                reports.append(index(settings, db))
+                reports.append(index.run(settings, db))
         except BaseException as exc:  # pragma: no cover - reported by the assertion below
             errors.append(exc)
 
@@ -350,7 +350,7 @@ def test_hidden_files_and_folders_are_skipped(
     write(".git/config", "[core]\n")
     write("a.txt~", "backup")
     write("a.txt", story("Visible", "Body."))
-    report = index(settings, store)
+    report = index.run(settings, store)
     assert (report.files, report.failed, titles(store)) == (1, [], ["Visible"])
 
 
@@ -360,21 +360,21 @@ def test_progress_is_reported_per_file_and_per_summary(
     write("a.txt", story("A", "Body."))
     write("b.txt", story("B", "Body."))
     calls: list[tuple[str, int, int]] = []
-    index(settings, store, progress=lambda *call: calls.append(call))
+    index.run(settings, store, progress=lambda *call: calls.append(call))
     assert calls == [("read", 1, 2), ("read", 2, 2), ("summarize", 1, 2), ("summarize", 2, 2)]
 
 
 def test_a_missing_articles_folder_is_a_clear_error(settings: Settings, store: Store) -> None:
     missing = dataclasses.replace(settings, articles_dir=settings.articles_dir / "nope")
-    with pytest.raises(LibraryError, match=r"articles folder .*nope does not exist"):
-        index(missing, store)
+    with pytest.raises(IndexRunError, match=r"articles folder .*nope does not exist"):
+        index.run(missing, store)
 
 
 def test_report_as_dict_has_the_documented_keys(
     settings: Settings, store: Store, write: WriteFile
 ) -> None:
     write("empty.txt", b"")
-    data = index(settings, store).as_dict()
+    data = index.run(settings, store).as_dict()
     assert {"added", "updated", "removed", "unchanged", "failed"} <= set(data)
     assert data["failed"] == [{"path": "empty.txt", "error": "empty file"}]
 
@@ -390,7 +390,7 @@ def test_new_articles_sharing_one_url_in_one_run_are_one_story(
         for i in range(3)
     ]
     write("same.jsonl", "\n".join(lines) + "\n")
-    report = index(settings, store)
+    report = index.run(settings, store)
     assert report.added == 3 and not report.failed
     heads = store.latest(10)  # one line per story
     assert [h.id for h in heads] == report.added_ids[:1]
@@ -412,7 +412,7 @@ def test_an_article_the_store_cannot_take_is_reported_and_the_others_load(
     monkeypatch.setattr(store_articles, "_article_row", fussy)
     write("good.txt", story("Good story", "It has a body."))
     write("bad.txt", story("Poison", "It has a body too."))
-    report = index(settings, store)
+    report = index.run(settings, store)
     assert titles(store) == ["Good story"]
     assert [(f.path, f.error) for f in report.failed] == [
         ("bad.txt", "Poison: could not be stored (ValueError: cannot be stored)")
@@ -461,7 +461,7 @@ def test_whatever_the_files_hold_the_index_run_completes_and_accounts_for_each(
         (folder / f"f{number}{suffix}").write_bytes(content)
     run_settings = dataclasses.replace(settings, articles_dir=folder)
     with Store(":memory:") as db:
-        report = index(run_settings, db)
+        report = index.run(run_settings, db)
         sources = {s.article.source for s in db.latest(1000)} | {
             src for s in db.latest(1000) for _, _, _, src in db.story_sources(s.id)
         }
@@ -469,7 +469,7 @@ def test_whatever_the_files_hold_the_index_run_completes_and_accounts_for_each(
         # Every file gave articles, or is listed with a reason (or both: some entries failed).
         assert {f"f{n}{suffix}" for n, (suffix, _) in enumerate(files)} <= sources | failed
         assert all(f.error for f in report.failed)
-        assert index(run_settings, db).added == 0  # and a second run finds nothing new
+        assert index.run(run_settings, db).added == 0  # and a second run finds nothing new
 
 
 def test_a_link_out_of_the_articles_folder_is_never_read(
@@ -486,7 +486,7 @@ def test_a_link_out_of_the_articles_folder_is_never_read(
     (settings.articles_dir / "etc").symlink_to(tmp_path)
     (settings.articles_dir / "again").symlink_to(settings.articles_dir)
 
-    report = index(settings, store)
+    report = index.run(settings, store)
 
     assert store.search("hunter2").total == 0
     assert titles(store) == ["Real story"]  # the link inside is the same story, once
@@ -509,8 +509,8 @@ def test_a_file_swapped_for_a_link_after_the_scan_is_not_read(
     path = write("story.txt", story("Story", "Body text."))
     path.unlink()
     path.symlink_to(secret)
-    with pytest.raises(library.ArticleError, match="symbolic link"):
-        library._read_no_link(path)
+    with pytest.raises(index.ArticleError, match="symbolic link"):
+        index._read_no_link(path)
 
 
 def test_a_damaged_database_stops_the_run_rather_than_failing_each_article(
@@ -525,15 +525,15 @@ def test_a_damaged_database_stops_the_run_rather_than_failing_each_article(
     monkeypatch.setattr(store_articles, "_article_row", damaged)
     write("a.txt", story("A story", "It has a body."))
     with pytest.raises(store_module.DatabaseUnusable, match="is damaged"):
-        index(settings, store)
+        index.run(settings, store)
 
 
 def test_a_file_that_takes_longer_than_the_budget_to_read_is_named_in_the_report(
     settings: Settings, store: Store, write: WriteFile, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(library, "READ_BUDGET", 0.0)
+    monkeypatch.setattr(index, "READ_BUDGET", 0.0)
     write("slow.txt", story("Slow story", "It has a body."))
-    report = index(settings, store)
+    report = index.run(settings, store)
     assert titles(store) == ["Slow story"]  # read, and reported
     ((path, error),) = [(f.path, f.error) for f in report.failed]
     assert path == "slow.txt"

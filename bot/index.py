@@ -40,7 +40,7 @@ Progress = Callable[[str, int, int], None]
 """progress(stage, done, total): stage is "read" or "summarize"."""
 
 
-class LibraryError(NewsbotError):
+class IndexRunError(NewsbotError):
     """The operation cannot run at all (e.g. the articles folder is missing)."""
 
 
@@ -93,7 +93,7 @@ def summary_key(article: Article, options: SummaryOptions) -> SummaryKey:
     )
 
 
-def index(settings: Settings, store: Store, *, progress: Progress | None = None) -> Report:
+def run(settings: Settings, store: Store, *, progress: Progress | None = None) -> Report:
     """Bring the store in line with the articles folder; one bad file never stops the rest.
 
     Runs on one database are taken one at a time, across processes too (the CLI beside the
@@ -120,7 +120,7 @@ def _index(settings: Settings, store: Store, *, progress: Progress | None) -> Re
     started = time.perf_counter()
     root = settings.articles_dir
     if not root.is_dir():
-        raise LibraryError(
+        raise IndexRunError(
             f"articles folder {root} does not exist (set articles.dir or NEWSBOT_ARTICLES_DIR)"
         )
     on_disk, refused = _scan(root)
