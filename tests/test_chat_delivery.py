@@ -330,7 +330,7 @@ async def test_a_timeout_is_retried_and_sent_once(
             down["left"] -= 1
             raise TimedOut("the network is down")
 
-    failures.append(timeout)  # type: ignore[arg-type]
+    failures.append(timeout)
     write("a.txt", story("Story one", "Body."))
     await bot.reload()
     for _ in range(4):
@@ -439,7 +439,7 @@ async def test_a_locked_database_delays_marking_and_every_row_ends_sent_once(
             # Held for 6 busy timeouts, then let go, as the other process would.
             asyncio.get_running_loop().call_later(0.6, blocker.execute, "COMMIT")
 
-    failures.append(lock_on_first_send)  # type: ignore[arg-type]
+    failures.append(lock_on_first_send)
     with Store(settings.database, busy_timeout=0.1) as store:
         refused = count_refusals(store, "mark_sent")
         assert await sender_on(bot, store).drain() == 6

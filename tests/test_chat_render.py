@@ -10,6 +10,7 @@ from bot.news import Entry, Page
 from bot.store import MARK_END, MARK_START, Hit, SearchResult, StoredArticle
 
 from . import telegram_html
+from .fake_bot_api import telegram_html_problems
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
@@ -73,7 +74,7 @@ def test_words_are_never_cut_inside_an_entity() -> None:
     text = ("x&y " * 3000).strip()
     pages = render.full_text_pages(stored(Block(text)))
     for page in pages:
-        assert not telegram_html.problems(page), page[-20:]
+        assert not telegram_html_problems(page), page[-20:]
 
 
 def test_snippet_matches_are_bold_and_the_rest_escaped() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,7 @@ THIRD = "Residents have asked for a second crossing for more than a decade."
 FOURTH = "The old bridge will close to cars once the new one opens."
 
 
-def write_samples(path: Path, *records: dict[str, object]) -> Path:
+def write_samples(path: Path, *records: Mapping[str, object]) -> Path:
     path.write_text("\n".join(json.dumps(r) for r in records) + "\n", encoding="utf-8")
     return path
 

@@ -12,7 +12,8 @@ from hypothesis import settings as examples
 from hypothesis import strategies as st
 
 from bot import index, summarize
-from bot.config import Settings
+from bot.articles import Article, ArticleError
+from bot.config import Settings, SummaryOptions
 from bot.index import IndexRunError, summary_key, summary_options
 from bot.store import Store
 
@@ -38,7 +39,7 @@ def count_summaries(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     seen: list[str] = []
     real = summarize.summarize
 
-    def counting(article: summarize.Article, options: summarize.Options) -> list[str]:
+    def counting(article: Article, options: SummaryOptions) -> list[str]:
         seen.append(article.title)
         return real(article, options)
 
@@ -404,7 +405,7 @@ def test_an_article_the_store_cannot_take_is_reported_and_the_others_load(
 
     real = store_articles._article_row
 
-    def fussy(article: store_articles.Article) -> tuple[object, ...]:
+    def fussy(article: Article) -> tuple[object, ...]:
         if article.title == "Poison":
             raise ValueError("cannot be stored")
         return real(article)
@@ -509,7 +510,7 @@ def test_a_file_swapped_for_a_link_after_the_scan_is_not_read(
     path = write("story.txt", story("Story", "Body text."))
     path.unlink()
     path.symlink_to(secret)
-    with pytest.raises(index.ArticleError, match="symbolic link"):
+    with pytest.raises(ArticleError, match="symbolic link"):
         index._read_no_link(path)
 
 
@@ -519,7 +520,7 @@ def test_a_damaged_database_stops_the_run_rather_than_failing_each_article(
     from bot import store as store_module
     from bot.store import articles as store_articles
 
-    def damaged(article: store_articles.Article) -> tuple[object, ...]:
+    def damaged(article: Article) -> tuple[object, ...]:
         raise sqlite3.DatabaseError("database disk image is malformed")
 
     monkeypatch.setattr(store_articles, "_article_row", damaged)

@@ -10,8 +10,9 @@ import pytest
 from bot import index, languages
 from bot.articles import Article, Block
 from bot.config import Settings
+from bot.config import SummaryOptions as Options
 from bot.store import Store
-from bot.summarize import Options, summarize, tools
+from bot.summarize import summarize, tools
 
 from .conftest import WriteFile
 

@@ -176,9 +176,15 @@ class Bots:
         self.started: list[BotProcess] = []
 
     def start(
-        self, *args: str, token: str = TOKEN, wait: bool = True, **more_env: str
+        self,
+        *args: str,
+        token: str = TOKEN,
+        wait: bool = True,
+        env: dict[str, str] | None = None,
+        **more_env: str,
     ) -> BotProcess:
-        env = {**bot_env(self.api, self.articles, self.database, token), **more_env}
+        """A bot on the shared folder and database; `env` and `more_env` add to its environment."""
+        env = {**bot_env(self.api, self.articles, self.database, token), **(env or {}), **more_env}
         log = self.folder / f"bot-{len(self.started) + 1}.log"
         bot = BotProcess(self.api, env, log, list(args or ["run"]))
         self.started.append(bot)
@@ -693,7 +699,7 @@ def test_feeds_deliver_each_new_story_once_within_a_poll_and_list_broken_ones(
         web.route("/broken.xml", behaviour="status", status=500)
         feeds = " ".join(f"{n}={web.url(f'/{n.lower()}.xml')}" for n in ("A", "B", "Broken"))
         local = {"NEWSBOT_FEEDS_POLL_MINUTES": "0.05", "NEWSBOT_FEEDS_ALLOW_PRIVATE": "1"}
-        bot = bots.start(NEWSBOT_FEEDS=feeds, **local)
+        bot = bots.start(env=dict(NEWSBOT_FEEDS=feeds, **local))
         # The feed's first entry is taken and indexed before anyone subscribes.
         assert api.wait_for(lambda: bool(bots.search("gondola")), 15.0), bot.output
         reader = new_chat(api)
@@ -736,7 +742,7 @@ def test_feeds_deliver_each_new_story_once_within_a_poll_and_list_broken_ones(
         assert "Broken: HTTP 500" in replies[0].text, replies[0].text
         assert bot.terminate() == 0, bot.output
 
-        bot = bots.start(NEWSBOT_FEEDS=feeds, **local)
+        bot = bots.start(env=dict(NEWSBOT_FEEDS=feeds, **local))
         another_poll_of_both(2)
         assert got("Bridge over the river") + got("Second river") == 1
         assert [got(title) for title in first_markers] == [1, 1]

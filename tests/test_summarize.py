@@ -11,7 +11,8 @@ from bot import languages
 from bot import summarize as summarize_module
 from bot.articles import Article, Block, read_file
 from bot.config import ALGORITHM_NAMES, Boilerplate
-from bot.summarize import ALGORITHMS, Options, Tokenizer, safe_summarize_job, summarize
+from bot.config import SummaryOptions as Options
+from bot.summarize import ALGORITHMS, Tokenizer, safe_summarize_job, summarize
 
 from .conftest import SAMPLE_PAGE
 
@@ -87,7 +88,7 @@ def test_summaries_need_no_downloaded_nltk_data() -> None:
         "nltk.download = boom\n"
         "from datetime import datetime, UTC\n"
         "from bot.articles import Article, Block\n"
-        "from bot.summarize import summarize, Options\n"
+        "from bot.summarize import summarize\nfrom bot.config import SummaryOptions as Options\n"
         "a = Article(title='T', blocks=(Block('One is here. Two is there. Three is far. Four.'),),"
         " source='x', published=datetime.now(UTC))\n"
         "for name in ('lexrank', 'lsa', 'textrank', 'luhn', 'sumbasic', 'kl', 'reduction',"
