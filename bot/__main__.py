@@ -19,6 +19,7 @@ from typing import NoReturn
 
 from . import articles, index, languages
 from .config import ALGORITHM_NAMES, MAX_SENTENCES, ConfigError, Settings, load_settings
+from .settings import help_text as settings_help
 from .store import DatabaseUnusable, Store
 
 log = logging.getLogger(__name__)
@@ -103,6 +104,8 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m bot",
         description="News summaries: index the articles folder, summarize, search.",
         parents=[common],
+        epilog=settings_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     # No set_defaults for --config/-v: parents share their action objects with the
     # subcommands, so a default set here would overwrite a value given before the subcommand.

@@ -4,9 +4,9 @@ A bad value raises ConfigError with one line naming the key; the command line tu
 exit status 2. Relative paths in a config file are resolved against that file's folder, relative
 paths in environment variables against the current directory.
 
-Each key is declared once, as a row of bot/settings.py's table (its default, bounds,
-environment variable and help); here every row is read by the reader for its kind, and the
-dataclasses below take their defaults from the table.
+Each key is declared once, in bot/settings.py: a row of its table (default, bounds,
+environment variable, help) and the field of the dataclass that holds it. Here every row is
+read by the reader for its kind; the dataclasses are importable from here as before.
 """
 
 from __future__ import annotations
@@ -16,15 +16,21 @@ import os
 import re
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .errors import NewsbotError
 from .settings import ALGORITHM_NAMES as ALGORITHM_NAMES
-from .settings import KNOWN, Setting, default, rows
+from .settings import KNOWN, Setting, rows
 from .settings import LANGUAGES as LANGUAGES
 from .settings import MAX_SENTENCES as MAX_SENTENCES
+from .settings import Boilerplate as Boilerplate
+from .settings import DeliverySettings as DeliverySettings
+from .settings import FeedSettings as FeedSettings
+from .settings import FeedSource as FeedSource
+from .settings import Settings as Settings
+from .settings import SummaryOptions as SummaryOptions
+from .settings import TelegramSettings as TelegramSettings
 
 log = logging.getLogger(__name__)
 
@@ -34,100 +40,6 @@ DEFAULT_CONFIG = PROJECT_ROOT / "config" / "newsbot.toml"
 
 class ConfigError(NewsbotError):
     """A setting is missing or wrong; the message names the key and what to do."""
-
-
-@dataclass(frozen=True)
-class Boilerplate:
-    """What counts as site boilerplate in scraped text (see config/boilerplate.toml)."""
-
-    lines: frozenset[str] = frozenset()
-    cut_from: frozenset[str] = frozenset()
-    patterns: tuple[re.Pattern[str], ...] = ()
-
-
-# The defaults (and what each setting is for) are in bot/settings.py's table.
-@dataclass(frozen=True)
-class SummaryOptions:
-    """How summaries are made ([summary] in the config); summarize.py takes these as they are."""
-
-    algorithm: str = default("summary.algorithm")
-    sentences: int = default("summary.sentences")
-    language: str = default("summary.language")
-    kl_max_sentences: int = default("summary.kl_max_sentences")
-    kl_fallback: str = default("summary.kl_fallback")
-    max_sentences: int = default("summary.max_sentences")
-
-
-@dataclass(frozen=True)
-class TelegramSettings:
-    """[telegram]: how the bot reaches Telegram. The token is not here: it is a secret and
-    comes from TELEGRAM_BOT_TOKEN only."""
-
-    admins: frozenset[int] = default("telegram.admins")
-    api_base_url: str = default("telegram.api_base_url")
-    webhook_listen: str = default("telegram.webhook_listen")
-    webhook_port: int = default("telegram.webhook_port")
-    webhook_url: str = default("telegram.webhook_url")
-    webhook_secret: str = field(default=default("telegram.webhook_secret"), repr=False)
-    flood_messages: int = default("telegram.flood_messages")
-    flood_seconds: float = default("telegram.flood_seconds")
-
-
-@dataclass(frozen=True)
-class DeliverySettings:
-    """[delivery]: how fast new articles go out to subscribers, within Telegram's limits."""
-
-    max_per_second: float = default("delivery.max_per_second")
-    per_chat_seconds: float = default("delivery.per_chat_seconds")
-    group_per_minute: int = default("delivery.group_per_minute")
-    reload_minutes: float = default("delivery.reload_minutes")
-
-
-@dataclass(frozen=True)
-class FeedSource:
-    """A feed to read: its URL, the name people see, tags given to its articles."""
-
-    name: str
-    url: str
-    tags: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class FeedSettings:
-    """[feeds]: the feeds in the config file (admins add more in chat) and how they are read."""
-
-    sources: tuple[FeedSource, ...] = default("feeds.sources")
-    poll_minutes: float = default("feeds.poll_minutes")
-    folder: Path | None = None  # a `feeds` folder inside the articles folder
-    timeout_seconds: float = default("feeds.timeout_seconds")
-    max_bytes: int = default("feeds.max_mb")
-    max_redirects: int = default("feeds.max_redirects")
-    full_text_words: int = default("feeds.full_text_words")
-    max_new_entries: int = default("feeds.max_new_entries")
-    allow_private_addresses: bool = default("feeds.allow_private_addresses")
-    poll_seconds: float = default("feeds.poll_seconds")
-
-
-@dataclass(frozen=True)
-class Settings:
-    articles_dir: Path
-    database: Path
-    max_file_bytes: int = default("articles.max_file_mb")
-    boilerplate: Boilerplate = field(default_factory=Boilerplate)
-    summary: SummaryOptions = field(default_factory=SummaryOptions)
-    workers: int = default("index.workers")
-    telegram: TelegramSettings = field(default_factory=TelegramSettings)
-    delivery: DeliverySettings = field(default_factory=DeliverySettings)
-    feeds: FeedSettings = field(default_factory=FeedSettings)
-    config_path: Path | None = None
-
-    @property
-    def worker_count(self) -> int:
-        return self.workers or os.cpu_count() or 1
-
-    @property
-    def feeds_folder(self) -> Path:
-        return self.feeds.folder or self.articles_dir / "feeds"
 
 
 Reader = Callable[[Setting, Mapping[str, Any], Mapping[str, str], Path], Any]

@@ -1,4 +1,5 @@
-"""The settings table: every key of config/newsbot.toml, declared once.
+"""The settings table: every key of config/newsbot.toml, declared once, and the typed
+dataclasses that hold the values (a new setting is a row and a field, both here).
 
 Each row gives a key's section and name, its kind (how it is read and checked), its default,
 its bounds, the environment variable that overrides it and what it is for. bot.config builds
@@ -9,7 +10,10 @@ so that reading settings never loads sumy/nltk.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 ALGORITHM_NAMES = (
@@ -156,6 +160,27 @@ for _row in SETTINGS:
     KNOWN.setdefault(_row.section, set()).add(_row.key)
 
 
+def help_text() -> str:
+    """Every setting for `--help`: key, kind and bounds, default, environment variable, purpose."""
+    lines = ["settings (config/newsbot.toml [section] key; environment variables override):"]
+    for row in SETTINGS:
+        kind: str = row.kind
+        if row.kind in ("int", "float", "mb", "port"):
+            unit = " MB" if row.kind == "mb" else ""
+            kind = f"{row.kind} {_number(row.low)}..{_number(row.high)}{unit}"
+        elif row.kind == "choice":
+            kind = "one of " + ", ".join(row.choices)
+        default = row.default if row.default not in ("", (), None) else "none"
+        env = f", ${row.env}" if row.env else ""
+        lines.append(f"  {row.name} ({kind}; default {default}{env})")
+        lines.append(f"      {row.help}")
+    return "\n".join(lines)
+
+
+def _number(value: float) -> str:
+    return f"{int(value):,}" if value == int(value) else f"{value:g}"
+
+
 def rows(section: str) -> tuple[Setting, ...]:
     return tuple(row for row in SETTINGS if row.section == section)
 
@@ -172,3 +197,97 @@ def default(name: str) -> Any:
     if row.kind == "ids":
         return frozenset(row.default)
     return row.default
+
+
+@dataclass(frozen=True)
+class Boilerplate:
+    """What counts as site boilerplate in scraped text (see config/boilerplate.toml)."""
+
+    lines: frozenset[str] = frozenset()
+    cut_from: frozenset[str] = frozenset()
+    patterns: tuple[re.Pattern[str], ...] = ()
+
+
+# The typed sections: each field takes its default from its row in the table above.
+@dataclass(frozen=True)
+class SummaryOptions:
+    """How summaries are made ([summary] in the config); summarize.py takes these as they are."""
+
+    algorithm: str = default("summary.algorithm")
+    sentences: int = default("summary.sentences")
+    language: str = default("summary.language")
+    kl_max_sentences: int = default("summary.kl_max_sentences")
+    kl_fallback: str = default("summary.kl_fallback")
+    max_sentences: int = default("summary.max_sentences")
+
+
+@dataclass(frozen=True)
+class TelegramSettings:
+    """[telegram]: how the bot reaches Telegram. The token is not here: it is a secret and
+    comes from TELEGRAM_BOT_TOKEN only."""
+
+    admins: frozenset[int] = default("telegram.admins")
+    api_base_url: str = default("telegram.api_base_url")
+    webhook_listen: str = default("telegram.webhook_listen")
+    webhook_port: int = default("telegram.webhook_port")
+    webhook_url: str = default("telegram.webhook_url")
+    webhook_secret: str = field(default=default("telegram.webhook_secret"), repr=False)
+    flood_messages: int = default("telegram.flood_messages")
+    flood_seconds: float = default("telegram.flood_seconds")
+
+
+@dataclass(frozen=True)
+class DeliverySettings:
+    """[delivery]: how fast new articles go out to subscribers, within Telegram's limits."""
+
+    max_per_second: float = default("delivery.max_per_second")
+    per_chat_seconds: float = default("delivery.per_chat_seconds")
+    group_per_minute: int = default("delivery.group_per_minute")
+    reload_minutes: float = default("delivery.reload_minutes")
+
+
+@dataclass(frozen=True)
+class FeedSource:
+    """A feed to read: its URL, the name people see, tags given to its articles."""
+
+    name: str
+    url: str
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FeedSettings:
+    """[feeds]: the feeds in the config file (admins add more in chat) and how they are read."""
+
+    sources: tuple[FeedSource, ...] = default("feeds.sources")
+    poll_minutes: float = default("feeds.poll_minutes")
+    folder: Path | None = None  # a `feeds` folder inside the articles folder
+    timeout_seconds: float = default("feeds.timeout_seconds")
+    max_bytes: int = default("feeds.max_mb")
+    max_redirects: int = default("feeds.max_redirects")
+    full_text_words: int = default("feeds.full_text_words")
+    max_new_entries: int = default("feeds.max_new_entries")
+    allow_private_addresses: bool = default("feeds.allow_private_addresses")
+    poll_seconds: float = default("feeds.poll_seconds")
+
+
+@dataclass(frozen=True)
+class Settings:
+    articles_dir: Path
+    database: Path
+    max_file_bytes: int = default("articles.max_file_mb")
+    boilerplate: Boilerplate = field(default_factory=Boilerplate)
+    summary: SummaryOptions = field(default_factory=SummaryOptions)
+    workers: int = default("index.workers")
+    telegram: TelegramSettings = field(default_factory=TelegramSettings)
+    delivery: DeliverySettings = field(default_factory=DeliverySettings)
+    feeds: FeedSettings = field(default_factory=FeedSettings)
+    config_path: Path | None = None
+
+    @property
+    def worker_count(self) -> int:
+        return self.workers or os.cpu_count() or 1
+
+    @property
+    def feeds_folder(self) -> Path:
+        return self.feeds.folder or self.articles_dir / "feeds"

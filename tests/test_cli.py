@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.__main__ import main
+from bot.settings import SETTINGS
 
 from .conftest import REPO, SAMPLE_PAGE, WriteFile, story
 
@@ -130,6 +131,23 @@ def test_bad_arguments_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     # One line each, not the multi-line usage.
     assert err.count("\n") == 2 and "usage:" not in err
     assert err.startswith("newsbot: argument --algorithm/-a: invalid choice: 'magic'")
+
+
+def test_help_lists_every_setting_with_its_default_bounds_and_variable(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["--help"])
+    assert caught.value.code == 0
+    shown = capsys.readouterr().out
+    for row in SETTINGS:
+        assert f"  {row.name} (" in shown, row.name
+        assert row.help in shown, row.name
+        if row.env:
+            assert f"${row.env})" in shown, row.name
+    assert "summary.sentences (int 1..50; default 3)" in shown
+    poll = "feeds.poll_minutes (float 0.05..10,080; default 15, $NEWSBOT_FEEDS_POLL_MINUTES)"
+    assert poll in shown
 
 
 def test_summarize_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
