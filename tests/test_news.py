@@ -7,7 +7,7 @@ import pytest
 
 from bot import summarize
 from bot.config import Settings
-from bot.news import MAX_SENTENCES, News
+from bot.news import MAX_SENTENCES, News, Pick
 from bot.store import Store
 
 from .conftest import SAMPLE_PAGE, WriteFile
@@ -67,6 +67,21 @@ def test_a_saved_query_is_found_only_in_the_chat_that_saved_it(news: News) -> No
     assert alice != bob
     assert news.query_text(alice, 8) is None and news.query_text(bob, 7) is None
     assert news.query_text(bob, 8) == "prime minister"
+
+
+def test_read_numbers_are_ids_unless_they_are_a_place_in_the_chats_last_list(
+    news: News,
+) -> None:
+    # Articles 1 and 2 exist (the sample page's two stories).
+    assert news.pick(7, 2) == Pick(by_id=2)  # no list shown yet: an id
+    news.remember_list(7, [40, 41, 2])
+    assert news.pick(7, 2) == Pick(by_id=2)  # shown in the list: that article
+    assert news.pick(7, 1) == Pick(by_id=1, by_place=40)  # article 1, or the list's first
+    assert news.pick(7, 3) == Pick(by_id=None, by_place=2)  # no article 3: the third
+    assert news.pick(7, 4) == Pick(by_id=4)  # past the list: an id (unknown, said later)
+    assert news.pick(8, 3) == Pick(by_id=3)  # another chat's list counts for nothing
+    news.remember_list(7, [1])
+    assert news.pick(7, 3) == Pick(by_id=3)  # the newest list replaces the last
 
 
 async def test_reloads_take_turns(news: News, write: WriteFile) -> None:

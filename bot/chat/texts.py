@@ -54,15 +54,33 @@ HELP_ADMIN = (
 )
 
 LATEST_TITLE = "<b>Latest news</b> ({first}–{last} of {total})"
+# Under a list's title: lists number their articles by id, which /read takes.
+LIST_HINT = "<i>The number before a headline opens it: send /read {id} or tap 📖 {id}.</i>"
 LATEST_EMPTY = "There are no articles yet. Ask an admin to add some and /reload."
 LATEST_BAD_COUNT = "Send /latest, or /latest 10 for ten at a time (1 to {max})."
 
-READ_NO_ID = "Which article? Send /read and its number, like /read 42. Numbers are in /latest."
+READ_NO_ID = (
+    "Which article? Send /read and the number before its headline in /latest or a search,"
+    " like /read 42."
+)
+# /read N where N is not an id in the chat's last list but its N-th article: opened, and said.
+READ_BY_PLACE = "↪ Number {place} in the list you saw last is article {id}.\n\n"
+# /read N where N is both an article's id and a place in the last list: ask.
+READ_WHICH = (
+    "Which one do you mean?\n\n"
+    "📖 {number}: article {number}, <b>{by_id}</b>\n"
+    "📖 {by_place_id}: number {number} in the list you saw last, <b>{by_place}</b>"
+)
+# An article card's last line: its number, and how to come back to it.
+ARTICLE_FOOT = "Article {id} · /read {id} opens it again"
 READ_NOT_A_NUMBER = (
     "“{text}” is not an article number. Send /read and a number, like /read 42;"
     " to look for words, use /search {text}."
 )
-READ_UNKNOWN = "There is no article {id} (it may have been removed). See /latest for what there is."
+READ_UNKNOWN = (
+    "There is no article {id} (it may have been removed). Send /latest and use the number"
+    " before a headline."
+)
 READ_BAD_SENTENCES = "Send /read {id} and a number of sentences from 1 to {max}, like /read {id} 5."
 ARTICLE_GONE = "This article is no longer available."
 STALE_BUTTON = "This button is out of date. Send /latest to start again."
