@@ -249,7 +249,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     (
         # Lists show article ids, which /read takes; people also type the place in the list
         # they saw ("/read 2"). The last list each chat saw, to tell the two apart.
-        "0016_shown_lists",
+        "0013_shown_lists",
         (
             """CREATE TABLE shown_lists (
                 chat_id INTEGER PRIMARY KEY,
