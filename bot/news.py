@@ -45,6 +45,8 @@ MAX_SENTENCES = 20
 MAX_FILTERS = 20
 MAX_FILTER_CHARS = 200
 MAX_FEED_NAME = 60
+# A saved search (its paging buttons) and a chat's last list are kept this long unused.
+QUERY_DAYS = 30
 # A search still running after this many seconds is stopped, and the person told to use fewer
 # words: the search itself is in a worker thread, but it holds one of SEARCH_THREADS.
 SEARCH_SECONDS = 3.0
@@ -246,6 +248,11 @@ class News:
     def query_text(self, query_id: int, chat_id: int) -> str | None:
         """The query behind a paging button, if this chat saved it (else None)."""
         return self.store.query_text(query_id, chat_id)
+
+    def forget_old_queries(self, now: float) -> int:
+        """Daily: saved searches and shown lists unused for QUERY_DAYS go (a chat's history is
+        not kept for ever, and the tables stop growing); returns how many rows went."""
+        return self.store.forget_before(now - QUERY_DAYS * 86400)
 
     def remember_list(self, chat_id: int, article_ids: list[int]) -> None:
         """The list of articles this chat was just shown, for `/read <place>` (pick). Only a

@@ -34,6 +34,14 @@ class Queries(Room):
         ).fetchone()
         return str(row["text"]) if row else None
 
+    def forget_before(self, when: float) -> int:
+        """Saved queries not used and lists not shown since `when` are deleted (their
+        buttons then say the search expired); returns how many rows went."""
+        with self.transaction() as conn:
+            queries = conn.execute("DELETE FROM queries WHERE used_at < ?", (when,)).rowcount
+            lists = conn.execute("DELETE FROM shown_lists WHERE shown_at < ?", (when,)).rowcount
+        return int(queries) + int(lists)
+
     def remember_list(self, chat_id: int, article_ids: list[int]) -> None:
         """The articles of the list this chat was shown last, in their order."""
         ids = ",".join(str(i) for i in article_ids[:MAX_SHOWN])
