@@ -262,7 +262,7 @@ def delivery_message(stored: StoredArticle, summary: Sequence[str]) -> Reply:
 
 def digest_message(entries: Sequence[Entry]) -> str:
     """The daily digest: each new headline with its first summary sentence and its /read."""
-    lines = [texts.DIGEST_TITLE.format(count=len(entries)), ""]
+    lines = [texts.DIGEST_TITLE.format(len(entries)), ""]
     for entry in entries:
         lines.append(f"<b>{title(entry.title)}</b>")
         lines.append(f"{esc(shorten(entry.line, _LINE_CHARS))} /read {entry.id}\n")
