@@ -4,13 +4,17 @@ message, and bot/locale/newsbot.pot lists exactly those."""
 from __future__ import annotations
 
 import ast
+import gettext
+import io
 from pathlib import Path
 
+from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
+from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 from bot.chat import texts
-from bot.chat.i18n import Plural
+from bot.chat.i18n import Plural, Translator, language_of, translator
 
 from .conftest import REPO
 
@@ -75,3 +79,49 @@ def test_a_plural_message_takes_the_english_form_for_its_count() -> None:
     assert message.format(0, name="Gazette") == "0 new articles in Gazette"
     assert message.format(21, name="Gazette") == "21 new articles in Gazette"
     assert texts.ADDFEED_RESULT.format(2, name="X") == "<b>X</b>: 2 new articles."
+
+
+def russian_catalog() -> gettext.GNUTranslations:
+    """A two-message Russian catalog, compiled as pybabel compile would."""
+    catalog = Catalog(locale="ru")
+    catalog.add("Newest articles", "Свежие статьи")
+    catalog.add(
+        ("{count} new article", "{count} new articles"),
+        ("{count} новая статья", "{count} новые статьи", "{count} новых статей"),
+    )
+    data = io.BytesIO()
+    write_mo(data, catalog)
+    data.seek(0)
+    return gettext.GNUTranslations(data)
+
+
+def test_a_translator_gives_each_count_its_russian_form() -> None:
+    tr = Translator("ru", russian_catalog())
+    assert tr("Newest articles") == "Свежие статьи"
+    assert tr("Not in the catalog") == "Not in the catalog"
+    news = Plural("{count} new article", "{count} new articles")
+    forms = {n: tr.format(news, count=n) for n in (1, 2, 5, 11, 21, 22, 25)}
+    assert forms == {
+        1: "1 новая статья",
+        2: "2 новые статьи",
+        5: "5 новых статей",
+        11: "11 новых статей",
+        21: "21 новая статья",
+        22: "22 новые статьи",
+        25: "25 новых статей",
+    }
+
+
+def test_telegram_language_codes_map_to_a_shipped_language_or_english() -> None:
+    assert [language_of(c) for c in ("de", "de-AT", "pt-br", "UK", None, "", "xx")] == [
+        "de",
+        "de",
+        "en",
+        "uk",
+        "en",
+        "en",
+        "en",
+    ]
+    english = translator("pt-br")
+    assert english.language == "en" and english("Newest articles") == "Newest articles"
+    assert english.format(texts.ADDFEED_RESULT, count=1, name="X") == "<b>X</b>: 1 new article."
