@@ -14,13 +14,13 @@ import asyncio
 import logging
 import queue
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from . import index, languages, web
+from . import index, languages, opml, web
 from .config import Settings
 from .errors import NewsbotError
 from .feeds import FeedResult, PollReport, feed_name_for, poll_all
@@ -35,6 +35,7 @@ from .store import (
     Subscription,
     parse_filter,
 )
+from .store.feeds import NAME_TAKEN
 
 log = logging.getLogger(__name__)
 
@@ -317,7 +318,7 @@ class News:
     def feeds(self) -> list[FeedState]:
         return self.store.feeds()
 
-    def add_feed(self, url: str, name: str | None = None) -> str:
+    def add_feed(self, url: str, name: str | None = None, tags: Sequence[str] = ()) -> str:
         """An admin's new feed, polled at the next tick; returns its name, or Refused
         (BAD_URL with the reason, or FEED_TAKEN)."""
         try:
@@ -325,7 +326,7 @@ class News:
         except web.FetchError as exc:
             raise Refused(RefusalReason.BAD_URL, detail=str(exc)) from None
         name = " ".join((name or feed_name_for(url)).split())[:MAX_FEED_NAME]
-        problem = self.store.add_feed(name, url)
+        problem = self.store.add_feed(name, url, tags)
         if problem:
             raise Refused(RefusalReason.FEED_TAKEN, detail=problem)
         return name
@@ -333,10 +334,64 @@ class News:
     def remove_feed(self, name: str) -> str | None:
         return self.store.remove_feed(name)
 
+    def export_feeds(self) -> bytes:
+        """The feeds read, as an OPML file (their tags as categories)."""
+        feeds = [opml.Outline(f.name, f.url, f.tags) for f in self.store.feeds()]
+        return opml.write(feeds, title="newsbot feeds")
+
+    async def import_feeds(
+        self,
+        parsed: opml.Parsed,
+        *,
+        indexed: Callable[[index.Report], Awaitable[None]] | None = None,
+    ) -> opml.ImportReport:
+        """Add each feed of a list (those there already are named, not added again) and read the
+        new ones once, all at once. The reading ends within a feed's poll time and fetch time:
+        a feed still not read then is read at the next poll."""
+        report = opml.ImportReport(problems=parsed.problems)
+        added: list[str] = []
+        for outline in parsed.feeds:
+            label = outline.title or outline.url
+            try:
+                added.append(self._add_listed(outline))
+            except Refused as refused:
+                if refused.reason == RefusalReason.FEED_TAKEN:
+                    report.present.append((label, refused.detail))
+                else:
+                    report.failed.append(opml.Failure(label, refused.detail, kept=False))
+        if added:
+            bound = self.settings.feeds.poll_seconds + self.settings.feeds.timeout_seconds
+            try:
+                await asyncio.wait_for(self.poll_feeds(only=added, indexed=indexed), bound)
+            except TimeoutError:
+                log.warning("import: feeds not read within %.0f s wait for the next poll", bound)
+        states = {f.name: f for f in self.store.feeds()}
+        for name in added:
+            state = states.get(name)
+            if state is not None and state.failures:
+                report.failed.append(opml.Failure(name, state.last_error or "?", kept=True))
+            elif state is not None:
+                report.added.append((name, state.entries if state.last_ok_at else None))
+        return report
+
+    def _add_listed(self, outline: opml.Outline) -> str:
+        """Add one feed of a list; a name taken by another feed gets a number: "News (2)"."""
+        base = " ".join((outline.title or feed_name_for(outline.url)).split())
+        name = base
+        for number in range(2, 10):
+            try:
+                return self.add_feed(outline.url, name, outline.categories)
+            except Refused as refused:
+                if refused.detail != NAME_TAKEN:
+                    raise
+            suffix = f" ({number})"
+            name = base[: MAX_FEED_NAME - len(suffix)] + suffix
+        raise Refused(RefusalReason.FEED_TAKEN, detail=NAME_TAKEN)
+
     async def poll_feeds(
         self,
         *,
-        only: str | None = None,
+        only: str | Collection[str] | None = None,
         indexed: Callable[[index.Report], Awaitable[None]] | None = None,
     ) -> tuple[PollReport, index.Report | None]:
         """Poll the due feeds (or one); as each brings entries, the same index operation as

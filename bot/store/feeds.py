@@ -11,6 +11,9 @@ from .records import (
 )
 from .room import Room, rows_in_chunks
 
+# add_feed's answer when another feed has the name (an import then numbers its name).
+NAME_TAKEN = "name taken"
+
 
 class Feeds(Room):
     """Feeds and their entries."""
@@ -35,7 +38,7 @@ class Feeds(Room):
             ):
                 if row["active"]:
                     same = row["url"] == url
-                    return f"already read as {row['name']}" if same else "name taken"
+                    return f"already read as {row['name']}" if same else NAME_TAKEN
                 conn.execute("DELETE FROM feeds WHERE name = ?", (row["name"],))
             conn.execute(
                 "INSERT INTO feeds (name, url, tags, origin) VALUES (?, ?, ?, 'chat')",
