@@ -22,6 +22,7 @@ ADMIN_COMMANDS = (
     ("feeds", "The feeds I read, and how each is doing"),
     ("addfeed", "Read a feed: /addfeed https://example.org/rss"),
     ("removefeed", "Stop reading a feed: /removefeed name"),
+    ("export", "The feeds as an OPML file, for another reader"),
 )
 
 START = (
@@ -50,7 +51,8 @@ HELP_ADMIN = (
     "/stats — articles, subscribed chats, deliveries, feeds\n"
     "/feeds — the RSS and Atom feeds I read, with their last problem\n"
     "/addfeed https://example.org/rss [name] — read a feed (polled every {minutes:g} min)\n"
-    "/removefeed name — stop reading one (its articles stay)"
+    "/removefeed name — stop reading one (its articles stay)\n"
+    "/export — the feeds as an OPML file; send me an .opml file to add its feeds"
 )
 
 LATEST_TITLE = "<b>Latest news</b> ({first}–{last} of {total})"
@@ -239,3 +241,32 @@ LANGUAGE_NAMES = {
     "hi": "Hindi",
 }
 ALSO_REPORTED = "Also reported by: {links}"
+
+# -- OPML --
+OPML_NOT_A_LIST = (
+    "I take feed lists only: an OPML file (.opml) exported from a feed reader. To add one feed,"
+    " send /addfeed and its address."
+)
+OPML_ADMINS_ONLY = "Sorry, only the bot’s admins can add feeds; I keep no other files."
+OPML_TOO_LARGE = "That file is {size}; a feed list (OPML) may be {limit} at most."
+OPML_BAD = "I can’t use <b>{name}</b>: {reason}."
+OPML_READING = "Adding the {count} feeds of <b>{name}</b> and reading each once…"
+OPML_REPORT = "<b>Imported {name}</b>: {added} added, {present} already there, {failed} failed."
+OPML_ADDED = "\n✅ <b>Added</b>"
+OPML_ADDED_LINE = "• {name}: {new} new {articles}"
+OPML_ADDED_WAITING = "• {name}: not read yet; the next poll reads it"
+OPML_PRESENT = "\n<b>Already there</b>"
+OPML_PRESENT_LINE = "• {name}: {why}"
+OPML_FAILED = "\n⚠️ <b>Failed</b>"
+OPML_FAILED_LINE = "• {name}: {reason}"
+OPML_FAILED_KEPT = (
+    "Feeds that did not answer stay on the list and are tried again later; /removefeed name"
+    " drops one."
+)
+OPML_NOTES = "\n<b>Notes on the file</b>"
+OPML_NOTE_LINE = "• {note}"
+OPML_MORE = "…and {count} more."
+EXPORT_NONE = (
+    "I read no feeds, so there is nothing to export. Add one: /addfeed https://example.org/rss"
+)
+EXPORT_CAPTION = "{count} feeds as OPML: any feed reader imports this file."
