@@ -46,7 +46,9 @@ MAX_FOLDERS = 8
 MAX_TEXT = 200
 # Outline types that are another list (never fetched), not a feed.
 _LIST_TYPES = {"include", "source"}
-_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
+# The XML declaration (expat would look up its encoding again; the text is decoded already),
+# wherever it is: a second one in a file is a mistake to pass over, not to fail on.
+_XML_DECLARATION = re.compile(r"<\?xml(?=\s)[^>]*\?>", re.IGNORECASE)
 _DECLARED = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]{1,40})["']""")
 _REFERENCE = re.compile(r"&(#[0-9]{1,8};|#[xX][0-9a-fA-F]{1,7};|([A-Za-z][A-Za-z0-9]{0,31});)?")
 _XML_ENTITIES = {"lt", "gt", "amp", "quot", "apos"}
@@ -90,14 +92,14 @@ def read(data: bytes, *, max_bytes: int = MAX_BYTES, max_feeds: int = MAX_FEEDS)
             "the file declares XML entities, which a feed list never needs (it may be an XML"
             " bomb): refused"
         )
-    xml = _repair_references(_XML_DECLARATION.sub("", text, count=1)).encode("utf-8")
+    xml = _repair_references(_XML_DECLARATION.sub("", text)).lstrip().encode("utf-8")
     target = _Collector(max_feeds)
     parser = DefusedXMLParser(target=target, forbid_dtd=False)
     broken = ""
     try:
         parser.feed(xml)
         parser.close()
-    except ET.ParseError as exc:
+    except (ET.ParseError, LookupError) as exc:  # LookupError: an encoding expat cannot use
         broken = str(exc)
     except DefusedXmlException as exc:  # only a DTD can do this, and entities were refused
         raise OpmlError(f"refused: {exc}") from None
