@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TypeVar
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 T = TypeVar("T")
 
@@ -370,7 +370,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         url = urlsplit(self.path)
         match = _PATH.match(url.path)
-        download = _FILE_PATH.match(url.path)
+        download = _FILE_PATH.match(unquote(url.path))  # PTB quotes the path: %3A in the token
         if download is not None:  # a file getFile named: /file/bot<token>/documents/<file_id>
             with state.lock:
                 found = state.files.get(download["path"].rpartition("/")[2])
