@@ -358,7 +358,8 @@ def cmd_feeds(args: argparse.Namespace, settings: Settings) -> int:
         f" {len(report.failed)} failed"
     )
     for name, new in report.added:
-        print(f"  added: {name} ({'not read yet' if new is None else f'{new} new articles'})")
+        read = "not read yet" if new is None else f"{new} new article{'' if new == 1 else 's'}"
+        print(f"  added: {name} ({read})")
     for title, why in report.present:
         print(f"  already there: {title} ({why})")
     for failure in report.failed:

@@ -235,7 +235,11 @@ class _Collector:
             raise OpmlError(f"the file lists no feeds (no outline with an xmlUrl){why}")
         problems = list(self.problems)
         if self.repeated:
-            problems.append(f"{self.repeated} repeated feeds were taken once")
+            many = self.repeated > 1
+            problems.append(
+                f"{self.repeated} repeated {'listings' if many else 'listing'} of a feed"
+                f" {'were' if many else 'was'} merged (one feed, with all its folders)"
+            )
         if broken:
             problems.append(f"the file breaks off ({broken}); the feeds before that were read")
         title = _cut(_clean("".join(self.title)))

@@ -245,7 +245,7 @@ async def test_an_opml_file_is_imported_with_a_report_and_export_gives_it_back(c
     await chat.send(1, "/subscribe")
     data = three_feeds(chat)
     reading, report = await send_file(chat, ADMIN, "feeds.opml", data)
-    assert reading == texts.OPML_READING.format(count=3, name="feeds.opml")
+    assert reading == texts.OPML_READING.format(count=3, feeds="feeds", name="feeds.opml")
     assert report.startswith("<b>Imported feeds.opml</b>: 2 added, 0 already there, 1 failed.")
     assert "• Broken: HTTP 500" in report and texts.OPML_FAILED_KEPT in report
     assert "• Gazette: 1 new article" in report and "• Tribune: 1 new article" in report
@@ -261,7 +261,7 @@ async def test_an_opml_file_is_imported_with_a_report_and_export_gives_it_back(c
     (sent,) = chat.api.sent("sendDocument")
     document = sent.params["document"]
     assert document["filename"] == "newsbot-feeds.opml"
-    assert sent.params["caption"] == texts.EXPORT_CAPTION.format(count=3)
+    assert sent.params["caption"] == texts.EXPORT_CAPTION.format(count=3, feeds="feeds")
     exported = {(f.title, f.url, f.categories) for f in opml.read(document["content"]).feeds}
     assert exported == {(f.title, f.url, f.categories) for f in opml.read(data).feeds}
 

@@ -71,12 +71,12 @@ async def test_file_sends_a_file_and_a_file_from_the_bot_is_saved_here(
     listing = tmp_path / "my feeds.opml"
     listing.write_bytes(opml.write([opml.Outline("Broken", broken, ("Tests",))]))
     out = await run_chat(settings, [f"/file {listing}", "/file missing.opml"])
-    assert "Adding the 1 feeds of my feeds.opml and reading each once…" in out
+    assert "Adding the 1 feed of my feeds.opml and reading each once…" in out
     assert "Imported my feeds.opml: 0 added, 0 already there, 1 failed." in out
     assert "[cannot send missing.opml: No such file or directory]" in out
 
     monkeypatch.chdir(tmp_path)
     out = await run_chat(settings, ["/export"])
     saved = tmp_path / "newsbot-feeds.opml"
-    assert f"[file {saved} saved, {saved.stat().st_size} bytes] 1 feeds as OPML" in out
+    assert f"[file {saved} saved, {saved.stat().st_size} bytes] 1 feed as OPML" in out
     assert opml.read(saved.read_bytes()).feeds == (opml.Outline("Broken", broken, ("Tests",)),)

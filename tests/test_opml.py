@@ -35,7 +35,9 @@ def test_feedly_folders_become_categories_and_a_feed_in_two_is_read_once() -> No
         Outline("The Verge - All Posts", "https://www.theverge.com/rss/index.xml", ("Tech",)),
         Outline("BBC News", "https://feeds.bbci.co.uk/news/world/rss.xml", ("News",)),
     )
-    assert parsed.problems == ("1 repeated feeds were taken once",)
+    assert parsed.problems == (
+        "1 repeated listing of a feed was merged (one feed, with all its folders)",
+    )
 
 
 def test_inoreader_feeds_in_a_folder_and_at_the_top() -> None:
@@ -114,7 +116,9 @@ def test_duplicates_entities_bare_ampersands_feed_urls_and_missing_titles() -> N
         Outline("", "https://untitled.example/rss"),
         Outline("Podcast", "http://podcast.example/rss"),
     )
-    assert parsed.problems == ("1 repeated feeds were taken once",)
+    assert parsed.problems == (
+        "1 repeated listing of a feed was merged (one feed, with all its folders)",
+    )
 
 
 def test_the_billion_laughs_is_refused_at_once() -> None:

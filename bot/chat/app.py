@@ -146,7 +146,11 @@ def register_handlers(application: AnyApplication, settings: Settings) -> None:
         MessageHandler(filters.COMMAND, reading.unknown_command),
         # A file from an admin may be a feed list (OPML) to import: it reads every feed once,
         # so not in everyone else's way. Anyone else's file in a private chat: a polite no.
-        MessageHandler(admins & filters.Document.ALL, admin_handlers.import_feeds, block=False),
+        MessageHandler(
+            admins & filters.UpdateType.MESSAGE & filters.Document.ALL,
+            admin_handlers.import_feeds,
+            block=False,
+        ),
         MessageHandler(private & filters.Document.ALL, admin_handlers.not_admins_file),
         # Plain text in a private chat is a search; anything else there gets a hint.
         MessageHandler(private & filters.TEXT, reading.text_search),

@@ -250,7 +250,7 @@ OPML_NOT_A_LIST = (
 OPML_ADMINS_ONLY = "Sorry, only the bot’s admins can add feeds; I keep no other files."
 OPML_TOO_LARGE = "That file is {size}; a feed list (OPML) may be {limit} at most."
 OPML_BAD = "I can’t use <b>{name}</b>: {reason}."
-OPML_READING = "Adding the {count} feeds of <b>{name}</b> and reading each once…"
+OPML_READING = "Adding the {count} {feeds} of <b>{name}</b> and reading each once…"
 OPML_REPORT = "<b>Imported {name}</b>: {added} added, {present} already there, {failed} failed."
 OPML_ADDED = "\n✅ <b>Added</b>"
 OPML_ADDED_LINE = "• {name}: {new} new {articles}"
@@ -269,4 +269,4 @@ OPML_MORE = "…and {count} more."
 EXPORT_NONE = (
     "I read no feeds, so there is nothing to export. Add one: /addfeed https://example.org/rss"
 )
-EXPORT_CAPTION = "{count} feeds as OPML: any feed reader imports this file."
+EXPORT_CAPTION = "{count} {feeds} as OPML: any feed reader imports this file."

@@ -135,7 +135,9 @@ async def import_feeds(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         await reply(update, Reply(texts.OPML_BAD.format(name=render.esc(name), reason=reason)))
         return
     count = len(parsed.feeds)
-    await reply(update, Reply(texts.OPML_READING.format(count=count, name=render.esc(name))))
+    feeds = "feed" if count == 1 else "feeds"
+    reading = texts.OPML_READING.format(count=count, feeds=feeds, name=render.esc(name))
+    await reply(update, Reply(reading))
 
     async def send_new(reloaded: Report) -> None:
         await delivery.after_index(context, reloaded)
@@ -163,6 +165,8 @@ async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await message.reply_document(
         document=news(context).export_feeds(),
         filename=EXPORT_FILENAME,
-        caption=texts.EXPORT_CAPTION.format(count=len(feeds)),
+        caption=texts.EXPORT_CAPTION.format(
+            count=len(feeds), feeds="feed" if len(feeds) == 1 else "feeds"
+        ),
         do_quote=message.chat.type != ChatType.PRIVATE,
     )
