@@ -14,6 +14,7 @@ import asyncio
 import logging
 import queue
 import re
+import time
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -319,14 +320,17 @@ class News:
         return self.store.feeds()
 
     def add_feed(self, url: str, name: str | None = None, tags: Sequence[str] = ()) -> str:
-        """An admin's new feed, polled at the next tick; returns its name, or Refused
-        (BAD_URL with the reason, or FEED_TAKEN)."""
+        """An admin's new feed, for the caller to read at once (poll_feeds(only=...)); returns
+        its name, or Refused (BAD_URL with the reason, or FEED_TAKEN)."""
         try:
             url = web.check_url(url)
         except web.FetchError as exc:
             raise Refused(RefusalReason.BAD_URL, detail=str(exc)) from None
         name = " ".join((name or feed_name_for(url)).split())[:MAX_FEED_NAME]
-        problem = self.store.add_feed(name, url, tags)
+        # Not due for the feeds job meanwhile: an import reads hundreds at once, for longer than
+        # a tick, and the job would fetch each a second time beside it.
+        later = time.time() + self.settings.feeds.poll_minutes * 60
+        problem = self.store.add_feed(name, url, tags, next_poll=later)
         if problem:
             raise Refused(RefusalReason.FEED_TAKEN, detail=problem)
         return name
@@ -376,7 +380,10 @@ class News:
 
     def _add_listed(self, outline: opml.Outline) -> str:
         """Add one feed of a list; a name taken by another feed gets a number: "News (2)"."""
-        base = " ".join((outline.title or feed_name_for(outline.url)).split())
+        try:
+            base = " ".join((outline.title or feed_name_for(outline.url)).split())
+        except web.FetchError as exc:  # no title, and no host to name it after
+            raise Refused(RefusalReason.BAD_URL, detail=str(exc)) from None
         name = base
         for number in range(2, 10):
             try:

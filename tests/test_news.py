@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import time
 from collections.abc import Iterator
 
 import pytest
 
-from bot import summarize
+from bot import opml, summarize
 from bot.config import Settings
 from bot.news import MAX_SENTENCES, News
 from bot.store import Store
@@ -74,3 +76,48 @@ async def test_reloads_take_turns(news: News, write: WriteFile) -> None:
     reports = await asyncio.gather(news.reload(), news.reload())
     assert sorted(r.added for r in reports) == [0, 1]
     assert news.count() == 3
+
+
+async def test_an_import_waits_one_poll_at_most_and_a_feed_not_read_by_then_is_left_to_the_job(
+    settings: Settings, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    feeds = dataclasses.replace(settings.feeds, poll_seconds=1.0, timeout_seconds=0.2)
+    news = News(dataclasses.replace(settings, feeds=feeds), store)
+    polled: list[object] = []
+
+    async def stuck(**options: object) -> None:
+        polled.append(options["only"])
+        await asyncio.sleep(30)  # a feed whose reading never ends
+
+    monkeypatch.setattr(news, "poll_feeds", stuck)
+    listed = opml.Parsed(
+        (opml.Outline("Slow", "https://slow.example/rss"), opml.Outline("", "ftp://x.example/")),
+        problems=(),
+    )
+    started = time.monotonic()
+    report = await news.import_feeds(listed)
+    assert time.monotonic() - started < 1.2 + 1.0
+    assert polled == [["Slow"]]
+    assert report.added == [("Slow", None)]
+    assert [(f.name, f.kept) for f in report.failed] == [("ftp://x.example/", False)]
+    # Added but not due for the feeds job before its own time: it is not read twice at once.
+    assert store.due_feeds(time.time()) == []
+    assert store.due_feeds(time.time() + settings.feeds.poll_minutes * 60 + 1)[0].name == "Slow"
+
+
+@pytest.mark.parametrize("title", ["", "Named"])
+async def test_an_import_of_unusable_addresses_reports_each_and_raises_nothing(
+    settings: Settings, store: Store, monkeypatch: pytest.MonkeyPatch, title: str
+) -> None:
+    news = News(settings, store)
+
+    async def no_network(**options: object) -> None:
+        return None
+
+    monkeypatch.setattr(news, "poll_feeds", no_network)
+    urls = ["", "http://", "javascript:alert(1)", "http://[::1", "file:///etc/passwd", "//x.org/"]
+    listed = opml.Parsed(tuple(opml.Outline(title, url) for url in urls), problems=())
+    report = await news.import_feeds(listed)
+    assert len(report.failed) == len(urls) and not report.added
+    assert all(not f.kept and f.reason for f in report.failed)
+    assert store.feeds() == []

@@ -29,7 +29,9 @@ class Feeds(Room):
                     (name, url, json.dumps(list(tags))),
                 )
 
-    def add_feed(self, name: str, url: str, tags: Sequence[str] = ()) -> str | None:
+    def add_feed(
+        self, name: str, url: str, tags: Sequence[str] = (), *, next_poll: float = 0.0
+    ) -> str | None:
         """An admin's new feed; returns why not (name or URL taken), or None when added."""
         with self.transaction() as conn:
             for row in conn.execute(
@@ -41,8 +43,9 @@ class Feeds(Room):
                     return f"already read as {row['name']}" if same else NAME_TAKEN
                 conn.execute("DELETE FROM feeds WHERE name = ?", (row["name"],))
             conn.execute(
-                "INSERT INTO feeds (name, url, tags, origin) VALUES (?, ?, ?, 'chat')",
-                (name, url, json.dumps(list(tags))),
+                "INSERT INTO feeds (name, url, tags, origin, next_poll)"
+                " VALUES (?, ?, ?, 'chat', ?)",
+                (name, url, json.dumps(list(tags)), next_poll),
             )
         return None
 
