@@ -159,6 +159,7 @@ async def test_feeds_lists_each_feed_and_stats_names_a_broken_one(chat: Chat) ->
         ("/addfeed", texts.ADDFEED_USAGE),
         ("/addfeed ftp://example.org/feed", "only http and https"),
         ("/addfeed not-a-url", "only http and https"),
+        ("/addfeed http://[::1", "not a URL (Invalid IPv6 URL)"),
         ("/removefeed", texts.REMOVEFEED_USAGE),
         ("/removefeed Nothing", "There is no feed called “Nothing”"),
     ],
