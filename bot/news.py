@@ -46,6 +46,8 @@ MAX_SENTENCES = 20
 MAX_FILTERS = 20
 MAX_FILTER_CHARS = 200
 MAX_FEED_NAME = 60
+# Feeds an import reads at the same time; the rest wait for their turn (within its time bound).
+IMPORT_AT_ONCE = 50
 # A search still running after this many seconds is stopped, and the person told to use fewer
 # words: the search itself is in a worker thread, but it holds one of SEARCH_THREADS.
 SEARCH_SECONDS = 3.0
@@ -350,7 +352,7 @@ class News:
         indexed: Callable[[index.Report], Awaitable[None]] | None = None,
     ) -> opml.ImportReport:
         """Add each feed of a list (those there already are named, not added again) and read the
-        new ones once, all at once. The reading ends within a feed's poll time and fetch time:
+        new ones once, many at a time. The reading ends within a feed's poll time and fetch time:
         a feed still not read then is read at the next poll."""
         report = opml.ImportReport(problems=parsed.problems)
         added: list[str] = []
@@ -364,11 +366,7 @@ class News:
                 else:
                     report.failed.append(opml.Failure(label, refused.detail, kept=False))
         if added:
-            bound = self.settings.feeds.poll_seconds + self.settings.feeds.timeout_seconds
-            try:
-                await asyncio.wait_for(self.poll_feeds(only=added, indexed=indexed), bound)
-            except TimeoutError:
-                log.warning("import: feeds not read within %.0f s wait for the next poll", bound)
+            await self._read_listed(added, indexed)
         states = {f.name: f for f in self.store.feeds()}
         for name in added:
             state = states.get(name)
@@ -377,6 +375,22 @@ class News:
             elif state is not None:
                 report.added.append((name, state.entries if state.last_ok_at else None))
         return report
+
+    async def _read_listed(
+        self, names: list[str], indexed: Callable[[index.Report], Awaitable[None]] | None
+    ) -> None:
+        """Read the new feeds once, IMPORT_AT_ONCE at a time (500 at once overran the connection
+        pool, and most timed out waiting for it), all within poll_seconds + timeout_seconds."""
+        bound = self.settings.feeds.poll_seconds + self.settings.feeds.timeout_seconds
+        deadline = time.monotonic() + bound
+        for start in range(0, len(names), IMPORT_AT_ONCE):
+            batch = names[start : start + IMPORT_AT_ONCE]
+            try:
+                left = deadline - time.monotonic()
+                await asyncio.wait_for(self.poll_feeds(only=batch, indexed=indexed), left)
+            except TimeoutError:
+                log.warning("import: %d feeds left for the next poll", len(names) - start)
+                return
 
     def _add_listed(self, outline: opml.Outline) -> str:
         """Add one feed of a list; a name taken by another feed gets a number: "News (2)"."""

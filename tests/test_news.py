@@ -9,7 +9,7 @@ import pytest
 
 from bot import opml, summarize
 from bot.config import Settings
-from bot.news import MAX_SENTENCES, News
+from bot.news import IMPORT_AT_ONCE, MAX_SENTENCES, News
 from bot.store import Store
 
 from .conftest import SAMPLE_PAGE, WriteFile
@@ -121,3 +121,22 @@ async def test_an_import_of_unusable_addresses_reports_each_and_raises_nothing(
     assert len(report.failed) == len(urls) and not report.added
     assert all(not f.kept and f.reason for f in report.failed)
     assert store.feeds() == []
+
+
+async def test_an_import_reads_its_feeds_a_batch_at_a_time(
+    settings: Settings, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    news = News(settings, store)
+    batches: list[int] = []
+
+    async def poll(**options: object) -> None:
+        only = options["only"]
+        assert isinstance(only, list)
+        batches.append(len(only))
+
+    monkeypatch.setattr(news, "poll_feeds", poll)
+    count = 2 * IMPORT_AT_ONCE + 7
+    listed = tuple(opml.Outline(f"F{n}", f"https://f{n}.example/rss") for n in range(count))
+    report = await news.import_feeds(opml.Parsed(listed, problems=()))
+    assert batches == [IMPORT_AT_ONCE, IMPORT_AT_ONCE, 7]
+    assert len(report.added) == count
