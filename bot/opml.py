@@ -114,17 +114,18 @@ def write(
     root = ET.Element("opml", version="2.0")
     head = ET.SubElement(root, "head")
     ET.SubElement(head, "title").text = _clean(title)
-    ET.SubElement(head, "dateCreated").text = format_datetime(now or datetime.now(UTC), True)
+    when = (now or datetime.now(UTC)).astimezone(UTC)
+    ET.SubElement(head, "dateCreated").text = format_datetime(when, usegmt=True)
     body = ET.SubElement(root, "body")
     folders: dict[str, ET.Element] = {}
     for feed in feeds:
         categories = tuple(c for c in (_category(c) for c in feed.categories) if c)
         parent = body
         if categories:
-            parent = folders.get(categories[0]) or ET.SubElement(
-                body, "outline", text=categories[0], title=categories[0]
-            )
-            folders[categories[0]] = parent
+            if categories[0] not in folders:
+                folder = {"text": categories[0], "title": categories[0]}
+                folders[categories[0]] = ET.SubElement(body, "outline", folder)
+            parent = folders[categories[0]]
         name = _clean(feed.title)
         attributes = {"type": "rss", "text": name, "title": name, "xmlUrl": _clean(feed.url)}
         if categories:

@@ -6,8 +6,9 @@ from __future__ import annotations
 import contextlib
 import time
 import xml.etree.ElementTree as ET
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
@@ -186,7 +187,7 @@ def test_a_large_file_is_read_quickly() -> None:
 
 
 def test_write_makes_opml_2_with_folders_and_categories() -> None:
-    when = datetime(2026, 12, 1, 16, 0, tzinfo=UTC)
+    when = datetime(2026, 12, 1, 17, 0, tzinfo=ZoneInfo("Europe/Berlin"))  # written in GMT
     data = opml.write(
         [
             Outline("A & B", "https://a.example/rss?x=1&y=2", ("Tech/AI", "Science")),
