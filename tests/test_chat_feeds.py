@@ -316,3 +316,15 @@ async def test_a_report_on_500_feeds_fits_one_message(chat: Chat) -> None:
     assert "only http and https" in report and "…and 475 more." in report
     assert render.units(report) <= render.MAX_MESSAGE
     assert telegram_html_problems(report) == []
+
+
+async def test_files_shared_in_a_group_are_left_alone_unless_an_admin_sends_a_feed_list(
+    chat: Chat,
+) -> None:
+    before = len(chat.api.calls)
+    for user_id, name in ((ADMIN, "holiday.jpg"), (7, "feeds.opml")):
+        user = LocalUser(chat.app.bot, user_id=user_id, chat_id=-100, chat_type="supergroup")
+        await chat.app.process_update(user.document(chat.api.upload(name, b"\xff\xd8")))
+    pending: set[asyncio.Task[object]] = chat.app._Application__create_task_tasks  # type: ignore[attr-defined]
+    await asyncio.gather(*pending)
+    assert [c.method for c in chat.api.calls[before:]] == []
