@@ -145,7 +145,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the report as JSON")
 
     p = sub.add_parser("feeds", parents=[common], help="import or export the feeds as OPML")
-    p.add_argument("action", choices=("import", "export"))
+    p.add_argument(
+        "action",
+        choices=("import", "export"),
+        help="import: add the list's feeds and read each once; export: write the feeds",
+    )
     p.add_argument("file", help="an OPML file, or - for standard input or output")
 
     p = sub.add_parser("search", parents=[common], help="search the indexed articles")
