@@ -334,13 +334,13 @@ def cmd_feeds(args: argparse.Namespace, settings: Settings) -> int:
     `feeds export FILE`: the feeds as OPML. Exit 2 for a file that cannot be read or used."""
     import asyncio
 
-    from . import opml
+    from . import feed_lists, opml
     from .news import News
 
     news = News(settings, Store(settings.database))
     try:
         if args.action == "export":
-            data = news.export_feeds()
+            data = feed_lists.export_list(news)
             if args.file == "-":
                 sys.stdout.buffer.write(data)
                 sys.stdout.flush()
@@ -354,7 +354,7 @@ def cmd_feeds(args: argparse.Namespace, settings: Settings) -> int:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
             print(f"newsbot: {args.file}: {reason}", file=sys.stderr)
             return 2
-        report = asyncio.run(news.import_feeds(parsed))
+        report = asyncio.run(feed_lists.import_list(news, parsed))
     finally:
         news.close()
     print(

@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from . import index, languages, opml, web
+from . import index, languages, web
 from .config import Settings
 from .errors import NewsbotError
 from .feeds import FeedResult, PollReport, feed_name_for, poll_all
@@ -33,10 +33,10 @@ from .store import (
     SearchResult,
     Store,
     StoredArticle,
+    StoreUnavailable,
     Subscription,
     parse_filter,
 )
-from .store.feeds import NAME_TAKEN
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +46,8 @@ MAX_SENTENCES = 20
 MAX_FILTERS = 20
 MAX_FILTER_CHARS = 200
 MAX_FEED_NAME = 60
-# Feeds an import reads at the same time; the rest wait for their turn (within its time bound).
-IMPORT_AT_ONCE = 50
+# A saved search (its paging buttons) and a chat's last list are kept this long unused.
+QUERY_DAYS = 30
 # A search still running after this many seconds is stopped, and the person told to use fewer
 # words: the search itself is in a worker thread, but it holds one of SEARCH_THREADS.
 SEARCH_SECONDS = 3.0
@@ -93,6 +93,17 @@ class Page:
     entries: tuple[Entry, ...]
     offset: int
     total: int
+
+
+@dataclass(frozen=True)
+class Pick:
+    """What `/read N` may open. Lists show article ids, but people also type the place of an
+    article in the list they saw: `by_id` is article N (when it exists, or when the chat's
+    last list shows it), `by_place` the N-th article of that list (when N is not one of its
+    ids). Both set and different: the chat is asked which one it meant."""
+
+    by_id: int | None
+    by_place: int | None = None
 
 
 class News:
@@ -239,6 +250,28 @@ class News:
         """The query behind a paging button, if this chat saved it (else None)."""
         return self.store.query_text(query_id, chat_id)
 
+    def forget_old_queries(self, now: float) -> int:
+        """Daily: saved searches and shown lists unused for QUERY_DAYS go (a chat's history is
+        not kept for ever, and the tables stop growing); returns how many rows went."""
+        return self.store.forget_before(now - QUERY_DAYS * 86400)
+
+    def remember_list(self, chat_id: int, article_ids: list[int]) -> None:
+        """The list of articles this chat was just shown, for `/read <place>` (pick). Only a
+        convenience: when the database is busy it is skipped, and the list is answered."""
+        try:
+            self.store.remember_list(chat_id, article_ids)
+        except StoreUnavailable as exc:
+            log.warning("the list shown to chat %s was not kept: %s", chat_id, exc)
+
+    def pick(self, chat_id: int, number: int) -> Pick:
+        """What `/read number` may mean in this chat (see Pick)."""
+        shown = self.store.shown_list(chat_id)
+        if number in shown:
+            return Pick(by_id=number)
+        by_place = shown[number - 1] if 1 <= number <= len(shown) else None
+        by_id = number if by_place is None or self.get(number) is not None else None
+        return Pick(by_id=by_id, by_place=by_place)
+
     # -- subscriptions ------------------------------------------------------------------------
 
     def subscribe(self, chat_id: int, kind: str, words: str) -> bool:
@@ -339,75 +372,6 @@ class News:
 
     def remove_feed(self, name: str) -> str | None:
         return self.store.remove_feed(name)
-
-    def export_feeds(self) -> bytes:
-        """The feeds read, as an OPML file (their tags as categories)."""
-        feeds = [opml.Outline(f.name, f.url, f.tags) for f in self.store.feeds()]
-        return opml.write(feeds, title="newsbot feeds")
-
-    async def import_feeds(
-        self,
-        parsed: opml.Parsed,
-        *,
-        indexed: Callable[[index.Report], Awaitable[None]] | None = None,
-    ) -> opml.ImportReport:
-        """Add each feed of a list (those there already are named, not added again) and read the
-        new ones once, many at a time. The reading ends within a feed's poll time and fetch time:
-        a feed still not read then is read at the next poll."""
-        report = opml.ImportReport(problems=parsed.problems)
-        added: list[str] = []
-        for outline in parsed.feeds:
-            label = outline.title or outline.url
-            try:
-                added.append(self._add_listed(outline))
-            except Refused as refused:
-                if refused.reason == RefusalReason.FEED_TAKEN:
-                    report.present.append((label, refused.detail))
-                else:
-                    report.failed.append(opml.Failure(label, refused.detail, kept=False))
-        if added:
-            await self._read_listed(added, indexed)
-        states = {f.name: f for f in self.store.feeds()}
-        for name in added:
-            state = states.get(name)
-            if state is not None and state.failures:
-                report.failed.append(opml.Failure(name, state.last_error or "?", kept=True))
-            elif state is not None:
-                report.added.append((name, state.entries if state.last_ok_at else None))
-        return report
-
-    async def _read_listed(
-        self, names: list[str], indexed: Callable[[index.Report], Awaitable[None]] | None
-    ) -> None:
-        """Read the new feeds once, IMPORT_AT_ONCE at a time (500 at once overran the connection
-        pool, and most timed out waiting for it), all within poll_seconds + timeout_seconds."""
-        bound = self.settings.feeds.poll_seconds + self.settings.feeds.timeout_seconds
-        deadline = time.monotonic() + bound
-        for start in range(0, len(names), IMPORT_AT_ONCE):
-            batch = names[start : start + IMPORT_AT_ONCE]
-            try:
-                left = deadline - time.monotonic()
-                await asyncio.wait_for(self.poll_feeds(only=batch, indexed=indexed), left)
-            except TimeoutError:
-                log.warning("import: %d feeds left for the next poll", len(names) - start)
-                return
-
-    def _add_listed(self, outline: opml.Outline) -> str:
-        """Add one feed of a list; a name taken by another feed gets a number: "News (2)"."""
-        try:
-            base = " ".join((outline.title or feed_name_for(outline.url)).split())
-        except web.FetchError as exc:  # no title, and no host to name it after
-            raise Refused(RefusalReason.BAD_URL, detail=str(exc)) from None
-        name = base
-        for number in range(2, 10):
-            try:
-                return self.add_feed(outline.url, name, outline.categories)
-            except Refused as refused:
-                if refused.detail != NAME_TAKEN:
-                    raise
-            suffix = f" ({number})"
-            name = base[: MAX_FEED_NAME - len(suffix)] + suffix
-        raise Refused(RefusalReason.FEED_TAKEN, detail=NAME_TAKEN)
 
     async def poll_feeds(
         self,

@@ -135,28 +135,6 @@ def write(
     return bytes(ET.tostring(root, encoding="utf-8", xml_declaration=True)) + b"\n"
 
 
-@dataclass(frozen=True)
-class Failure:
-    name: str
-    reason: str
-    kept: bool  # added, and tried again at the next polls (else refused, not added)
-
-
-@dataclass
-class ImportReport:
-    """What an import did with each feed of a list."""
-
-    added: list[tuple[str, int | None]] = field(default_factory=list)  # name, new articles
-    # (None: not read yet; the next poll reads it)
-    present: list[tuple[str, str]] = field(default_factory=list)  # title, why (the feed there)
-    failed: list[Failure] = field(default_factory=list)
-    problems: tuple[str, ...] = ()  # from reading the file
-
-    @property
-    def ok(self) -> bool:
-        return not self.failed
-
-
 # -- reading ------------------------------------------------------------------------------------
 
 

@@ -146,8 +146,8 @@ async def test_feeds_lists_each_feed_and_stats_names_a_broken_one(chat: Chat) ->
     assert "did not answer as a feed: HTTP 500" in replies[-1]
 
     (listing,) = await chat.send(ADMIN, "/feeds")
-    assert "<b>Gazette</b>" in listing and "1 entries taken" in listing
-    assert "<b>Broken</b>" in listing and "failing 1 times in a row: HTTP 500" in listing
+    assert "<b>Gazette</b>" in listing and "1 entry taken" in listing
+    assert "<b>Broken</b>" in listing and "1 failure in a row: HTTP 500" in listing
     (stats,) = await chat.send(ADMIN, "/stats")
     assert "Feeds: 2 (1 failing)" in stats
     assert "• Broken: HTTP 500" in stats
@@ -246,7 +246,7 @@ async def test_an_opml_file_is_imported_with_a_report_and_export_gives_it_back(c
     await chat.send(1, "/subscribe")
     data = three_feeds(chat)
     reading, report = await send_file(chat, ADMIN, "feeds.opml", data)
-    assert reading == texts.OPML_READING.format(count=3, feeds="feeds", name="feeds.opml")
+    assert reading == texts.OPML_READING.format(3, name="feeds.opml")
     assert report.startswith("<b>Imported feeds.opml</b>: 2 added, 0 already there, 1 failed.")
     assert "• Broken: HTTP 500" in report and texts.OPML_FAILED_KEPT in report
     assert "• Gazette: 1 new article" in report and "• Tribune: 1 new article" in report
@@ -262,7 +262,7 @@ async def test_an_opml_file_is_imported_with_a_report_and_export_gives_it_back(c
     (sent,) = chat.api.sent("sendDocument")
     document = sent.params["document"]
     assert document["filename"] == "newsbot-feeds.opml"
-    assert sent.params["caption"] == texts.EXPORT_CAPTION.format(count=3, feeds="feeds")
+    assert sent.params["caption"] == texts.EXPORT_CAPTION.format(3)
     exported = {(f.title, f.url, f.categories) for f in opml.read(document["content"]).feeds}
     assert exported == {(f.title, f.url, f.categories) for f in opml.read(data).feeds}
 

@@ -27,7 +27,7 @@ async def test_each_line_is_a_message_and_replies_are_plain_text(
     out = await run_chat(settings, ["/latest"])
     assert "> /latest\nLatest news (1–2 of 2)" in out
     assert "<b>" not in out and "&amp;" not in out
-    assert "[1] 📖 1  [2] 📖 2" in out
+    assert "[1] 📖 2  [2] 📖 1" in out  # buttons by place, labelled with article ids
 
 
 async def test_typing_a_number_presses_that_button(settings: Settings, write: WriteFile) -> None:
@@ -71,7 +71,7 @@ async def test_file_sends_a_file_and_a_file_from_the_bot_is_saved_here(
     listing = tmp_path / "my feeds.opml"
     listing.write_bytes(opml.write([opml.Outline("Broken", broken, ("Tests",))]))
     out = await run_chat(settings, [f"/file {listing}", "/file missing.opml"])
-    assert "Adding the 1 feed of my feeds.opml and reading each once…" in out
+    assert "Adding the 1 feed of my feeds.opml and reading it once…" in out
     assert "Imported my feeds.opml: 0 added, 0 already there, 1 failed." in out
     assert "[cannot send missing.opml: No such file or directory]" in out
 

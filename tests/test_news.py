@@ -1,15 +1,14 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import time
 from collections.abc import Iterator
 
 import pytest
 
-from bot import opml, summarize
+from bot import summarize
 from bot.config import Settings
-from bot.news import IMPORT_AT_ONCE, MAX_SENTENCES, News
+from bot.news import MAX_SENTENCES, QUERY_DAYS, News, Pick
 from bot.store import Store
 
 from .conftest import SAMPLE_PAGE, WriteFile
@@ -71,72 +70,43 @@ def test_a_saved_query_is_found_only_in_the_chat_that_saved_it(news: News) -> No
     assert news.query_text(bob, 8) == "prime minister"
 
 
+def test_read_numbers_are_ids_unless_they_are_a_place_in_the_chats_last_list(
+    news: News,
+) -> None:
+    # Articles 1 and 2 exist (the sample page's two stories).
+    assert news.pick(7, 2) == Pick(by_id=2)  # no list shown yet: an id
+    news.remember_list(7, [40, 41, 2])
+    assert news.pick(7, 2) == Pick(by_id=2)  # shown in the list: that article
+    assert news.pick(7, 1) == Pick(by_id=1, by_place=40)  # article 1, or the list's first
+    assert news.pick(7, 3) == Pick(by_id=None, by_place=2)  # no article 3: the third
+    assert news.pick(7, 4) == Pick(by_id=4)  # past the list: an id (unknown, said later)
+    assert news.pick(8, 3) == Pick(by_id=3)  # another chat's list counts for nothing
+    news.remember_list(7, [1])
+    assert news.pick(7, 3) == Pick(by_id=3)  # the newest list replaces the last
+
+
+def test_saved_searches_and_lists_unused_for_a_month_are_forgotten(news: News) -> None:
+    old_query = news.remember_query(7, "harbour")
+    news.remember_list(7, [1, 2])
+    news.remember_list(8, [2, 1])
+    month = QUERY_DAYS * 86400
+    # Nothing is a month old yet.
+    assert news.forget_old_queries(time.time()) == 0
+    # A month on, chat 8 looks at a list again; the rest is old.
+    news.remember_list(8, [1])
+    news.store.conn.execute("UPDATE queries SET used_at = used_at - ?", (month + 1,))
+    news.store.conn.execute(
+        "UPDATE shown_lists SET shown_at = shown_at - ? WHERE chat_id = 7", (month + 1,)
+    )
+    assert news.forget_old_queries(time.time()) == 2
+    assert news.query_text(old_query, 7) is None
+    assert news.pick(7, 1) == Pick(by_id=1)  # no list: an id again
+    assert news.pick(8, 1) == Pick(by_id=1)  # in chat 8's list, which stays
+    assert news.store.shown_list(8) == [1]
+
+
 async def test_reloads_take_turns(news: News, write: WriteFile) -> None:
     write("more.txt", "Another story\n\nWith a body.\n")
     reports = await asyncio.gather(news.reload(), news.reload())
     assert sorted(r.added for r in reports) == [0, 1]
     assert news.count() == 3
-
-
-async def test_an_import_waits_one_poll_at_most_and_a_feed_not_read_by_then_is_left_to_the_job(
-    settings: Settings, store: Store, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    feeds = dataclasses.replace(settings.feeds, poll_seconds=1.0, timeout_seconds=0.2)
-    news = News(dataclasses.replace(settings, feeds=feeds), store)
-    polled: list[object] = []
-
-    async def stuck(**options: object) -> None:
-        polled.append(options["only"])
-        await asyncio.sleep(30)  # a feed whose reading never ends
-
-    monkeypatch.setattr(news, "poll_feeds", stuck)
-    listed = opml.Parsed(
-        (opml.Outline("Slow", "https://slow.example/rss"), opml.Outline("", "ftp://x.example/")),
-        problems=(),
-    )
-    started = time.monotonic()
-    report = await news.import_feeds(listed)
-    assert time.monotonic() - started < 1.2 + 1.0
-    assert polled == [["Slow"]]
-    assert report.added == [("Slow", None)]
-    assert [(f.name, f.kept) for f in report.failed] == [("ftp://x.example/", False)]
-    # Added but not due for the feeds job before its own time: it is not read twice at once.
-    assert store.due_feeds(time.time()) == []
-    assert store.due_feeds(time.time() + settings.feeds.poll_minutes * 60 + 1)[0].name == "Slow"
-
-
-@pytest.mark.parametrize("title", ["", "Named"])
-async def test_an_import_of_unusable_addresses_reports_each_and_raises_nothing(
-    settings: Settings, store: Store, monkeypatch: pytest.MonkeyPatch, title: str
-) -> None:
-    news = News(settings, store)
-
-    async def no_network(**options: object) -> None:
-        return None
-
-    monkeypatch.setattr(news, "poll_feeds", no_network)
-    urls = ["", "http://", "javascript:alert(1)", "http://[::1", "file:///etc/passwd", "//x.org/"]
-    listed = opml.Parsed(tuple(opml.Outline(title, url) for url in urls), problems=())
-    report = await news.import_feeds(listed)
-    assert len(report.failed) == len(urls) and not report.added
-    assert all(not f.kept and f.reason for f in report.failed)
-    assert store.feeds() == []
-
-
-async def test_an_import_reads_its_feeds_a_batch_at_a_time(
-    settings: Settings, store: Store, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    news = News(settings, store)
-    batches: list[int] = []
-
-    async def poll(**options: object) -> None:
-        only = options["only"]
-        assert isinstance(only, list)
-        batches.append(len(only))
-
-    monkeypatch.setattr(news, "poll_feeds", poll)
-    count = 2 * IMPORT_AT_ONCE + 7
-    listed = tuple(opml.Outline(f"F{n}", f"https://f{n}.example/rss") for n in range(count))
-    report = await news.import_feeds(opml.Parsed(listed, problems=()))
-    assert batches == [IMPORT_AT_ONCE, IMPORT_AT_ONCE, 7]
-    assert len(report.added) == count

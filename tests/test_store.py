@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import sqlite3
@@ -27,6 +28,7 @@ from bot.store import (
 )
 from bot.store import articles as store_articles
 from bot.store import search as store_search
+from bot.store.migrations import run_step
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -425,15 +427,14 @@ def test_a_search_past_its_time_limit_is_stopped(
 
 def test_queries_saved_before_chats_were_recorded_expire_and_ids_go_on(tmp_path: Path) -> None:
     path = tmp_path / "news.sqlite3"
-    with Store(path) as db:
-        version = [name for name, _ in MIGRATIONS].index("0012_queries_by_chat")
-        db.conn.execute(f"PRAGMA user_version = {version}")
-        db.conn.execute("DROP TABLE queries")
-        db.conn.execute(
-            "CREATE TABLE queries (id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE,"
-            " used_at REAL NOT NULL)"
-        )
-        db.conn.execute("INSERT INTO queries (id, text, used_at) VALUES (41, 'old', 0)")
+    version = [name for name, _ in MIGRATIONS].index("0012_queries_by_chat")
+    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as conn:
+        conn.row_factory = sqlite3.Row
+        for _, steps in MIGRATIONS[:version]:  # a database as the release before 0012 left it
+            for step in steps:
+                run_step(conn, step)
+        conn.execute(f"PRAGMA user_version = {version}")
+        conn.execute("INSERT INTO queries (id, text, used_at) VALUES (41, 'old', 0)")
     with Store(path) as db:
         assert db.schema_version == len(MIGRATIONS)
         assert db.query_text(41, 7) is None

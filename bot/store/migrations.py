@@ -246,6 +246,18 @@ MIGRATIONS: tuple[Migration, ...] = (
             "DROP TABLE queries_without_chat",
         ),
     ),
+    (
+        # Lists show article ids, which /read takes; people also type the place in the list
+        # they saw ("/read 2"). The last list each chat saw, to tell the two apart.
+        "0013_shown_lists",
+        (
+            """CREATE TABLE shown_lists (
+                chat_id INTEGER PRIMARY KEY,
+                ids TEXT NOT NULL,
+                shown_at REAL NOT NULL
+            )""",
+        ),
+    ),
 )
 
 

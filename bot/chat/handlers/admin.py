@@ -11,7 +11,7 @@ from telegram import Document, Update
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
-from ... import opml
+from ... import feed_lists, opml
 from ...articles import shorten
 from ...index import Report
 from ...news import Refused
@@ -75,8 +75,7 @@ async def add_feed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         text = texts.ADDFEED_FAILED.format(name=render.esc(added), error=render.esc(result.error))
     else:
         new = result.new if result else 0
-        articles = "article" if new == 1 else "articles"
-        text = texts.ADDFEED_RESULT.format(name=render.esc(added), new=new, articles=articles)
+        text = texts.ADDFEED_RESULT.format(new, name=render.esc(added))
     await reply(update, Reply(text))
 
 
@@ -135,14 +134,12 @@ async def import_feeds(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         await reply(update, Reply(texts.OPML_BAD.format(name=render.esc(name), reason=reason)))
         return
     count = len(parsed.feeds)
-    feeds = "feed" if count == 1 else "feeds"
-    reading = texts.OPML_READING.format(count=count, feeds=feeds, name=render.esc(name))
-    await reply(update, Reply(reading))
+    await reply(update, Reply(texts.OPML_READING.format(count, name=render.esc(name))))
 
     async def send_new(reloaded: Report) -> None:
         await delivery.after_index(context, reloaded)
 
-    report = await news(context).import_feeds(parsed, indexed=send_new)
+    report = await feed_lists.import_list(news(context), parsed, indexed=send_new)
     await reply(update, Reply(reports.import_message(report, name)))
 
 
@@ -163,10 +160,8 @@ async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update, Reply(texts.EXPORT_NONE))
         return
     await message.reply_document(
-        document=news(context).export_feeds(),
+        document=feed_lists.export_list(news(context)),
         filename=EXPORT_FILENAME,
-        caption=texts.EXPORT_CAPTION.format(
-            count=len(feeds), feeds="feed" if len(feeds) == 1 else "feeds"
-        ),
+        caption=texts.EXPORT_CAPTION.format(len(feeds)),
         do_quote=message.chat.type != ChatType.PRIVATE,
     )
