@@ -769,9 +769,9 @@ def test_an_admin_imports_an_opml_file_and_export_gives_its_feeds_back(bots: Bot
         admin = Chat(api, ADMIN_ID)
         pushed = time.monotonic()
         api.push_document(ADMIN_ID, "my feeds.opml", opml.write(listed))
-        assert api.wait_for(lambda: any("Imported" in r.text for r in admin.replies()), 20.0), (
-            bot.output
-        )
+        assert api.wait_for(
+            lambda: any("Imported" in r.text and r.status for r in admin.replies()), 20.0
+        ), bot.output
         reading, report = admin.replies()
         for reply in (reading, report):
             assert reply.ok and telegram_html_problems(reply.text) == [], reply.text
@@ -785,8 +785,13 @@ def test_an_admin_imports_an_opml_file_and_export_gives_its_feeds_back(bots: Bot
         assert bots.search("gondola") and bots.search("bridge")
 
         admin.send("/export")
-        assert api.wait_for(lambda: api.calls("sendDocument"), REPLY_WITHIN), bot.output
-        (sent,) = api.calls("sendDocument")
+
+        def answered() -> list[Call]:
+            """A call is recorded when it arrives, and answered (status set) a moment later."""
+            return [c for c in api.calls("sendDocument") if c.status]
+
+        assert api.wait_for(answered, REPLY_WITHIN), bot.output
+        (sent,) = answered()
         assert sent.ok, sent.description
         assert sent.params["document"]["filename"] == "newsbot-feeds.opml"
         exported = opml.read(sent.params["document"]["content"]).feeds
