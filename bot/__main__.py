@@ -144,6 +144,14 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("index", parents=[common], help="index the articles folder")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
 
+    p = sub.add_parser("feeds", parents=[common], help="import or export the feeds as OPML")
+    p.add_argument(
+        "action",
+        choices=("import", "export"),
+        help="import: add the list's feeds and read each once; export: write the feeds",
+    )
+    p.add_argument("file", help="an OPML file, or - for standard input or output")
+
     p = sub.add_parser("search", parents=[common], help="search the indexed articles")
     p.add_argument("query", nargs="*", help='words; "a phrase", word*, -word, title:word')
     p.add_argument("--limit", type=int, default=20, help="at most this many hits (20)")
@@ -321,6 +329,70 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_feeds(args: argparse.Namespace, settings: Settings) -> int:
+    """`feeds import FILE`: add an OPML list's feeds and read each once (exit 1 if one failed);
+    `feeds export FILE`: the feeds as OPML. Exit 2 for a file that cannot be read or used."""
+    import asyncio
+
+    from . import feed_lists, opml
+    from .news import News
+
+    news = News(settings, Store(settings.database))
+    try:
+        if args.action == "export":
+            data = feed_lists.export_list(news)
+            if args.file == "-":
+                sys.stdout.buffer.write(data)
+                sys.stdout.flush()
+            else:
+                Path(args.file).write_bytes(data)
+                print(f"{len(news.feeds())} feeds written to {args.file}", file=sys.stderr)
+            return 0
+        try:
+            parsed = opml.read(_read_list(args.file, opml.MAX_BYTES))
+        except (OSError, opml.OpmlError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            print(f"newsbot: {args.file}: {reason}", file=sys.stderr)
+            return 2
+        report = asyncio.run(feed_lists.import_list(news, parsed))
+    finally:
+        news.close()
+    print(
+        f"{args.file}: {len(report.added)} added, {len(report.present)} already there,"
+        f" {len(report.failed)} failed"
+    )
+    for name, new in report.added:
+        read = "not read yet" if new is None else f"{new} new article{'' if new == 1 else 's'}"
+        print(f"  added: {name} ({read})")
+    for title, why in report.present:
+        print(f"  already there: {title} ({why})")
+    for failure in report.failed:
+        kept = " (kept: tried again at the next polls)" if failure.kept else ""
+        print(f"  failed: {failure.name}: {failure.reason}{kept}")
+    for problem in report.problems:
+        print(f"  note: {problem}")
+    return 0 if report.ok else 1
+
+
+def _read_list(name: str, limit: int) -> bytes:
+    """A feed list's bytes (from standard input for -); OpmlError past `limit` bytes."""
+    from .opml import OpmlError, size_text
+
+    if name == "-":
+        data = sys.stdin.buffer.read(limit + 1)
+    else:
+        with open(name, "rb") as file:
+            size = os.fstat(file.fileno()).st_size
+            if size > limit:
+                raise OpmlError(
+                    f"the file is {size_text(size)}; at most {size_text(limit)} is read"
+                )
+            data = file.read(limit + 1)
+    if len(data) > limit:
+        raise OpmlError(f"more than {size_text(limit)}, the most that is read")
+    return data
+
+
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     """The bot in Telegram: long polling, or a webhook server with --webhook."""
     from .chat.app import run
@@ -359,6 +431,7 @@ COMMANDS = {
     "evaluate": cmd_evaluate,
     "index": cmd_index,
     "search": cmd_search,
+    "feeds": cmd_feeds,
     "default": cmd_default,
 }
 

@@ -2,7 +2,8 @@
 
 Each line typed is a message from a local user (who is an admin here); what the bot sends is
 printed as plain text, with its buttons numbered: type the number to press one. `@bot words`
-is an inline query. No token, no network.
+is an inline query, and `/file PATH` sends that file (an OPML feed list, say); a file the bot
+sends (/export) is saved in the current folder. No token, no network.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import json
 import logging
 import re
 import sys
+from pathlib import Path
 from typing import Any, TextIO
 
 from .chat import render
@@ -23,9 +25,13 @@ from .config import Settings
 log = logging.getLogger(__name__)
 
 PROMPT = "> "
+# `/file PATH` sends a file; at most Telegram's limit for files a bot downloads.
+FILE_COMMAND = "/file"
+MAX_FILE_BYTES = 20 * 2**20
 WELCOME = (
     "newsbot terminal chat: the bot as Telegram users see it, on {articles}.\n"
-    "Type /start, /latest, /search words, or a number to press a button. Ctrl-D quits.\n"
+    "Type /start, /latest, /search words, or a number to press a button; /file PATH sends a"
+    " file. Ctrl-D quits.\n"
 )
 
 
@@ -44,10 +50,22 @@ class Terminal:
             self._remember_buttons(call)
         elif call.method == "answerCallbackQuery" and p.get("text"):
             self._print(f"[{p['text']}]")
+        elif call.method == "sendDocument":
+            self._save(call)
         elif call.method == "answerInlineQuery":
             results = _json(p.get("results")) or []
             titles = [f"  {r.get('title', '')}" for r in results if isinstance(r, dict)]
             self._print("Inline results:\n" + ("\n".join(titles) or "  (none)"))
+
+    def _save(self, call: Call) -> None:
+        """A file from the bot, saved in the current folder under its name."""
+        sent = call.params.get("document")
+        if not isinstance(sent, dict):
+            return
+        path = Path.cwd() / Path(str(sent["filename"])).name
+        path.write_bytes(sent["content"])
+        caption = render.plain(str(call.params.get("caption", "")))
+        self._print(f"[file {path} saved, {len(sent['content'])} bytes] {caption}".rstrip())
 
     def _remember_buttons(self, call: Call) -> None:
         markup = _json(call.params.get("reply_markup")) or {}
@@ -57,6 +75,10 @@ class Terminal:
             return
         self.buttons = [(b["callback_data"], call.result) for b in flat]
         self._print("  ".join(f"[{i}] {b['text']}" for i, b in enumerate(flat, start=1)))
+
+    def show_note(self, text: str) -> None:
+        """A word from the terminal itself (not the bot), in brackets."""
+        self._print(f"[{text}]")
 
     def _print(self, text: str) -> None:
         print(text, file=self.out, flush=True)
@@ -117,9 +139,29 @@ async def _loop(
             update = user.press(data, message)
         elif re.match(rf"@{re.escape(api.username)}\b", text):
             update = user.inline(text.split(maxsplit=1)[1] if " " in text else "")
+        elif text.split()[0] == FILE_COMMAND:
+            sent = _file(api, user, text.removeprefix(FILE_COMMAND).strip(), terminal)
+            if sent is None:
+                continue
+            update = sent
         else:
             update = user.message(text)
         await application.process_update(update)
+
+
+def _file(api: LocalBotApi, user: LocalUser, name: str, terminal: Terminal) -> Any:
+    """`/file PATH`: the file as a document sent to the bot, or None (and why) if it cannot be
+    read."""
+    path = Path(name).expanduser()
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            terminal.show_note(f"{path} is larger than {MAX_FILE_BYTES // 2**20} MB")
+            return None
+        data = path.read_bytes()
+    except OSError as exc:
+        terminal.show_note(f"cannot send {name or 'nothing'}: {exc.strerror or exc}")
+        return None
+    return user.document(api.upload(path.name, data))
 
 
 def _json(value: Any) -> Any:

@@ -14,6 +14,8 @@ holds only the base class and the map::
     │                                                  (in feeds/records.py)
     ├── IndexRunError                      bot.index  an index run cannot start at all
     ├── EvaluationError                   bot.evaluate the evaluation data cannot be used
+    ├── OpmlError                         bot.opml     a file that gives no feed list (not OPML,
+    │                                                  too large, too many feeds, an XML bomb)
     ├── Refused (also a ValueError)       bot.news     a chat request that cannot be done as
     │                                                  asked; .reason is a RefusalReason
     ├── StoreUnavailable (also an         bot.store    a write the database did not take now

@@ -14,7 +14,8 @@ import asyncio
 import logging
 import queue
 import re
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -353,15 +354,18 @@ class News:
     def feeds(self) -> list[FeedState]:
         return self.store.feeds()
 
-    def add_feed(self, url: str, name: str | None = None) -> str:
-        """An admin's new feed, polled at the next tick; returns its name, or Refused
-        (BAD_URL with the reason, or FEED_TAKEN)."""
+    def add_feed(self, url: str, name: str | None = None, tags: Sequence[str] = ()) -> str:
+        """An admin's new feed, for the caller to read at once (poll_feeds(only=...)); returns
+        its name, or Refused (BAD_URL with the reason, or FEED_TAKEN)."""
         try:
             url = web.check_url(url)
         except web.FetchError as exc:
             raise Refused(RefusalReason.BAD_URL, detail=str(exc)) from None
         name = " ".join((name or feed_name_for(url)).split())[:MAX_FEED_NAME]
-        problem = self.store.add_feed(name, url)
+        # Not due for the feeds job meanwhile: an import reads hundreds at once, for longer than
+        # a tick, and the job would fetch each a second time beside it.
+        later = time.time() + self.settings.feeds.poll_minutes * 60
+        problem = self.store.add_feed(name, url, tags, next_poll=later)
         if problem:
             raise Refused(RefusalReason.FEED_TAKEN, detail=problem)
         return name
@@ -372,7 +376,7 @@ class News:
     async def poll_feeds(
         self,
         *,
-        only: str | None = None,
+        only: str | Collection[str] | None = None,
         indexed: Callable[[index.Report], Awaitable[None]] | None = None,
     ) -> tuple[PollReport, index.Report | None]:
         """Poll the due feeds (or one); as each brings entries, the same index operation as

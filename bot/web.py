@@ -57,7 +57,10 @@ class Fetched:
 
 def check_url(url: str) -> str:
     """The URL, if it is an absolute http(s) URL; FetchError otherwise."""
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError as exc:  # "http://[::1": an unclosed IPv6 address, say
+        raise FetchError(f"not a URL ({exc})") from None
     if parts.scheme.lower() not in ("http", "https"):
         raise FetchError(f"only http and https URLs are fetched, not {parts.scheme or 'this'!r}")
     if not parts.hostname:

@@ -13,6 +13,8 @@ polling bot can tell:
   text, HTML that Telegram cannot parse, a text over 4096 characters, an unknown chat, a message
   to edit that is not there, an edit that changes nothing, callback_data over 64 bytes.
 - answerCallbackQuery wants the id of a callback query that was pushed and not answered yet.
+- getFile and `/file/bot<token>/<file_path>` serve a file a test pushed (`push_document`);
+  sendDocument keeps the upload in the call's params as {"filename", "content"}.
 - A wrong token gets 401 Unauthorized, and so does the right one while it is revoked
   (`revoke_token`, `restore_token`: a token revoked or rotated in @BotFather, and given back);
   every other method answers {"ok": true, "result": true}.
@@ -21,8 +23,8 @@ Parameters are read from a query string and from form-encoded (what python-teleg
 strings as they are, everything else JSON-encoded), multipart/form-data and JSON bodies, and
 coerced to what Telegram would make of them (numbers, booleans, JSON objects).
 
-Tests push updates (`push_message`, `push_callback`) and look at what the bot did (`calls`,
-`replies_to`, `wait_for`). `telegram_html_problems` is the check Telegram applies to
+Tests push updates (`push_message`, `push_document`, `push_callback`) and look at what the bot
+did (`calls`, `replies_to`, `wait_for`). `telegram_html_problems` is the check Telegram applies to
 parse_mode=HTML text, usable on its own.
 """
 
@@ -44,7 +46,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TypeVar
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 T = TypeVar("T")
 
@@ -79,11 +81,13 @@ _METHODS = {
     for name in _words(
         "getMe logOut close getUpdates setWebhook deleteWebhook getWebhookInfo sendMessage "
         "editMessageText editMessageReplyMarkup deleteMessage answerCallbackQuery "
-        "answerInlineQuery setMyCommands deleteMyCommands getMyCommands sendChatAction"
+        "answerInlineQuery setMyCommands deleteMyCommands getMyCommands sendChatAction "
+        "sendDocument getFile"
     )
 }
 
 _PATH = re.compile(r"^/bot(?P<token>[^/]*)/(?P<method>[A-Za-z]+)/?$")
+_FILE_PATH = re.compile(r"^/file/bot(?P<token>[^/]*)/(?P<path>.+)$")
 
 
 @dataclass
@@ -285,6 +289,7 @@ class _State:
     )
     poll_generation: int = 0
     revoked: bool = False  # the token is refused (401) until restored
+    files: dict[str, bytes] = field(default_factory=dict)  # file_id -> what a user sent
     version: int = 0  # bumped (with notify_all) on every change
     closing: bool = False
 
@@ -365,6 +370,15 @@ class _Handler(BaseHTTPRequestHandler):
             return
         url = urlsplit(self.path)
         match = _PATH.match(url.path)
+        download = _FILE_PATH.match(unquote(url.path))  # PTB quotes the path: %3A in the token
+        if download is not None:  # a file getFile named: /file/bot<token>/documents/<file_id>
+            with state.lock:
+                found = state.files.get(download["path"].rpartition("/")[2])
+            if download["token"] != state.token or found is None:
+                self._send(404, {"ok": False, "error_code": 404, "description": "Not Found"})
+            else:
+                self._send_bytes(found)
+            return
         if match is None:
             self._send(404, {"ok": False, "error_code": 404, "description": "Not Found"})
             return
@@ -420,10 +434,16 @@ class _Handler(BaseHTTPRequestHandler):
         return b""
 
     def _send(self, status: int, payload: dict[str, Any]) -> None:
-        data = json.dumps(payload, ensure_ascii=False).encode()
+        self._send_bytes(
+            json.dumps(payload, ensure_ascii=False).encode(), status, "application/json"
+        )
+
+    def _send_bytes(
+        self, data: bytes, status: int = 200, kind: str = "application/octet-stream"
+    ) -> None:
         try:
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
@@ -513,7 +533,42 @@ def _answer(state: _State, call: Call) -> Any:
             return True
         if method in ("setMyCommands", "deleteMyCommands", "getMyCommands"):
             return _commands(state, method, p)
+        if method in ("sendDocument", "getFile"):
+            return _document(state, call)
         return True
+
+
+def _document(state: _State, call: Call) -> Any:
+    """getFile for a file a test pushed; sendDocument keeps the upload (filename, content) in
+    the call's params and answers with a Message that has the document."""
+    p = call.params
+    if call.method == "getFile":
+        file_id = str(p.get("file_id", ""))
+        if file_id not in state.files:
+            raise _bad_request("invalid file_id")
+        size = len(state.files[file_id])
+        path = f"documents/{file_id}"
+        return {
+            "file_id": file_id,
+            "file_unique_id": "u" + file_id,
+            "file_size": size,
+            "file_path": path,
+        }
+    chat_id = p.get("chat_id")
+    upload = p.get("document")
+    if not isinstance(chat_id, int) or chat_id not in state.chats:
+        raise _bad_request("chat not found")
+    if not isinstance(upload, dict) or not upload.get("content"):
+        raise _bad_request("there is no document in the request")
+    message_id = _next_message_id(state, chat_id)
+    document: dict[str, Any] = {"file_id": f"sent{message_id}", "file_unique_id": f"u{message_id}"}
+    document.update(file_name=upload["filename"], file_size=len(upload["content"]))
+    message: dict[str, Any] = {"message_id": message_id, "from": dict(state.bot_user)}
+    message["date"] = int(time.time())
+    message.update(chat=dict(state.chats[chat_id]), document=document)
+    if p.get("caption"):
+        message["caption"] = _check_text({"text": p["caption"], "parse_mode": p.get("parse_mode")})
+    return message
 
 
 def _get_updates(state: _State, p: dict[str, Any]) -> list[dict[str, Any]]:
@@ -787,6 +842,25 @@ class FakeBotApi:
             self._state.messages[(chat_id, message["message_id"])] = _Stored(
                 message, text, from_bot=False
             )
+            return self._push(message=message)
+
+    def push_document(
+        self, user_id: int, filename: str, data: bytes, *, mime_type: str = "text/x-opml"
+    ) -> int:
+        """A file sent by a user in a private chat, as an update; returns its update_id. The
+        bot gets its bytes through getFile and the file URL."""
+        user = {"id": user_id, "is_bot": False, "first_name": "Tester", "language_code": "en"}
+        with self._state.lock:
+            chat = self._state.chats.setdefault(
+                user_id, {"id": user_id, "type": "private", "first_name": "Tester"}
+            )
+            file_id = f"doc{len(self._state.files) + 1}"
+            self._state.files[file_id] = data
+            document: dict[str, Any] = {"file_id": file_id, "file_unique_id": "u" + file_id}
+            document.update(file_name=filename, mime_type=mime_type, file_size=len(data))
+            message: dict[str, Any] = {"message_id": _next_message_id(self._state, user_id)}
+            message["from"] = user
+            message.update(chat=dict(chat), date=int(time.time()), document=document)
             return self._push(message=message)
 
     def push_callback(

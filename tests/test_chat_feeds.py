@@ -11,7 +11,8 @@ from collections.abc import AsyncIterator
 import pytest
 from telegram.ext import CallbackContext
 
-from bot.chat import texts
+from bot import opml
+from bot.chat import render, texts
 from bot.chat.app import AnyApplication, build_application, close_news, open_news
 from bot.chat.delivery import feeds_job
 from bot.chat.local import LOCAL_TOKEN, LocalBotApi, LocalUser
@@ -20,6 +21,7 @@ from bot.news import News
 from bot.store import QUEUED, SENDING
 
 from .conftest import delivered
+from .fake_bot_api import telegram_html_problems
 from .feed_server import FeedServer, page, rss
 
 ADMIN = 42
@@ -157,6 +159,7 @@ async def test_feeds_lists_each_feed_and_stats_names_a_broken_one(chat: Chat) ->
         ("/addfeed", texts.ADDFEED_USAGE),
         ("/addfeed ftp://example.org/feed", "only http and https"),
         ("/addfeed not-a-url", "only http and https"),
+        ("/addfeed http://[::1", "not a URL (Invalid IPv6 URL)"),
         ("/removefeed", texts.REMOVEFEED_USAGE),
         ("/removefeed Nothing", "There is no feed called “Nothing”"),
     ],
@@ -206,3 +209,122 @@ async def test_one_story_in_two_feeds_reaches_a_subscriber_once_and_read_lists_b
     (head,) = chat.news.latest().entries
     (card,) = await chat.send(1, f"/read {head.id}")
     assert "Also reported by: " in card and '<a href="' in card
+
+
+# -- OPML: a feed list sent as a file, /export --------------------------------------------------
+
+
+async def send_file(chat: Chat, user_id: int, name: str, data: bytes) -> list[str]:
+    """A file from a person, as Telegram delivers it; the texts the bot sent back."""
+    before = len(chat.api.calls)
+    user = LocalUser(chat.app.bot, user_id=user_id, chat_id=user_id)
+    await chat.app.process_update(user.document(chat.api.upload(name, data)))
+    pending: set[asyncio.Task[object]] = chat.app._Application__create_task_tasks  # type: ignore[attr-defined]
+    await asyncio.gather(*pending)
+    return [
+        str(c.params["text"])
+        for c in chat.api.calls[before:]
+        if c.method == "sendMessage" and c.params["chat_id"] == user_id
+    ]
+
+
+def three_feeds(chat: Chat) -> bytes:
+    """An OPML list of two working feeds (in folders) and one that answers HTTP 500."""
+    gazette = chat.server.route("/g.xml", rss("G", chat.item(1, "Bridge")), content_type="text/xml")
+    tribune = chat.server.route("/t.xml", rss("T", chat.item(2, "Ferry")), content_type="text/xml")
+    broken = chat.server.route("/broken", behaviour="status", status=500)
+    return opml.write(
+        [
+            opml.Outline("Gazette", gazette, ("Local",)),
+            opml.Outline("Tribune", tribune, ("Local", "Transport")),
+            opml.Outline("Broken", broken),
+        ]
+    )
+
+
+async def test_an_opml_file_is_imported_with_a_report_and_export_gives_it_back(chat: Chat) -> None:
+    await chat.send(1, "/subscribe")
+    data = three_feeds(chat)
+    reading, report = await send_file(chat, ADMIN, "feeds.opml", data)
+    assert reading == texts.OPML_READING.format(3, name="feeds.opml")
+    assert report.startswith("<b>Imported feeds.opml</b>: 2 added, 0 already there, 1 failed.")
+    assert "• Broken: HTTP 500" in report and texts.OPML_FAILED_KEPT in report
+    assert "• Gazette: 1 new article" in report and "• Tribune: 1 new article" in report
+    assert telegram_html_problems(report) == []
+    await drain(chat)
+    assert chat.delivered() == {(1, "Bridge"): 1, (1, "Ferry"): 1}
+
+    (again,) = (await send_file(chat, ADMIN, "feeds.opml", data))[1:]
+    assert "0 added, 3 already there, 0 failed" in again
+    assert "• Gazette: already read as Gazette" in again
+
+    await chat.send(ADMIN, "/export")
+    (sent,) = chat.api.sent("sendDocument")
+    document = sent.params["document"]
+    assert document["filename"] == "newsbot-feeds.opml"
+    assert sent.params["caption"] == texts.EXPORT_CAPTION.format(3)
+    exported = {(f.title, f.url, f.categories) for f in opml.read(document["content"]).feeds}
+    assert exported == {(f.title, f.url, f.categories) for f in opml.read(data).feeds}
+
+
+async def test_a_name_taken_by_another_feed_gets_a_number(chat: Chat) -> None:
+    one = chat.server.route("/1.xml", rss("1", chat.item(1, "Bridge")), content_type="text/xml")
+    two = chat.server.route("/2.xml", rss("2", chat.item(2, "Ferry")), content_type="text/xml")
+    data = opml.write([opml.Outline("News", one), opml.Outline("news", two)])
+    report = (await send_file(chat, ADMIN, "list.opml", data))[-1]
+    assert "2 added" in report
+    assert [f.name for f in chat.news.feeds()] == ["News", "news (2)"]
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "expected"),
+    [
+        ("photo.jpg", b"\xff\xd8\xff", texts.OPML_NOT_A_LIST),
+        ("page.opml", b"<html><body>hi</body></html>", "a web page (HTML)"),
+        ("bomb.opml", b'<!DOCTYPE o [<!ENTITY a "aa">]><opml/>', "declares XML entities"),
+        ("empty.xml", b"", "the file is empty"),
+    ],
+)
+async def test_a_file_that_is_not_a_feed_list_gets_a_clear_answer(
+    chat: Chat, name: str, data: bytes, expected: str
+) -> None:
+    (answer,) = await send_file(chat, ADMIN, name, data)
+    assert expected in answer
+    assert chat.news.feeds() == []
+
+
+async def test_a_file_over_the_limit_is_not_downloaded(chat: Chat) -> None:
+    (answer,) = await send_file(chat, ADMIN, "huge.opml", b" " * (opml.MAX_BYTES + 1))
+    assert answer == texts.OPML_TOO_LARGE.format(size="1.0 MB", limit="1.0 MB")
+    assert chat.api.sent("getFile") == []
+
+
+async def test_files_and_export_are_for_admins_only(chat: Chat) -> None:
+    url = chat.server.route("/rss", rss("G", chat.item(1, "Bridge")), content_type="text/xml")
+    data = opml.write([opml.Outline("Gazette", url)])
+    assert await send_file(chat, 7, "feeds.opml", data) == [texts.OPML_ADMINS_ONLY]
+    assert await chat.send(7, "/export") == [texts.ADMINS_ONLY]
+    assert chat.news.feeds() == []
+    assert await chat.send(ADMIN, "/export") == [texts.EXPORT_NONE]
+
+
+async def test_a_report_on_500_feeds_fits_one_message(chat: Chat) -> None:
+    long = "Ω" * 60
+    data = opml.write(opml.Outline(f"{long} {n}", f"ftp://example.org/{n}") for n in range(500))
+    (report,) = (await send_file(chat, ADMIN, "many.opml", data))[1:]
+    assert report.startswith("<b>Imported many.opml</b>: 0 added, 0 already there, 500 failed.")
+    assert "only http and https" in report and "…and 475 more." in report
+    assert render.units(report) <= render.MAX_MESSAGE
+    assert telegram_html_problems(report) == []
+
+
+async def test_files_shared_in_a_group_are_left_alone_unless_an_admin_sends_a_feed_list(
+    chat: Chat,
+) -> None:
+    before = len(chat.api.calls)
+    for user_id, name in ((ADMIN, "holiday.jpg"), (7, "feeds.opml")):
+        user = LocalUser(chat.app.bot, user_id=user_id, chat_id=-100, chat_type="supergroup")
+        await chat.app.process_update(user.document(chat.api.upload(name, b"\xff\xd8")))
+    pending: set[asyncio.Task[object]] = chat.app._Application__create_task_tasks  # type: ignore[attr-defined]
+    await asyncio.gather(*pending)
+    assert [c.method for c in chat.api.calls[before:]] == []

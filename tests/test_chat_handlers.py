@@ -158,7 +158,7 @@ async def test_start_up_indexes_and_shows_the_command_menu(chat: Chat) -> None:
         json.loads(scope) if isinstance(scope, str) else scope == {"type": "chat", "chat_id": ADMIN}
     )
     admin_names = [c["command"] for c in admin_menu[0].params["commands"]]
-    assert admin_names == [*everyone, "reload", "stats", "feeds", "addfeed", "removefeed"]
+    assert admin_names == [*everyone, "reload", "stats", "feeds", "addfeed", "removefeed", "export"]
 
 
 async def test_start_shows_three_newest_headlines_and_the_commands(chat: Chat) -> None:

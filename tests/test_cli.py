@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from bot import opml
 from bot.__main__ import main
 from bot.settings import SETTINGS
 
 from .conftest import REPO, SAMPLE_PAGE, WriteFile, story
+from .feed_server import FeedServer, page, rss
 
 
 @pytest.fixture
@@ -392,3 +394,80 @@ def test_evaluate_names_a_file_that_is_not_utf8_in_plain_words(
     err = capsys.readouterr().err
     assert "not UTF-8 text (byte 0xe9 at offset 14); save it as UTF-8" in err
     assert "codec" not in err
+
+
+def test_feeds_import_reads_each_feed_once_and_exits_1_when_one_failed(
+    capsys: pytest.CaptureFixture[str],
+    env: Path,
+    server: FeedServer,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    monkeypatch.setenv("NEWSBOT_FEEDS_ALLOW_PRIVATE", "1")
+    text = (
+        "The town council approved a second bridge over the river on Monday evening after a"
+        " debate that ran past midnight.",
+        "The crossing will link the station with the new housing on the east bank, and"
+        " councillors voted 21 to 9 for the plan after two delays over its cost.",
+    )
+    link = server.route("/bridge", page("Council approves bridge", *text))
+    item = {"title": "Council approves bridge", "link": link, "guid": "b1"}
+    good = server.route("/g.xml", rss("Gazette", item), content_type="text/xml")
+    broken = server.route("/broken.xml", behaviour="status", status=500)
+    listing = tmp_path / "feeds.opml"
+    listing.write_bytes(
+        opml.write([opml.Outline("Gazette", good, ("Local",)), opml.Outline("", broken)])
+    )
+
+    assert main(["feeds", "import", str(listing)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out == [
+        f"{listing}: 1 added, 0 already there, 1 failed",
+        "  added: Gazette (1 new article)",
+        "  failed: 127.0.0.1: HTTP 500 Internal Server Error (kept: tried again at the next polls)",
+    ]
+    assert main(["feeds", "import", str(listing)]) == 0
+    assert "0 added, 2 already there, 0 failed" in capsys.readouterr().out
+    assert main(["search", "bridge"]) == 0
+    assert "Council approves bridge" in capsys.readouterr().out
+
+    exported = tmp_path / "out.opml"
+    assert main(["feeds", "export", str(exported)]) == 0
+    assert capsys.readouterr().err == f"2 feeds written to {exported}\n"
+    feeds = opml.read(exported.read_bytes()).feeds
+    assert [(f.title, f.url, f.categories) for f in feeds] == [
+        ("127.0.0.1", broken, ()),
+        ("Gazette", good, ("Local",)),
+    ]
+    assert main(["feeds", "export", "-"]) == 0
+    assert opml.read(capsys.readouterr().out.encode()).feeds == feeds
+
+
+@pytest.mark.parametrize(
+    ("name", "error"),
+    [
+        ("missing.opml", "missing.opml: No such file or directory"),
+        (str(SAMPLE_PAGE), "not an OPML file: it is not XML"),
+    ],
+)
+def test_feeds_import_of_an_unusable_file_exits_2(
+    capsys: pytest.CaptureFixture[str], env: Path, name: str, error: str
+) -> None:
+    assert main(["feeds", "import", name]) == 2
+    assert error in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "error"),
+    [
+        (["feeds", "send", "x.opml"], "invalid choice: 'send'"),
+        (["feeds", "import"], "the following arguments are required: file"),
+    ],
+)
+def test_feeds_with_bad_arguments_exits_2(
+    capsys: pytest.CaptureFixture[str], argv: list[str], error: str
+) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(argv)
+    assert caught.value.code == 2
+    assert error in capsys.readouterr().err

@@ -1,11 +1,17 @@
 from __future__ import annotations
 
+import dataclasses
 import io
+from pathlib import Path
 
+import pytest
+
+from bot import opml
 from bot.config import Settings
 from bot.console import chat
 
 from .conftest import SAMPLE_PAGE, WriteFile
+from .feed_server import FeedServer
 
 
 async def run_chat(settings: Settings, lines: list[str]) -> str:
@@ -51,3 +57,26 @@ async def test_blank_lines_are_skipped_and_end_of_input_ends_the_chat(
     out = await run_chat(settings, ["", "   ", "/help"])
     assert out.count("> ") == 1
     assert "What I can do" in out
+
+
+async def test_file_sends_a_file_and_a_file_from_the_bot_is_saved_here(
+    settings: Settings,
+    server: FeedServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    feeds = dataclasses.replace(settings.feeds, allow_private_addresses=True, timeout_seconds=2)
+    settings = dataclasses.replace(settings, feeds=feeds)
+    broken = server.route("/broken.xml", behaviour="status", status=500)
+    listing = tmp_path / "my feeds.opml"
+    listing.write_bytes(opml.write([opml.Outline("Broken", broken, ("Tests",))]))
+    out = await run_chat(settings, [f"/file {listing}", "/file missing.opml"])
+    assert "Adding the 1 feed of my feeds.opml and reading it once…" in out
+    assert "Imported my feeds.opml: 0 added, 0 already there, 1 failed." in out
+    assert "[cannot send missing.opml: No such file or directory]" in out
+
+    monkeypatch.chdir(tmp_path)
+    out = await run_chat(settings, ["/export"])
+    saved = tmp_path / "newsbot-feeds.opml"
+    assert f"[file {saved} saved, {saved.stat().st_size} bytes] 1 feed as OPML" in out
+    assert opml.read(saved.read_bytes()).feeds == (opml.Outline("Broken", broken, ("Tests",)),)

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import pytest
 
+from bot import opml
 from bot.chat.errors import TOKEN_REFUSED
 
 from .conftest import REPO, story
@@ -746,6 +747,56 @@ def test_feeds_deliver_each_new_story_once_within_a_poll_and_list_broken_ones(
         another_poll_of_both(2)
         assert got("Bridge over the river") + got("Second river") == 1
         assert [got(title) for title in first_markers] == [1, 1]
+
+
+def test_an_admin_imports_an_opml_file_and_export_gives_its_feeds_back(bots: Bots) -> None:
+    """Issue 14's check: a list of 3 feeds (one broken) is imported with a report, and /export
+    returns it."""
+    api = bots.api
+    with FeedServer() as web:
+
+        def feed(name: str, n: int, title: str, text: tuple[str, ...]) -> str:
+            item = {"title": title, "link": web.route(f"/news/{n}", page(title, *text))}
+            body = rss(name, {**item, "guid": f"g{n}"})
+            return web.route(f"/{name}.xml", body, content_type="text/xml")
+
+        listed = [
+            opml.Outline("Alpine Post", feed("a", 1, "Gondola lift timetable", GONDOLA), ("Alps",)),
+            opml.Outline("River News", feed("b", 2, "Bridge approved", BRIDGE), ("Town", "Rivers")),
+            opml.Outline("Broken", web.route("/broken.xml", behaviour="status", status=500)),
+        ]
+        bot = bots.start(NEWSBOT_FEEDS_ALLOW_PRIVATE="1")
+        admin = Chat(api, ADMIN_ID)
+        pushed = time.monotonic()
+        api.push_document(ADMIN_ID, "my feeds.opml", opml.write(listed))
+        assert api.wait_for(
+            lambda: any("Imported" in r.text and r.status for r in admin.replies()), 20.0
+        ), bot.output
+        reading, report = admin.replies()
+        for reply in (reading, report):
+            assert reply.ok and telegram_html_problems(reply.text) == [], reply.text
+        assert reading.time - pushed <= REPLY_WITHIN
+        assert report.text.startswith(
+            "<b>Imported my feeds.opml</b>: 2 added, 0 already there, 1 failed."
+        )
+        assert "• Broken: HTTP 500" in report.text
+        assert "• Alpine Post: 1 new article" in report.text
+        assert "• River News: 1 new article" in report.text
+        assert bots.search("gondola") and bots.search("bridge")
+
+        admin.send("/export")
+
+        def answered() -> list[Call]:
+            """A call is recorded when it arrives, and answered (status set) a moment later."""
+            return [c for c in api.calls("sendDocument") if c.status]
+
+        assert api.wait_for(answered, REPLY_WITHIN), bot.output
+        (sent,) = answered()
+        assert sent.ok, sent.description
+        assert sent.params["document"]["filename"] == "newsbot-feeds.opml"
+        exported = opml.read(sent.params["document"]["content"]).feeds
+        assert set(exported) == set(listed)
+        assert bot.terminate() == 0, bot.output
 
 
 GONDOLA = (

@@ -132,8 +132,10 @@ def register_handlers(application: AnyApplication, settings: Settings) -> None:
         # Adding a feed reads it at once (seconds): not in everyone else's way.
         CommandHandler("addfeed", admin_handlers.add_feed, filters=admins, block=False),
         CommandHandler("removefeed", admin_handlers.remove_feed, filters=admins),
+        CommandHandler("export", admin_handlers.export, filters=admins),
         CommandHandler(
-            ["reload", "stats", "feeds", "addfeed", "removefeed"], admin_handlers.admins_only
+            ["reload", "stats", "feeds", "addfeed", "removefeed", "export"],
+            admin_handlers.admins_only,
         ),
         CommandHandler("subscribe", chat_settings.subscribe),
         CommandHandler("subscriptions", chat_settings.subscriptions),
@@ -143,6 +145,14 @@ def register_handlers(application: AnyApplication, settings: Settings) -> None:
         CommandHandler("lang", chat_settings.lang),
         # After every command above: a command nobody handled.
         MessageHandler(filters.COMMAND, reading.unknown_command),
+        # A file from an admin may be a feed list (OPML) to import: it reads every feed once,
+        # so not in everyone else's way. Anyone else's file in a private chat: a polite no.
+        MessageHandler(
+            admins & filters.UpdateType.MESSAGE & filters.Document.ALL,
+            admin_handlers.import_feeds,
+            block=False,
+        ),
+        MessageHandler(private & filters.Document.ALL, admin_handlers.not_admins_file),
         # Plain text in a private chat is a search; anything else there gets a hint.
         MessageHandler(private & filters.TEXT, reading.text_search),
         MessageHandler(private & filters.UpdateType.MESSAGE, reading.not_text),

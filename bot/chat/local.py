@@ -3,13 +3,15 @@ the real Application through these instead of the network.
 
 LocalBotApi is a python-telegram-bot request object (the pattern of PTB's own test suite): every
 call is recorded and answered the way Telegram would answer it, as far as this bot needs.
-LocalUser makes real Update objects, as if a person typed or pressed a button.
+LocalUser makes real Update objects, as if a person typed, pressed a button or sent a file
+(LocalBotApi.upload keeps the file for getFile and its download).
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import mimetypes
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -68,6 +70,8 @@ class LocalBotApi(BaseRequest):
         # Group members' statuses for getChatMember (anyone else is a plain member).
         self.member_status: dict[int, str] = {}
         self._message_ids = itertools.count(1)
+        # Files people sent (by file_id), for getFile and the download that follows.
+        self.files: dict[str, bytes] = {}
 
     @property
     def read_timeout(self) -> float | None:
@@ -90,7 +94,13 @@ class LocalBotApi(BaseRequest):
         pool_timeout: ODVInput[float] = DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         name = url.rsplit("/", 1)[-1]
+        if "/file/bot" in url:  # a file's download (getFile named its path): the bytes
+            return (200, self.files[name]) if name in self.files else (404, b"Not Found")
         params = dict(request_data.parameters) if request_data else {}
+        for field_name, (filename, content, _) in (
+            request_data.multipart_data if request_data else {}
+        ).items():
+            params[field_name] = {"filename": filename, "content": content}
         call = Call(name, params)
         self.calls.append(call)
         try:
@@ -115,6 +125,13 @@ class LocalBotApi(BaseRequest):
             if call.method in wanted and not (isinstance(call.result, dict) and "ok" in call.result)
         ]
 
+    def upload(self, filename: str, data: bytes, mime_type: str = "") -> dict[str, Any]:
+        """A file a person sends: kept for getFile; returns its Document (for LocalUser)."""
+        file_id = f"doc{len(self.files) + 1}"
+        self.files[file_id] = data
+        document = {"file_id": file_id, "file_unique_id": f"u-{file_id}", "file_name": filename}
+        return {**document, "mime_type": mime_type or _mime_type(filename), "file_size": len(data)}
+
     def bot_user(self) -> dict[str, Any]:
         return {
             "id": BOT_ID,
@@ -138,6 +155,28 @@ class LocalBotApi(BaseRequest):
             if "inline_message_id" in p:
                 return True
             return self._message(p, int(p["message_id"]))
+        if call.method == "sendDocument":
+            message = self._message(p, next(self._message_ids))
+            sent = p.get("document")
+            if isinstance(sent, dict):
+                message["document"] = {
+                    "file_id": f"sent{message['message_id']}",
+                    "file_unique_id": f"u-sent{message['message_id']}",
+                    "file_name": sent["filename"],
+                    "file_size": len(sent["content"]),
+                }
+            if "caption" in p:
+                message["caption"] = p["caption"]
+            return message
+        if call.method == "getFile":
+            file_id = str(p.get("file_id", ""))
+            data = self.files.get(file_id, b"")
+            return {
+                "file_id": file_id,
+                "file_unique_id": f"u-{file_id}",
+                "file_size": len(data),
+                "file_path": f"documents/{file_id}",
+            }
         if call.method == "getChatMember":
             user_id = int(p["user_id"])
             rights = dict.fromkeys(_ADMIN_RIGHTS, False)
@@ -195,6 +234,19 @@ class LocalUser:
             message["is_topic_message"] = True
         return self._update(message=message)
 
+    def document(self, document: dict[str, Any], caption: str = "") -> Update:
+        """A file sent to the bot (its Document, as LocalBotApi.upload made it)."""
+        message: dict[str, Any] = {
+            "message_id": next(self._ids),
+            "date": int(time.time()),
+            "chat": self._chat(),
+            "from": self._user(),
+            "document": document,
+        }
+        if caption:
+            message["caption"] = caption
+        return self._update(message=message)
+
     def sticker(self) -> Update:
         message = {
             "message_id": next(self._ids),
@@ -244,3 +296,10 @@ class LocalUser:
 
     def _user(self) -> dict[str, Any]:
         return {"id": self.user_id, "is_bot": False, "first_name": self.first_name}
+
+
+def _mime_type(filename: str) -> str:
+    """The type Telegram gives a file by its name (OPML has none registered with Python)."""
+    if filename.lower().endswith(".opml"):
+        return "text/x-opml"
+    return mimetypes.guess_type(filename)[0] or "application/octet-stream"

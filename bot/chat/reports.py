@@ -6,6 +6,8 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 
+from ..articles import shorten
+from ..feed_lists import ImportReport
 from ..index import Report
 from ..store import DIGEST, DROPPED, FAILED, QUEUED, SENDING, SENT, FeedState
 from . import texts
@@ -13,6 +15,9 @@ from .render import esc, fit
 
 # The failed files a reload report names one by one; the rest are counted.
 REPORT_FAILURES = 20
+# The feeds an import report names in each part (failed, added, already there); the rest are
+# counted, and whatever does not fit one message is cut.
+REPORT_FEEDS = 25
 
 
 def stats_message(numbers: Mapping[str, object]) -> str:
@@ -121,3 +126,45 @@ def _moment(when: float, now: float) -> str:
     if seconds < 60:
         return "now" if delta >= 0 else "just now"
     return f"in {amount}" if delta > 0 else f"{amount} ago"
+
+
+def import_message(report: ImportReport, name: str) -> str:
+    """An OPML import's report: the counts, then the failed feeds with their reasons, the
+    added ones, those already there, and what was wrong with the file."""
+    lines = [
+        texts.OPML_REPORT.format(
+            name=esc(name),
+            added=len(report.added),
+            present=len(report.present),
+            failed=len(report.failed),
+        )
+    ]
+    failed = [
+        texts.OPML_FAILED_LINE.format(name=esc(f.name), reason=esc(shorten(f.reason, 200)))
+        for f in report.failed
+    ]
+    added = [
+        texts.OPML_ADDED_WAITING.format(name=esc(feed))
+        if new is None
+        else texts.OPML_ADDED_LINE.format(new, name=esc(feed))
+        for feed, new in report.added
+    ]
+    present = [
+        texts.OPML_PRESENT_LINE.format(name=esc(shorten(title, 100)), why=esc(why))
+        for title, why in report.present
+    ]
+    notes = [texts.OPML_NOTE_LINE.format(note=esc(shorten(n, 200))) for n in report.problems]
+    kept = [texts.OPML_FAILED_KEPT] if any(f.kept for f in report.failed) else []
+    for heading, part, foot in (
+        (texts.OPML_FAILED, failed, kept),
+        (texts.OPML_ADDED, added, []),
+        (texts.OPML_PRESENT, present, []),
+        (texts.OPML_NOTES, notes, []),
+    ):
+        if part:
+            lines.append(heading)
+            lines.extend(part[:REPORT_FEEDS])
+            if len(part) > REPORT_FEEDS:
+                lines.append(texts.OPML_MORE.format(count=len(part) - REPORT_FEEDS))
+            lines.extend(foot)
+    return fit("\n".join(lines))

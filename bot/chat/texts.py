@@ -24,6 +24,7 @@ ADMIN_COMMANDS = (
     ("feeds", N_("The feeds I read, and how each is doing")),
     ("addfeed", N_("Read a feed: /addfeed https://example.org/rss")),
     ("removefeed", N_("Stop reading a feed: /removefeed name")),
+    ("export", N_("The feeds as an OPML file, for another reader")),
 )
 
 START = N_(
@@ -52,7 +53,8 @@ HELP_ADMIN = N_(
     "/stats — articles, subscribed chats, deliveries, feeds\n"
     "/feeds — the RSS and Atom feeds I read, with their last problem\n"
     "/addfeed https://example.org/rss [name] — read a feed (polled every {minutes:g} min)\n"
-    "/removefeed name — stop reading one (its articles stay)"
+    "/removefeed name — stop reading one (its articles stay)\n"
+    "/export — the feeds as an OPML file; send me an .opml file to add its feeds"
 )
 
 LATEST_TITLE = N_("<b>Latest news</b> ({first}–{last} of {total})")
@@ -279,3 +281,38 @@ LANGUAGE_NAMES = {
     "hi": N_("Hindi"),
 }
 ALSO_REPORTED = N_("Also reported by: {links}")
+
+# -- OPML --
+OPML_NOT_A_LIST = N_(
+    "I take feed lists only: an OPML file (.opml) exported from a feed reader. To add one feed,"
+    " send /addfeed and its address."
+)
+OPML_ADMINS_ONLY = N_("Sorry, only the bot’s admins can add feeds; I keep no other files.")
+OPML_TOO_LARGE = N_("That file is {size}; a feed list (OPML) may be {limit} at most.")
+OPML_BAD = N_("I can’t use <b>{name}</b>: {reason}.")
+OPML_READING = NP_(
+    "Adding the {count} feed of <b>{name}</b> and reading it once…",
+    "Adding the {count} feeds of <b>{name}</b> and reading each once…",
+)
+OPML_REPORT = N_("<b>Imported {name}</b>: {added} added, {present} already there, {failed} failed.")
+OPML_ADDED = N_("\n✅ <b>Added</b>")
+OPML_ADDED_LINE = NP_("• {name}: {count} new article", "• {name}: {count} new articles")
+OPML_ADDED_WAITING = N_("• {name}: not read yet; the next poll reads it")
+OPML_PRESENT = N_("\n<b>Already there</b>")
+OPML_PRESENT_LINE = N_("• {name}: {why}")
+OPML_FAILED = N_("\n⚠️ <b>Failed</b>")
+OPML_FAILED_LINE = N_("• {name}: {reason}")
+OPML_FAILED_KEPT = N_(
+    "Feeds that did not answer stay on the list and are tried again later; /removefeed name"
+    " drops one."
+)
+OPML_NOTES = N_("\n<b>Notes on the file</b>")
+OPML_NOTE_LINE = N_("• {note}")
+OPML_MORE = N_("…and {count} more.")
+EXPORT_NONE = N_(
+    "I read no feeds, so there is nothing to export. Add one: /addfeed https://example.org/rss"
+)
+EXPORT_CAPTION = NP_(
+    "{count} feed as OPML: any feed reader imports this file.",
+    "{count} feeds as OPML: any feed reader imports this file.",
+)

@@ -27,7 +27,7 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -101,10 +101,10 @@ async def poll_all(
     *,
     http: httpx.AsyncClient | None = None,
     clock: Callable[[], float] = time.time,
-    only: str | None = None,
+    only: str | Collection[str] | None = None,
     arrived: Callable[[FeedResult], Awaitable[None]] | None = None,
 ) -> PollReport:
-    """Poll every due feed (or the one named `only`, due or not); write their new entries.
+    """Poll every due feed (or those named `only`, due or not); write their new entries.
 
     Feeds are polled at once and each on its own: `arrived` is awaited as soon as a feed's new
     entries are written (to index and deliver them), not when the slowest feed is done.
@@ -112,7 +112,8 @@ async def poll_all(
     limits = _limits(settings)
     now = clock()
     if only is not None:
-        due = [f for f in store.feeds() if f.name.lower() == only.lower()]
+        wanted = {n.lower() for n in ([only] if isinstance(only, str) else only)}
+        due = [f for f in store.feeds() if f.name.lower() in wanted]
     else:
         due = store.due_feeds(now)
     report = PollReport()

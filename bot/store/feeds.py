@@ -11,6 +11,9 @@ from .records import (
 )
 from .room import Room, rows_in_chunks
 
+# add_feed's answer when another feed has the name (an import then numbers its name).
+NAME_TAKEN = "name taken"
+
 
 class Feeds(Room):
     """Feeds and their entries."""
@@ -26,7 +29,9 @@ class Feeds(Room):
                     (name, url, json.dumps(list(tags))),
                 )
 
-    def add_feed(self, name: str, url: str, tags: Sequence[str] = ()) -> str | None:
+    def add_feed(
+        self, name: str, url: str, tags: Sequence[str] = (), *, next_poll: float = 0.0
+    ) -> str | None:
         """An admin's new feed; returns why not (name or URL taken), or None when added."""
         with self.transaction() as conn:
             for row in conn.execute(
@@ -35,11 +40,12 @@ class Feeds(Room):
             ):
                 if row["active"]:
                     same = row["url"] == url
-                    return f"already read as {row['name']}" if same else "name taken"
+                    return f"already read as {row['name']}" if same else NAME_TAKEN
                 conn.execute("DELETE FROM feeds WHERE name = ?", (row["name"],))
             conn.execute(
-                "INSERT INTO feeds (name, url, tags, origin) VALUES (?, ?, ?, 'chat')",
-                (name, url, json.dumps(list(tags))),
+                "INSERT INTO feeds (name, url, tags, origin, next_poll)"
+                " VALUES (?, ?, ?, 'chat', ?)",
+                (name, url, json.dumps(list(tags)), next_poll),
             )
         return None
 

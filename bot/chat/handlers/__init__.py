@@ -6,7 +6,17 @@ admin.py: the admins' commands; common.py: replying, editing, who may do what.""
 
 from __future__ import annotations
 
-from .admin import add_feed, admins_only, feeds, reload, remove_feed, stats
+from .admin import (
+    add_feed,
+    admins_only,
+    export,
+    feeds,
+    import_feeds,
+    not_admins_file,
+    reload,
+    remove_feed,
+    stats,
+)
 from .common import flood_notice, news
 from .reading import (
     full_text_button,
@@ -39,16 +49,19 @@ __all__ = [
     "add_feed",
     "admins_only",
     "digest",
+    "export",
     "feeds",
     "flood_notice",
     "full_text_button",
     "help_command",
+    "import_feeds",
     "inline_query",
     "lang",
     "latest",
     "latest_button",
     "membership",
     "news",
+    "not_admins_file",
     "not_text",
     "read",
     "read_button",

@@ -1,14 +1,19 @@
-"""The admins' commands: /reload /stats /feeds /addfeed /removefeed, and the polite no to
-everyone else (app.py lets only admins through to these)."""
+"""The admins' commands: /reload /stats /feeds /addfeed /removefeed /export, an OPML file sent
+to import its feeds, and the polite no to everyone else (app.py lets only admins through to
+these)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
-from telegram import Update
+from telegram import Document, Update
+from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
+from ... import feed_lists, opml
 from ...articles import shorten
+from ...index import Report
 from ...news import Refused
 from .. import delivery, render, reports, texts
 from ..render import Reply
@@ -85,3 +90,78 @@ async def remove_feed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await reply(update, Reply(texts.REMOVEFEED_UNKNOWN.format(name=render.esc(name[:100]))))
         return
     await reply(update, Reply(texts.REMOVEFEED_DONE.format(name=render.esc(removed))))
+
+
+# What /export's file is called, and what a file must be called or typed as to be taken for a
+# feed list (readers export .opml, some .xml; Telegram guesses the type from the name).
+EXPORT_FILENAME = "newsbot-feeds.opml"
+_OPML_SUFFIXES = (".opml", ".xml")
+_OPML_TYPES = {
+    "text/x-opml",
+    "text/x-opml+xml",
+    "application/x-opml",
+    "text/xml",
+    "application/xml",
+}
+
+
+def _is_opml(document: Document) -> bool:
+    name = (document.file_name or "").lower()
+    return name.endswith(_OPML_SUFFIXES) or (document.mime_type or "").lower() in _OPML_TYPES
+
+
+async def import_feeds(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An OPML file from an admin: add its feeds, read each once, report what became of each."""
+    message = update.effective_message
+    document = message.document if message else None
+    if message is None or document is None:
+        return
+    if not _is_opml(document):
+        if message.chat.type == ChatType.PRIVATE:  # in a group, a file is not meant for the bot
+            await reply(update, Reply(texts.OPML_NOT_A_LIST))
+        return
+    name = shorten(document.file_name or "the file", 80)
+    if (document.file_size or 0) > opml.MAX_BYTES:
+        size = opml.size_text(document.file_size or 0)
+        limit = opml.size_text(opml.MAX_BYTES)
+        await reply(update, Reply(texts.OPML_TOO_LARGE.format(size=size, limit=limit)))
+        return
+    data = bytes(await (await document.get_file()).download_as_bytearray())
+    try:
+        parsed = await asyncio.to_thread(opml.read, data)  # up to a second on a large file
+    except opml.OpmlError as exc:
+        reason = render.esc(str(exc))
+        await reply(update, Reply(texts.OPML_BAD.format(name=render.esc(name), reason=reason)))
+        return
+    count = len(parsed.feeds)
+    await reply(update, Reply(texts.OPML_READING.format(count, name=render.esc(name))))
+
+    async def send_new(reloaded: Report) -> None:
+        await delivery.after_index(context, reloaded)
+
+    report = await feed_lists.import_list(news(context), parsed, indexed=send_new)
+    await reply(update, Reply(reports.import_message(report, name)))
+
+
+async def not_admins_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A file from someone who is not an admin, in a private chat: a polite no."""
+    user = update.effective_user
+    log.info("refused a file from user %s", user.id if user else "?")
+    await reply(update, Reply(texts.OPML_ADMINS_ONLY))
+
+
+async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/export (admins): the feeds as an OPML file."""
+    message = update.effective_message
+    feeds = news(context).feeds()
+    if message is None:
+        return
+    if not feeds:
+        await reply(update, Reply(texts.EXPORT_NONE))
+        return
+    await message.reply_document(
+        document=feed_lists.export_list(news(context)),
+        filename=EXPORT_FILENAME,
+        caption=texts.EXPORT_CAPTION.format(len(feeds)),
+        do_quote=message.chat.type != ChatType.PRIVATE,
+    )
