@@ -2,11 +2,11 @@
 
 Used for HTML files dropped in the articles folder and for the pages that feed entries link to.
 trafilatura drops navigation, footers, comments and other boilerplate, and reads the page's
-metadata (title, date, author, canonical URL). Its text comes from the XML tree trafilatura
-builds (<head> subheadings, <p>, <list>, <quote>, <hi> formatting), not from its Markdown-like
-output, so no tag, Markdown escape or emphasis mark reaches the text, and footnote markers
-(<sup>[1]</sup>) are dropped. A page with too little prose to be an article (a photo caption,
-a template, a server status page) is refused with the reason.
+metadata (title, date, author, canonical URL, lead image). Its text comes from the XML tree
+trafilatura builds (<head> subheadings, <p>, <list>, <quote>, <hi> formatting), not from its
+Markdown-like output, so no tag, Markdown escape or emphasis mark reaches the text, and footnote
+markers (<sup>[1]</sup>) are dropped. A page with too little prose to be an article (a photo
+caption, a template, a server status page) is refused with the reason.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import lxml.html
 import trafilatura
 
 from . import encoding, languages
-from .articles import word_count
+from .articles import image_url, word_count
 from .errors import NewsbotError
 
 log = logging.getLogger(__name__)
@@ -48,6 +48,7 @@ class Page:
     author: str | None = None
     url: str | None = None  # the canonical URL when the page names one
     language: str | None = None  # the page's own declaration (<html lang>), e.g. "de"
+    image: str | None = None  # the lead image (og:image, twitter:image), an absolute address
 
 
 # A news page has a few thousand elements, a long one 20,000; past this it is not read.
@@ -98,13 +99,16 @@ def page(html: str | bytes, url: str | None = None, *, content_type: str | None 
     reason = _not_an_article(title, blocks)
     if reason:
         raise ExtractionError(f"not an article: {reason}")
+    canonical = str(document.url) if document.url else url
+    root = _root(html)
     return Page(
         title=title,
         blocks=tuple((b.text, b.heading) for b in blocks),
         published=_date(document.date),
         author=" ".join(str(document.author).split()) or None if document.author else None,
-        url=str(document.url) if document.url else url,
-        language=_language(html),
+        url=canonical,
+        language=languages.code(root.get("lang")) if root is not None else None,
+        image=_image(getattr(document, "image", None), root, url or canonical),
     )
 
 
@@ -344,12 +348,42 @@ def _date(value: object) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _language(html: str) -> str | None:
+def _root(html: str) -> Any:
+    """The page's <html> element as lxml reads it, or None."""
     try:
-        root = lxml.html.fromstring(html)
+        return lxml.html.fromstring(html)
     except (ValueError, lxml.etree.ParserError):
         return None
-    return languages.code(root.get("lang"))
+
+
+# The lead image's <meta> names, best first: Open Graph (what Telegram and Facebook show), then
+# Twitter's card, then the older <link rel="image_src">. Matched lower-cased.
+_IMAGE_META = ("og:image", "og:image:url", "og:image:secure_url", "twitter:image")
+_IMAGE_META_MORE = ("twitter:image:src", "image", "thumbnail")
+
+
+def _image(found: object, root: Any, base: str | None) -> str | None:
+    """The page's lead image: trafilatura's pick when it is usable, else the first usable of
+    the page's own og:image, twitter:image... (also those outside <head>, where a page's broken
+    markup may leave them), relative addresses resolved against the page's."""
+    image = image_url(found, base)
+    if image or root is None:
+        return image
+    named: dict[str, list[str]] = {}
+    for meta in root.iter("meta"):
+        name = (meta.get("property") or meta.get("name") or meta.get("itemprop") or "").lower()
+        content = meta.get("content")
+        if content and name in _IMAGE_META + _IMAGE_META_MORE:
+            named.setdefault(name, []).append(content)
+    candidates = [c for name in _IMAGE_META + _IMAGE_META_MORE for c in named.get(name, [])]
+    candidates += [
+        link.get("href") for link in root.iter("link") if (link.get("rel") or "") == "image_src"
+    ]
+    for candidate in candidates:
+        image = image_url(candidate, base)
+        if image:
+            return image
+    return None
 
 
 # Elements that start a paragraph of their own; text between them (straight in the snippet, in

@@ -517,7 +517,29 @@ ARTICLES = [
         "В Казани в четверг открылась новая станция метро",
     ),
     ("zh-xinhua-gaotie-gb2312.html", "河北新建高铁线路正式通车", "新华社石家庄12月28日电"),
+    (
+        "en-gazette-og-image-relative.html",
+        "Harbour gets its first electric crane",
+        "The harbour's first electric crane lifted",
+    ),
+    (
+        "en-ledger-twitter-image-only.html",
+        "Rail fares to rise by 3 percent in March",
+        "Regional rail fares will go up by 3 percent",
+    ),
 ]
+# Pages with a lead image: (file, its address); the other articles have none.
+IMAGES = {
+    "en-fivethirtyeight-manchin.html": "https://fivethirtyeight.com/wp-content/uploads/2021/10/"
+    "GettyImages-1236041264-16x9-1.jpg?w=700",
+    # og:image "/wp-content/...", resolved against the page's canonical URL (a saved page has
+    # no address of its own); og:image wins over twitter:image.
+    "en-gazette-og-image-relative.html": "https://www.northpoint-gazette.example/wp-content/"
+    "uploads/2026/11/electric-crane-1200x675.jpg",
+    # og:image is a data: placeholder: twitter:image it is (its &amp; read as &).
+    "en-ledger-twitter-image-only.html": "https://media.valley-ledger.example/images/2026/11/27/"
+    "rail-fares.jpg?format=jpg&name=large",
+}
 # Not articles: (file, the reason given).
 NOT_ARTICLES = [
     ("en-angular-template.html", r"not an article: a page template \(\{\{…\}\} placeholders\)"),
@@ -549,6 +571,7 @@ def test_a_real_news_page_gives_clean_text(
         assert not MOJIBAKE.search(text), text
     last = article.paragraphs[-1]
     assert not last.startswith(("Citation", "This document is subject to copyright")), last
+    assert article.image == IMAGES.get(name)
 
 
 @pytest.mark.parametrize(("name", "reason"), NOT_ARTICLES)

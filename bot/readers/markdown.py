@@ -20,7 +20,7 @@ from ..articles import (
     _strip_blank_edges,
 )
 from ..config import Boilerplate, normalize_phrase
-from .meta import _author, _inline_markup_free, _published, _tags, _text_field
+from .meta import _author, _image, _inline_markup_free, _published, _tags, _text_field
 
 _FRONT_MATTER = re.compile(r"\A(---|\+\+\+)[ \t]*\n(.*?)\n\1[ \t]*(?:\n|\Z)", re.DOTALL)
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
@@ -76,17 +76,19 @@ def parse_markdown(text: str, *, source: str, bp: Boilerplate, mtime: datetime) 
     if not any(not b.heading for b in blocks):
         raise ArticleError("no body text after the headline")
     published, dated = _published(meta, mtime)
+    url = _text_field(meta, "url", "link", "canonical_url") or None
     return Article(
         title=title.lstrip("\x00"),
         blocks=blocks,
         source=source,
         published=published,
         dated=dated,
-        url=_text_field(meta, "url", "link", "canonical_url") or None,
+        url=url,
         tags=_tags(meta),
         language=_text_field(meta, "language", "lang") or None,
         external_id=_text_field(meta, "id", "guid") or None,
         author=_author(meta),
+        image=_image(meta, url),
     )
 
 

@@ -19,7 +19,7 @@ from ..articles import (
     normalize_text,
 )
 from ..config import Boilerplate
-from .meta import _author, _inline_markup_free, _published, _tags, _text_field
+from .meta import _author, _image, _inline_markup_free, _published, _tags, _text_field
 
 # HTML that marks paragraphs: a record's text that has it is a page's HTML, not plain text.
 _HTML_BLOCK = re.compile(r"<(?:p|br|div|h[1-6]|li|blockquote|article|section)\b[^<>]*>", re.I)
@@ -104,6 +104,7 @@ def _record_article(
     if not any(not b.heading for b in blocks):
         raise ArticleError("no body text (only headings)")
     published, dated = _published(meta, mtime)
+    url = _text_field(meta, "url", "link") or None
     return Article(
         title=" ".join(title.split()),
         blocks=blocks,
@@ -111,9 +112,10 @@ def _record_article(
         published=published,
         dated=dated,
         ordinal=ordinal,
-        url=_text_field(meta, "url", "link") or None,
+        url=url,
         tags=_tags(meta),
         language=_text_field(meta, "language", "lang") or None,
         external_id=_text_field(meta, "id", "guid") or None,
         author=_author(meta),
+        image=_image(meta, url),
     )
