@@ -3,8 +3,8 @@
 feedparser reads RSS 0.9x/1.0/2.0 and Atom, given the response's headers (its charset is often
 the only word on a feed's encoding). Each item becomes an Entry: plain-text title (an item with
 only a description is headed by its first sentence), its link when it is a web page, its key
-(id, else link, else a hash), and its content and summary as HTML. Items that share a key are
-told apart by their text; links several entries share are no entry's own page.
+(id, else link, else a hash), its content and summary as HTML, and its lead image. Items that
+share a key are told apart by their text; links several entries share are no entry's own page.
 """
 
 from __future__ import annotations
@@ -51,6 +51,8 @@ class Entry:
     summary: str  # HTML of the entry's teaser (or its whole text: many feeds put it here)
     # An item with no title of its own (only a description) is headed by its first sentence.
     headline_from_text: bool = False
+    # Its lead image (media:content, an image enclosure, media:thumbnail, else the first <img>).
+    image: str | None = None
 
 
 @dataclass(frozen=True)
@@ -88,13 +90,13 @@ def parse(
     if not parsed.get("version") or (malformed and not parsed.entries):
         reason = short(problem) if malformed else "no RSS, RDF or Atom root element"
         raise FeedError(f"not an RSS or Atom feed ({reason})")
-    raw = [e for e in map(_entry, parsed.entries) if e is not None]
+    raw = [e for e in (_entry(item, url) for item in parsed.entries) if e is not None]
     entries = _unique(raw)
     note = f"malformed XML ({short(problem)}); {len(raw)} entries recovered" if malformed else None
     return Parsed(dict(parsed.feed), entries, note, empty=len(parsed.entries) - len(raw))
 
 
-def _entry(raw: Any) -> Entry | None:
+def _entry(raw: Any, base: str = "") -> Entry | None:
     content = "\n".join(_html(c) for c in raw.get("content", []) if isinstance(c, dict))
     summary = _html(raw.get("summary_detail") or {"value": raw.get("summary", "")})
     title = _text(raw.get("title_detail"), raw.get("title", ""))
@@ -125,7 +127,73 @@ def _entry(raw: Any) -> Entry | None:
         content=content,
         summary=summary,
         headline_from_text=headline_from_text,
+        image=_image(raw, content or summary, str(link or base or "")),
     )
+
+
+# An <img> this small (a tracking pixel, an emoji, a share button) is no lead image.
+_MIN_IMG_SIZE = 50
+_IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif")
+_IMG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
+_ATTRIBUTE = re.compile(r"""([a-zA-Z-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""")
+
+
+def _image(raw: Any, html_text: str, base: str) -> str | None:
+    """The entry's lead image: the widest media:content that is an image, else an enclosure of
+    an image type, else the widest media:thumbnail, else the first <img> of its HTML that is not
+    a pixel or an icon. Audio and video enclosures never count. Each address must pass
+    articles.image_url; relative ones are resolved against the entry's link."""
+    media = [m for m in _dicts(raw.get("media_content")) if _is_image(m, "url", "medium")]
+    enclosures = [
+        {"url": link.get("href")}
+        for link in _dicts(raw.get("links"))
+        if link.get("rel") == "enclosure" and _is_image(link, "href", None)
+    ]
+    thumbnails = _dicts(raw.get("media_thumbnail"))
+    for candidate in [*_widest_first(media), *enclosures, *_widest_first(thumbnails)]:
+        found = articles.image_url(candidate.get("url"), base or None)
+        if found:
+            return found
+    return _first_img(html_text, base)
+
+
+def _dicts(value: Any) -> list[dict[str, Any]]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def _is_image(item: dict[str, Any], url_key: str, medium_key: str | None) -> bool:
+    """An image by its medium or MIME type; by its address's suffix when it names neither."""
+    medium = str(item.get(medium_key) or "").lower() if medium_key else ""
+    kind = str(item.get("type") or "").lower()
+    if medium or kind:
+        return medium == "image" or kind.startswith("image/")
+    return urlsplit(str(item.get(url_key) or "")).path.lower().endswith(_IMAGE_SUFFIXES)
+
+
+def _widest_first(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Feeds list a picture in several sizes: the widest first, the feed's order among equals."""
+    return sorted(items, key=lambda item: -_size(item.get("width")))
+
+
+def _size(value: object) -> int:
+    text = str(value or "").strip().removesuffix("px")
+    return int(text) if text.isdigit() and len(text) < 7 else 0
+
+
+def _first_img(html_text: str, base: str) -> str | None:
+    """The first <img src> of an entry's HTML that is not a pixel or an icon."""
+    for tag in _IMG.findall(html_text[:200_000]):
+        attributes = {
+            m[1].lower(): html.unescape(m[2] or m[3] or m[4] or "")
+            for m in _ATTRIBUTE.finditer(tag)
+        }
+        width, height = _size(attributes.get("width")), _size(attributes.get("height"))
+        if (width and width < _MIN_IMG_SIZE) or (height and height < _MIN_IMG_SIZE):
+            continue
+        found = articles.image_url(attributes.get("src"), base or None)
+        if found:
+            return found
+    return None
 
 
 def _text(detail: Any, value: object) -> str:
