@@ -81,6 +81,8 @@ def test_articles_round_trip_with_all_their_fields(memory_store: Store) -> None:
         tags=("a", "b"),
         language="english",
         external_id="ext-1",
+        author="A. Writer",
+        image="https://img.example.org/x.jpg?w=1200&q=80",
     )
     (article_id,) = add(memory_store, original)
     stored = memory_store.get(article_id)
@@ -428,6 +430,9 @@ def test_queries_saved_before_chats_were_recorded_expire_and_ids_go_on(tmp_path:
     with Store(path) as db:
         version = [name for name, _ in MIGRATIONS].index("0012_queries_by_chat")
         db.conn.execute(f"PRAGMA user_version = {version}")
+        # The schema as it was then: without what the later migrations add.
+        db.conn.execute("ALTER TABLE articles DROP COLUMN image")
+        db.conn.execute("ALTER TABLE chats DROP COLUMN pictures")
         db.conn.execute("DROP TABLE queries")
         db.conn.execute(
             "CREATE TABLE queries (id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE,"
@@ -438,6 +443,38 @@ def test_queries_saved_before_chats_were_recorded_expire_and_ids_go_on(tmp_path:
         assert db.schema_version == len(MIGRATIONS)
         assert db.query_text(41, 7) is None
         assert db.remember_query(7, "new") == 42
+
+
+def test_articles_and_chats_from_before_pictures_have_none_and_show_them(tmp_path: Path) -> None:
+    path = tmp_path / "news.sqlite3"
+    with Store(path) as db:
+        (article_id,) = add(db, article("Old", "From before pictures."))
+        db.subscribe(5, "private", "")
+        version = [name for name, _ in MIGRATIONS].index("0013_article_images")
+        db.conn.execute("ALTER TABLE articles DROP COLUMN image")
+        db.conn.execute("ALTER TABLE chats DROP COLUMN pictures")
+        db.conn.execute(f"PRAGMA user_version = {version}")
+    with Store(path) as db:
+        assert db.schema_version == len(MIGRATIONS)
+        stored = db.get(article_id)
+        assert stored is not None and stored.article.image is None
+        chat = db.chat(5)
+        assert chat is not None and chat.pictures
+
+
+def test_a_chat_turns_pictures_off_and_keeps_it_when_it_becomes_a_supergroup(
+    memory_store: Store,
+) -> None:
+    memory_store.set_chat_pictures(-5, "group", False)
+    memory_store.set_chat_language(-5, "group", "de")
+    state = memory_store.chat(-5)
+    assert state is not None and not state.pictures
+    memory_store.migrate_chat(-5, -1005)
+    moved = memory_store.chat(-1005)
+    assert moved is not None and (moved.pictures, moved.language) == (False, "de")
+    memory_store.set_chat_pictures(-1005, "supergroup", True)
+    again = memory_store.chat(-1005)
+    assert again is not None and again.pictures
 
 
 # -- the file itself: locks, removal, damage -----------------------------------------------------
