@@ -13,6 +13,7 @@ COMMANDS = (
     ("digest", "One message a day: /digest 08:00, or off"),
     ("timezone", "Your time zone: /timezone Europe/Berlin"),
     ("lang", "Only one language: /lang de, or /lang off"),
+    ("pictures", "Articles with their picture: /pictures off, or on"),
     ("help", "What I can do"),
     ("start", "Start over"),
 )
@@ -41,7 +42,8 @@ HELP = (
     "/search election — articles about the election, best first\n"
     '/search "prime minister" -budget — an exact phrase, without a word\n'
     "Plain words in this chat search too.\n"
-    "/lang de — only articles in German in /latest and /search; /lang off for all\n\n"
+    "/lang de — only articles in German in /latest and /search; /lang off for all\n"
+    "/pictures off — articles without their picture above them; /pictures on to show it\n\n"
     "In any chat, type @{bot} and a few words to share an article.\n"
     "Buttons under a message page through it in place."
 )
@@ -239,3 +241,18 @@ LANGUAGE_NAMES = {
     "hi": "Hindi",
 }
 ALSO_REPORTED = "Also reported by: {links}"
+
+# -- pictures --
+# /pictures: an article's lead image as the large preview above its message ([telegram]
+# pictures in the config turns them off for every chat).
+PICTURES_SHOW_ON = (
+    "Articles come with their picture above them, where they have one. /pictures off for text only."
+)
+PICTURES_SHOW_OFF = "Articles come as text only. /pictures on shows their picture above them."
+PICTURES_DISABLED = "Pictures are turned off for this bot by its operator: articles come as text."
+PICTURES_ON = "🖼 From now on articles come with their picture above them, where they have one."
+PICTURES_OFF = "From now on articles come as text only. /pictures on brings their pictures back."
+PICTURES_ON_BUT_DISABLED = (
+    "Noted, but pictures are turned off for this bot by its operator: articles come as text."
+)
+PICTURES_BAD = "“{value}” is neither on nor off. Send /pictures on, /pictures off, or /pictures."

@@ -136,7 +136,7 @@ async def latest_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 async def read_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """rd:<id>:<sentences>: the article card (0 sentences: the default length)."""
     article_id, sentences = button_numbers(update, callbacks.READ)
-    card = await _article_reply(context, article_id, sentences or None)
+    card = await _article_reply(update, context, article_id, sentences or None)
     if card is None:
         await answer_button(update, texts.ARTICLE_GONE, alert=True)
         return
@@ -209,13 +209,15 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 async def _send_article(
     update: Update, context: ContextTypes.DEFAULT_TYPE, article_id: int, sentences: int | None
 ) -> None:
-    card = await _article_reply(context, article_id, sentences)
+    card = await _article_reply(update, context, article_id, sentences)
     await reply(update, card or Reply(texts.READ_UNKNOWN.format(id=article_id)))
 
 
 async def _article_reply(
-    context: ContextTypes.DEFAULT_TYPE, article_id: int, sentences: int | None
+    update: Update, context: ContextTypes.DEFAULT_TYPE, article_id: int, sentences: int | None
 ) -> Reply | None:
+    """The article card, with the article's picture as its preview unless the chat (or the
+    bot's settings) turned pictures off."""
     service = news(context)
     stored = service.get(article_id)
     if stored is None:
@@ -225,7 +227,11 @@ async def _article_reply(
     # A summary shorter than asked is the whole body: nothing more to show.
     more = len(summary) >= count and count + 3 <= MAX_SENTENCES
     others = service.story_sources(article_id)
-    return render.article_card(stored, summary, sentences=count, more=more, others=others)
+    chat = update.effective_chat
+    pictures = service.pictures(chat.id) if chat else False
+    return render.article_card(
+        stored, summary, sentences=count, more=more, others=others, pictures=pictures
+    )
 
 
 async def _search_reply(
