@@ -5,7 +5,7 @@ import io
 from bot.config import Settings
 from bot.console import chat
 
-from .conftest import SAMPLE_PAGE, WriteFile
+from .conftest import REPO, SAMPLE_PAGE, WriteFile
 
 
 async def run_chat(settings: Settings, lines: list[str]) -> str:
@@ -51,3 +51,18 @@ async def test_blank_lines_are_skipped_and_end_of_input_ends_the_chat(
     out = await run_chat(settings, ["", "   ", "/help"])
     assert out.count("> ") == 1
     assert "What I can do" in out
+
+
+async def test_a_page_with_an_og_image_shows_its_picture_above_the_text(
+    settings: Settings, write: WriteFile
+) -> None:
+    page = REPO / "tests" / "fixtures" / "pages" / "en-gazette-og-image-relative.html"
+    write("crane.html", page.read_bytes())
+    out = await run_chat(settings, ["/read 1", "/pictures off", "/read 1"])
+    picture = (
+        "https://www.northpoint-gazette.example/wp-content/uploads/2026/11/"
+        "electric-crane-1200x675.jpg"
+    )
+    assert f"> /read 1\n[picture: {picture}]\nHarbour gets its first electric crane\n" in out
+    assert out.count("[picture:") == 1  # not after /pictures off
+    assert "> /read 1\nHarbour gets its first electric crane\n" in out
