@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime
 from html import escape, unescape
@@ -550,6 +551,35 @@ NOT_ARTICLES = [
 ]
 LEAKS = re.compile(r"</?[A-Za-z][A-Za-z0-9]*[\s>/]|\\[\\`*_{}\[\]()#+\-.!]|\*\*|^#|[.,;]\[\d+\]")
 MOJIBAKE = re.compile("[ÃÂÐÑ][\u0080-\u00bf]|\ufffd")
+
+
+BRIDGE_STORY = (
+    "The council approved a second bridge over the river on Monday evening.",
+    "Building work will start in the spring and should take about two years to finish.",
+    "Residents of the east bank have asked for a second crossing for more than a decade.",
+    "The bridge will carry buses, bicycles and people on foot, but no private cars.",
+)
+
+
+def test_a_page_with_only_json_ld_gives_its_articles_image_resolved_against_its_address() -> None:
+    json_ld = json.dumps(
+        {
+            "@context": "https://schema.org",
+            "@graph": [
+                {"@type": "WebSite", "image": "/logo.png"},
+                {"@type": ["NewsArticle"], "image": [{"@type": "ImageObject", "url": "/a.jpg"}]},
+            ],
+        }
+    )
+    html = (
+        f'<html><head><title>Bridge</title><script type="application/ld+json">{json_ld}</script>'
+        "</head><body><article><h1>Council approves the bridge</h1>"
+        + "".join(f"<p>{sentence}</p>" for sentence in BRIDGE_STORY)
+        + "</article></body></html>"
+    )
+    found = page(html, "https://site.example/news/bridge")
+    assert found.image == "https://site.example/a.jpg"
+    assert page(html.replace("NewsArticle", "Thing"), "https://site.example/n").image is None
 
 
 def test_every_fixture_page_is_listed() -> None:

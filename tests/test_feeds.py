@@ -94,7 +94,8 @@ async def test_a_teasers_picture_is_its_pages_og_image_resolved_against_the_page
 
 def test_a_feeds_own_picture_takes_the_wider_media_and_never_audio() -> None:
     feed = (
-        '<?xml version="1.0"?><rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/">'
+        '<?xml version="1.0"?><rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/"'
+        ' xmlns:content="http://purl.org/rss/1.0/modules/content/">'
         "<channel><title>T</title><link>https://site.example/</link>"
         "<item><title>Podcast</title><link>https://site.example/p</link><description>x</description>"
         '<enclosure url="https://site.example/e.mp3" type="audio/mpeg" length="1"/></item>'
@@ -109,6 +110,9 @@ def test_a_feeds_own_picture_takes_the_wider_media_and_never_audio() -> None:
         "&lt;img src=&quot;https://t.example/p.gif&quot; width=&quot;1&quot;&gt;"
         "&lt;img src=&quot;javascript:alert(1)&quot;&gt;"
         "&lt;img src=&quot;/i.jpg&quot; width=&quot;800&quot;&gt;</description></item>"
+        "<item><title>Teaser</title><link>https://site.example/t</link>"
+        "<description>&lt;p&gt;&lt;img src=&quot;/t.jpg&quot;&gt;Teaser.&lt;/p&gt;</description>"
+        "<content:encoded>&lt;p&gt;No picture here.&lt;/p&gt;</content:encoded></item>"
         "</channel></rss>"
     )
     images = {e.title: e.image for e in parse(feed.encode(), "https://site.example/rss").entries}
@@ -117,6 +121,7 @@ def test_a_feeds_own_picture_takes_the_wider_media_and_never_audio() -> None:
         "Both": "https://site.example/big.jpg",
         "Relative": "https://site.example/img/r.png",
         "Inline": "https://site.example/i.jpg",
+        "Teaser": "https://site.example/t.jpg",  # the summary's, the content having none
     }
 
 

@@ -127,7 +127,7 @@ def _entry(raw: Any, base: str = "") -> Entry | None:
         content=content,
         summary=summary,
         headline_from_text=headline_from_text,
-        image=_image(raw, content or summary, str(link or base or "")),
+        image=_image(raw, (content, summary), str(link or base or "")),
     )
 
 
@@ -138,11 +138,12 @@ _IMG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
 _ATTRIBUTE = re.compile(r"""([a-zA-Z-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""")
 
 
-def _image(raw: Any, html_text: str, base: str) -> str | None:
+def _image(raw: Any, html_texts: tuple[str, str], base: str) -> str | None:
     """The entry's lead image: the widest media:content that is an image, else an enclosure of
-    an image type, else the widest media:thumbnail, else the first <img> of its HTML that is not
-    a pixel or an icon. Audio and video enclosures never count. Each address must pass
-    articles.image_url; relative ones are resolved against the entry's link."""
+    an image type, else the widest media:thumbnail, else the first <img> of its content (then
+    of its summary) that is not a pixel or an icon. Audio and video enclosures never count.
+    Each address must pass articles.image_url; relative ones are resolved against the entry's
+    link."""
     media = [m for m in _dicts(raw.get("media_content")) if _is_image(m, "url", "medium")]
     enclosures = [
         {"url": link.get("href")}
@@ -154,7 +155,7 @@ def _image(raw: Any, html_text: str, base: str) -> str | None:
         found = articles.image_url(candidate.get("url"), base or None)
         if found:
             return found
-    return _first_img(html_text, base)
+    return next(filter(None, (_first_img(text, base) for text in html_texts)), None)
 
 
 def _dicts(value: Any) -> list[dict[str, Any]]:
