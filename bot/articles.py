@@ -15,14 +15,12 @@ import codecs
 import hashlib
 import json
 import re
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin, urlsplit
 
 from .config import Boilerplate, normalize_phrase
 from .errors import NewsbotError
@@ -74,7 +72,7 @@ class Article:
     language: str | None = None
     external_id: str | None = None
     author: str | None = None
-    # The lead image's address (image_url: absolute http(s)), shown as the message's preview.
+    # The lead image's address (images.image_url: absolute http(s)), shown as the preview.
     image: str | None = None
 
     @property
@@ -392,42 +390,6 @@ def parse_date(value: Any) -> datetime | None:
 
 # ---------------------------------------------------------------------------------------------
 # Helpers
-
-# A lead image's address longer than this is not kept (real ones are a few hundred characters).
-MAX_IMAGE_URL = 1000
-
-
-def image_url(value: object, base: str | None = None) -> str | None:
-    """A lead image's address as an article keeps it, else None (never an exception).
-
-    Only absolute http and https addresses with a host, of at most MAX_IMAGE_URL characters,
-    without white space or control characters; `base` (the page's or feed's address) resolves
-    a relative one, and one starting with // is taken as https without a base. data:,
-    javascript: and the like are dropped: the address is handed to Telegram to fetch."""
-    if not isinstance(value, str):
-        return None
-    text = value.strip()
-    if not text or len(text) > MAX_IMAGE_URL or not _printable_url(text):
-        return None
-    try:
-        if base and not urlsplit(text).scheme:
-            text = urljoin(base, text)
-        elif text.startswith("//"):
-            text = "https:" + text
-        parts = urlsplit(text)
-        host = parts.hostname
-        parts.port  # noqa: B018 (raises ValueError for a port that is not a number)
-    except ValueError:  # a malformed IPv6 address or port
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not host:
-        return None
-    return text if len(text) <= MAX_IMAGE_URL and _printable_url(text) else None
-
-
-def _printable_url(text: str) -> bool:
-    """No white space, control, format or unpaired surrogate characters anywhere."""
-    return not any(ch.isspace() or unicodedata.category(ch)[0] == "C" for ch in text)
-
 
 # Scripts written without spaces between words: Han, kana, Thai, Lao, Khmer, Myanmar.
 _UNSPACED = re.compile(

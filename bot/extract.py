@@ -11,11 +11,8 @@ caption, a template, a server status page) is refused with the reason.
 
 from __future__ import annotations
 
-import itertools
-import json
 import logging
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from html import unescape
@@ -24,8 +21,8 @@ from typing import Any
 import lxml.html
 import trafilatura
 
-from . import encoding, languages
-from .articles import image_url, word_count
+from . import encoding, images, languages
+from .articles import word_count
 from .errors import NewsbotError
 
 log = logging.getLogger(__name__)
@@ -111,7 +108,7 @@ def page(html: str | bytes, url: str | None = None, *, content_type: str | None 
         author=" ".join(str(document.author).split()) or None if document.author else None,
         url=canonical,
         language=languages.code(root.get("lang")) if root is not None else None,
-        image=_image(getattr(document, "image", None), root, url or canonical),
+        image=images.on_page(getattr(document, "image", None), root, url or canonical),
     )
 
 
@@ -357,85 +354,6 @@ def _root(html: str) -> Any:
         return lxml.html.fromstring(html)
     except (ValueError, lxml.etree.ParserError):
         return None
-
-
-# The lead image's <meta> names, best first: Open Graph (what Telegram and Facebook show), then
-# Twitter's card, then the older <link rel="image_src">. Matched lower-cased.
-_IMAGE_META = ("og:image", "og:image:url", "og:image:secure_url", "twitter:image")
-_IMAGE_META_MORE = ("twitter:image:src", "image", "thumbnail")
-# schema.org types whose "image" is the article's picture, in a page's JSON-LD.
-_ARTICLE_TYPES = frozenset(
-    {"Article", "NewsArticle", "BlogPosting", "ReportageNewsArticle", "AnalysisNewsArticle"}
-)
-
-
-def _image(found: object, root: Any, base: str | None) -> str | None:
-    """The page's lead image: trafilatura's pick when it is usable, else the first usable of
-    the page's own og:image, twitter:image... (also those outside <head>, where a page's broken
-    markup may leave them), else its JSON-LD article's image; relative addresses resolved
-    against the page's."""
-    image = image_url(found, base)
-    if image or root is None:
-        return image
-    named: dict[str, list[str]] = {}
-    for meta in root.iter("meta"):
-        name = (meta.get("property") or meta.get("name") or meta.get("itemprop") or "").lower()
-        content = meta.get("content")
-        if content and name in _IMAGE_META + _IMAGE_META_MORE:
-            named.setdefault(name, []).append(content)
-    candidates = [c for name in _IMAGE_META + _IMAGE_META_MORE for c in named.get(name, [])]
-    candidates += [
-        link.get("href") for link in root.iter("link") if (link.get("rel") or "") == "image_src"
-    ]
-    candidates += _json_ld_images(root)
-    for candidate in candidates:
-        image = image_url(candidate, base)
-        if image:
-            return image
-    return None
-
-
-def _json_ld_images(root: Any) -> list[str]:
-    """The "image" addresses of the article objects in the page's JSON-LD (also in @graph):
-    a string, a list, or an ImageObject with its url."""
-    found: list[str] = []
-    for script in root.iter("script"):
-        if (script.get("type") or "").lower() != "application/ld+json" or not script.text:
-            continue
-        try:
-            data = json.loads(script.text[:200_000])
-        except (ValueError, RecursionError):
-            continue
-        nodes = list(data[:20]) if isinstance(data, list) else [data]
-        for node in itertools.islice(_walked(nodes), 50):
-            kind = node.get("@type")
-            kinds = {k for k in (kind if isinstance(kind, list) else [kind]) if isinstance(k, str)}
-            if kinds & _ARTICLE_TYPES:
-                found.extend(_image_addresses(node.get("image")))
-    return found
-
-
-def _walked(nodes: list[Any]) -> Iterator[dict[str, Any]]:
-    """JSON-LD objects, and those in their @graph after them."""
-    queue = list(nodes)
-    while queue:
-        node = queue.pop(0)
-        if isinstance(node, dict):
-            yield node
-            graph = node.get("@graph")
-            if isinstance(graph, list):
-                queue.extend(graph[:20])
-
-
-def _image_addresses(value: object, *, nested: bool = False) -> list[str]:
-    """An "image" value's addresses: a string, an ImageObject's url, a list of those."""
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, dict):
-        return [u for u in (value.get("url"), value.get("contentUrl")) if isinstance(u, str)]
-    if isinstance(value, list) and not nested:
-        return [a for item in value[:5] for a in _image_addresses(item, nested=True)]
-    return []
 
 
 # Elements that start a paragraph of their own; text between them (straight in the snippet, in

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 import feedparser
 
-from .. import articles, extract, stories
+from .. import articles, extract, images, stories
 from ..errors import NewsbotError
 
 # feedparser's notes that say nothing about the feed: an encoding declared wrongly, or a server
@@ -127,74 +127,8 @@ def _entry(raw: Any, base: str = "") -> Entry | None:
         content=content,
         summary=summary,
         headline_from_text=headline_from_text,
-        image=_image(raw, (content, summary), str(link or base or "")),
+        image=images.of_entry(raw, (content, summary), str(link or base or "")),
     )
-
-
-# An <img> this small (a tracking pixel, an emoji, a share button) is no lead image.
-_MIN_IMG_SIZE = 50
-_IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif")
-_IMG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
-_ATTRIBUTE = re.compile(r"""([a-zA-Z-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""")
-
-
-def _image(raw: Any, html_texts: tuple[str, str], base: str) -> str | None:
-    """The entry's lead image: the widest media:content that is an image, else an enclosure of
-    an image type, else the widest media:thumbnail, else the first <img> of its content (then
-    of its summary) that is not a pixel or an icon. Audio and video enclosures never count.
-    Each address must pass articles.image_url; relative ones are resolved against the entry's
-    link."""
-    media = [m for m in _dicts(raw.get("media_content")) if _is_image(m, "url", "medium")]
-    enclosures = [
-        {"url": link.get("href")}
-        for link in _dicts(raw.get("links"))
-        if link.get("rel") == "enclosure" and _is_image(link, "href", None)
-    ]
-    thumbnails = _dicts(raw.get("media_thumbnail"))
-    for candidate in [*_widest_first(media), *enclosures, *_widest_first(thumbnails)]:
-        found = articles.image_url(candidate.get("url"), base or None)
-        if found:
-            return found
-    return next(filter(None, (_first_img(text, base) for text in html_texts)), None)
-
-
-def _dicts(value: Any) -> list[dict[str, Any]]:
-    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
-
-
-def _is_image(item: dict[str, Any], url_key: str, medium_key: str | None) -> bool:
-    """An image by its medium or MIME type; by its address's suffix when it names neither."""
-    medium = str(item.get(medium_key) or "").lower() if medium_key else ""
-    kind = str(item.get("type") or "").lower()
-    if medium or kind:
-        return medium == "image" or kind.startswith("image/")
-    return urlsplit(str(item.get(url_key) or "")).path.lower().endswith(_IMAGE_SUFFIXES)
-
-
-def _widest_first(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Feeds list a picture in several sizes: the widest first, the feed's order among equals."""
-    return sorted(items, key=lambda item: -_size(item.get("width")))
-
-
-def _size(value: object) -> int:
-    text = str(value or "").strip().removesuffix("px")
-    return int(text) if text.isdigit() and len(text) < 7 else 0
-
-
-def _first_img(html_text: str, base: str) -> str | None:
-    """The first <img src> of an entry's HTML that is not a pixel or an icon."""
-    for tag in _IMG.findall(html_text[:200_000]):
-        attributes = {
-            m[1].lower(): html.unescape(m[2] or m[3] or m[4] or "")
-            for m in _ATTRIBUTE.finditer(tag)
-        }
-        width, height = _size(attributes.get("width")), _size(attributes.get("height"))
-        if (width and width < _MIN_IMG_SIZE) or (height and height < _MIN_IMG_SIZE):
-            continue
-        found = articles.image_url(attributes.get("src"), base or None)
-        if found:
-            return found
-    return None
 
 
 def _text(detail: Any, value: object) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from .. import images
 from ..articles import (
     Article,
     ArticleError,
@@ -20,7 +21,7 @@ from ..articles import (
     _strip_blank_edges,
 )
 from ..config import Boilerplate, normalize_phrase
-from .meta import _author, _image, _inline_markup_free, _published, _tags, _text_field
+from .meta import _author, _inline_markup_free, _published, _tags, _text_field
 
 _FRONT_MATTER = re.compile(r"\A(---|\+\+\+)[ \t]*\n(.*?)\n\1[ \t]*(?:\n|\Z)", re.DOTALL)
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
@@ -88,7 +89,7 @@ def parse_markdown(text: str, *, source: str, bp: Boilerplate, mtime: datetime) 
         language=_text_field(meta, "language", "lang") or None,
         external_id=_text_field(meta, "id", "guid") or None,
         author=_author(meta),
-        image=_image(meta, url),
+        image=images.in_record(meta, url),
     )
 
 

@@ -1,5 +1,5 @@
 """Front matter and record fields shared by the Markdown and JSON readers: title markup,
-author, tags, date, lead image."""
+author, tags, date."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from ..articles import image_url, parse_date, shorten
+from ..articles import parse_date, shorten
 
 # Inline tags and entities a title picked up from a page ("<b>Breaking</b>: Tom &amp; Jerry");
 # anything else in angle brackets ("std::vector<bool>") is text.
@@ -71,51 +71,3 @@ def _published(meta: Mapping[str, Any], mtime: datetime) -> tuple[datetime, bool
             if parsed:
                 return parsed, True
     return mtime, False
-
-
-# Where exporters put an article's lead image: Hugo and Jekyll themes, JSON Feed, schema.org,
-# WordPress exports, scraped pages' Open Graph and Twitter cards.
-_IMAGE_KEYS = (
-    "image",
-    "images",
-    "featured_image",
-    "featuredimage",
-    "cover",
-    "og:image",
-    "og_image",
-    "twitter:image",
-    "thumbnail",
-    "thumbnail_url",
-    "banner_image",
-    "lead_image_url",
-)
-
-
-def _image(meta: Mapping[str, Any], base: str | None = None) -> str | None:
-    """The lead image: an address, a list of them (the first usable), or {url|src|href: ...}.
-    A relative address is resolved against `base` (the article's own URL); anything that is not
-    an http(s) address is left out (image_url)."""
-    for key in _IMAGE_KEYS:
-        if key in meta:
-            found = _image_value(meta[key], base)
-            if found:
-                return found
-    return None
-
-
-def _image_value(value: Any, base: str | None, depth: int = 0) -> str | None:
-    if isinstance(value, str):
-        return image_url(value, base)
-    if depth > 2:
-        return None
-    if isinstance(value, dict):
-        for key in ("url", "src", "href", "image", "contenturl", "contentUrl"):
-            found = _image_value(value.get(key), base, depth + 1)
-            if found:
-                return found
-    elif isinstance(value, list):
-        for item in value[:10]:
-            found = _image_value(item, base, depth + 1)
-            if found:
-                return found
-    return None

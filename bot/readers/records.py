@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
+from .. import images
 from ..articles import (
     Article,
     ArticleError,
@@ -19,7 +20,7 @@ from ..articles import (
     normalize_text,
 )
 from ..config import Boilerplate
-from .meta import _author, _image, _inline_markup_free, _published, _tags, _text_field
+from .meta import _author, _inline_markup_free, _published, _tags, _text_field
 
 # HTML that marks paragraphs: a record's text that has it is a page's HTML, not plain text.
 _HTML_BLOCK = re.compile(r"<(?:p|br|div|h[1-6]|li|blockquote|article|section)\b[^<>]*>", re.I)
@@ -117,5 +118,5 @@ def _record_article(
         language=_text_field(meta, "language", "lang") or None,
         external_id=_text_field(meta, "id", "guid") or None,
         author=_author(meta),
-        image=_image(meta, url),
+        image=images.in_record(meta, url),
     )
