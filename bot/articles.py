@@ -391,6 +391,7 @@ def parse_date(value: Any) -> datetime | None:
 # ---------------------------------------------------------------------------------------------
 # Helpers
 
+
 # Scripts written without spaces between words: Han, kana, Thai, Lao, Khmer, Myanmar.
 _UNSPACED = re.compile(
     r"[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff"

@@ -246,7 +246,7 @@ MIGRATIONS: tuple[Migration, ...] = (
             "DROP TABLE queries_without_chat",
         ),
     ),
-    # An article's lead image (articles.image_url), shown as its message's large preview.
+    # An article's lead image (images.image_url), shown as its message's large preview.
     # Articles from before this have none until their file changes.
     ("0013_article_images", ("ALTER TABLE articles ADD COLUMN image TEXT",)),
     # /pictures off: a chat's articles come without their preview (on by default).
