@@ -32,6 +32,7 @@ from .store import (
     SearchResult,
     Store,
     StoredArticle,
+    StoreUnavailable,
     Subscription,
     parse_filter,
 )
@@ -44,6 +45,8 @@ MAX_SENTENCES = 20
 MAX_FILTERS = 20
 MAX_FILTER_CHARS = 200
 MAX_FEED_NAME = 60
+# A saved search (its paging buttons) and a chat's last list are kept this long unused.
+QUERY_DAYS = 30
 # A search still running after this many seconds is stopped, and the person told to use fewer
 # words: the search itself is in a worker thread, but it holds one of SEARCH_THREADS.
 SEARCH_SECONDS = 3.0
@@ -89,6 +92,17 @@ class Page:
     entries: tuple[Entry, ...]
     offset: int
     total: int
+
+
+@dataclass(frozen=True)
+class Pick:
+    """What `/read N` may open. Lists show article ids, but people also type the place of an
+    article in the list they saw: `by_id` is article N (when it exists, or when the chat's
+    last list shows it), `by_place` the N-th article of that list (when N is not one of its
+    ids). Both set and different: the chat is asked which one it meant."""
+
+    by_id: int | None
+    by_place: int | None = None
 
 
 class News:
@@ -249,6 +263,28 @@ class News:
     def query_text(self, query_id: int, chat_id: int) -> str | None:
         """The query behind a paging button, if this chat saved it (else None)."""
         return self.store.query_text(query_id, chat_id)
+
+    def forget_old_queries(self, now: float) -> int:
+        """Daily: saved searches and shown lists unused for QUERY_DAYS go (a chat's history is
+        not kept for ever, and the tables stop growing); returns how many rows went."""
+        return self.store.forget_before(now - QUERY_DAYS * 86400)
+
+    def remember_list(self, chat_id: int, article_ids: list[int]) -> None:
+        """The list of articles this chat was just shown, for `/read <place>` (pick). Only a
+        convenience: when the database is busy it is skipped, and the list is answered."""
+        try:
+            self.store.remember_list(chat_id, article_ids)
+        except StoreUnavailable as exc:
+            log.warning("the list shown to chat %s was not kept: %s", chat_id, exc)
+
+    def pick(self, chat_id: int, number: int) -> Pick:
+        """What `/read number` may mean in this chat (see Pick)."""
+        shown = self.store.shown_list(chat_id)
+        if number in shown:
+            return Pick(by_id=number)
+        by_place = shown[number - 1] if 1 <= number <= len(shown) else None
+        by_id = number if by_place is None or self.get(number) is not None else None
+        return Pick(by_id=by_id, by_place=by_place)
 
     # -- subscriptions ------------------------------------------------------------------------
 

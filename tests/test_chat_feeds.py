@@ -144,8 +144,8 @@ async def test_feeds_lists_each_feed_and_stats_names_a_broken_one(chat: Chat) ->
     assert "did not answer as a feed: HTTP 500" in replies[-1]
 
     (listing,) = await chat.send(ADMIN, "/feeds")
-    assert "<b>Gazette</b>" in listing and "1 entries taken" in listing
-    assert "<b>Broken</b>" in listing and "failing 1 times in a row: HTTP 500" in listing
+    assert "<b>Gazette</b>" in listing and "1 entry taken" in listing
+    assert "<b>Broken</b>" in listing and "1 failure in a row: HTTP 500" in listing
     (stats,) = await chat.send(ADMIN, "/stats")
     assert "Feeds: 2 (1 failing)" in stats
     assert "• Broken: HTTP 500" in stats

@@ -194,7 +194,7 @@ async def test_latest_lists_the_newest_with_read_buttons_and_paging(chat: Chat) 
     assert "(1–5 of 9)" in text
     assert all(e.title.replace("’", "’") in text for e in entries)
     labels = buttons(call)
-    assert [labels[f"📖 {n}"] for n in range(1, 6)] == [f"rd:{e.id}:0" for e in entries]
+    assert [labels[f"📖 {e.id}"] for e in entries] == [f"rd:{e.id}:0" for e in entries]
     assert labels["Older ▶"] == "lt:5:5" and "◀ Newer" not in labels
 
 
@@ -265,6 +265,62 @@ async def test_read_helps_with_what_to_type(chat: Chat, command: str, expected: 
     assert expected in only_text(await chat.send(command))
 
 
+async def test_lists_number_each_headline_with_the_id_read_takes(chat: Chat) -> None:
+    for command in ("/latest", "/search harbour"):
+        text = only_text(await chat.send(command))
+        shown = news_of(chat).store.shown_list(chat.user.chat_id)
+        assert len(shown) == 5
+        for article_id in shown:
+            assert f"{article_id}. <b>" in text
+        assert f"send /read {shown[0]} or tap 📖 {shown[0]}" in text
+        card = only_text(await chat.send(f"/read {shown[1]}"))  # an id the list shows
+        stored = news_of(chat).get(shown[1])
+        assert stored is not None and card.startswith(f"<b>{stored.article.title}")
+        assert f"Article {shown[1]} · /read {shown[1]} opens it again" in card
+
+
+async def test_read_of_a_place_in_the_last_list_opens_that_article_and_says_which(
+    chat: Chat, articles_dir: Path
+) -> None:
+    (articles_dir / "briefs.jsonl").unlink()  # articles 1-7: only the sample page's two remain
+    await news_of(chat).reload()
+    only_text(await chat.send("/latest"))
+    second = news_of(chat).latest(limit=5).entries[1]
+    assert news_of(chat).get(2) is None
+    text = only_text(await chat.send("/read 2"))
+    assert text.startswith(f"↪ Number 2 in the list you saw last is article {second.id}.")
+    assert f"<b>{second.title}</b>" in text
+    assert "📖" in only_text(await chat.send("/search Karabakh"))
+    (hit,) = news_of(chat).store.shown_list(chat.user.chat_id)
+    assert f"is article {hit}." in only_text(await chat.send("/read 1"))
+
+
+async def test_read_of_a_number_that_is_an_article_and_a_place_in_the_list_asks_which(
+    chat: Chat,
+) -> None:
+    await chat.send("/latest")
+    second = news_of(chat).latest(limit=5).entries[1]
+    article_2 = news_of(chat).get(2)
+    assert second.id != 2 and article_2 is not None
+    question = sent(await chat.send("/read 2"))
+    text = str(question.params["text"])
+    assert text.startswith("Which one do you mean?")
+    assert f"📖 2: article 2, <b>{article_2.article.title}</b>" in text
+    assert f"📖 {second.id}: number 2 in the list you saw last, <b>{second.title}</b>" in text
+    assert buttons(question) == {"📖 2": "rd:2:0", f"📖 {second.id}": f"rd:{second.id}:0"}
+    card = sent(await chat.press(f"rd:{second.id}:0", question))
+    assert str(card.params["text"]).startswith(f"<b>{second.title}</b>")
+
+
+async def test_another_chats_list_does_not_change_what_read_opens(chat: Chat) -> None:
+    await chat.send("/latest")
+    other = chat.as_user(user_id=8, chat_id=8)
+    article_2 = news_of(chat).get(2)
+    assert article_2 is not None
+    text = only_text(await chat.send("/read 2", other))
+    assert text.startswith(f"<b>{article_2.article.title}</b>")
+
+
 async def test_full_text_pages_fit_in_a_message_and_keep_all_the_text(
     chat: Chat, write: WriteFile
 ) -> None:
@@ -312,7 +368,8 @@ async def test_search_lists_ranked_hits_with_marked_snippets(chat: Chat) -> None
     text = str(call.params["text"])
     assert "Azerbaijan grateful to Pakistan" in text
     assert "<b>Karabakh</b>" in text
-    assert buttons(call)["📖 1"] == f"rd:{id_of(chat, 'Azerbaijan')}:0"
+    article_id = id_of(chat, "Azerbaijan")
+    assert buttons(call)[f"📖 {article_id}"] == f"rd:{article_id}:0"
 
 
 async def test_search_pages_with_a_short_query_id(chat: Chat) -> None:

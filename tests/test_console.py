@@ -21,7 +21,7 @@ async def test_each_line_is_a_message_and_replies_are_plain_text(
     out = await run_chat(settings, ["/latest"])
     assert "> /latest\nLatest news (1–2 of 2)" in out
     assert "<b>" not in out and "&amp;" not in out
-    assert "[1] 📖 1  [2] 📖 2" in out
+    assert "[1] 📖 2  [2] 📖 1" in out  # buttons by place, labelled with article ids
 
 
 async def test_typing_a_number_presses_that_button(settings: Settings, write: WriteFile) -> None:

@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 
 import pytest
 
 from bot import summarize
 from bot.config import Settings
-from bot.news import MAX_SENTENCES, News
+from bot.news import MAX_SENTENCES, QUERY_DAYS, News, Pick
 from bot.store import Store
 
 from .conftest import SAMPLE_PAGE, WriteFile
@@ -67,6 +68,41 @@ def test_a_saved_query_is_found_only_in_the_chat_that_saved_it(news: News) -> No
     assert alice != bob
     assert news.query_text(alice, 8) is None and news.query_text(bob, 7) is None
     assert news.query_text(bob, 8) == "prime minister"
+
+
+def test_read_numbers_are_ids_unless_they_are_a_place_in_the_chats_last_list(
+    news: News,
+) -> None:
+    # Articles 1 and 2 exist (the sample page's two stories).
+    assert news.pick(7, 2) == Pick(by_id=2)  # no list shown yet: an id
+    news.remember_list(7, [40, 41, 2])
+    assert news.pick(7, 2) == Pick(by_id=2)  # shown in the list: that article
+    assert news.pick(7, 1) == Pick(by_id=1, by_place=40)  # article 1, or the list's first
+    assert news.pick(7, 3) == Pick(by_id=None, by_place=2)  # no article 3: the third
+    assert news.pick(7, 4) == Pick(by_id=4)  # past the list: an id (unknown, said later)
+    assert news.pick(8, 3) == Pick(by_id=3)  # another chat's list counts for nothing
+    news.remember_list(7, [1])
+    assert news.pick(7, 3) == Pick(by_id=3)  # the newest list replaces the last
+
+
+def test_saved_searches_and_lists_unused_for_a_month_are_forgotten(news: News) -> None:
+    old_query = news.remember_query(7, "harbour")
+    news.remember_list(7, [1, 2])
+    news.remember_list(8, [2, 1])
+    month = QUERY_DAYS * 86400
+    # Nothing is a month old yet.
+    assert news.forget_old_queries(time.time()) == 0
+    # A month on, chat 8 looks at a list again; the rest is old.
+    news.remember_list(8, [1])
+    news.store.conn.execute("UPDATE queries SET used_at = used_at - ?", (month + 1,))
+    news.store.conn.execute(
+        "UPDATE shown_lists SET shown_at = shown_at - ? WHERE chat_id = 7", (month + 1,)
+    )
+    assert news.forget_old_queries(time.time()) == 2
+    assert news.query_text(old_query, 7) is None
+    assert news.pick(7, 1) == Pick(by_id=1)  # no list: an id again
+    assert news.pick(8, 1) == Pick(by_id=1)  # in chat 8's list, which stays
+    assert news.store.shown_list(8) == [1]
 
 
 async def test_reloads_take_turns(news: News, write: WriteFile) -> None:

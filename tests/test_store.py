@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import sqlite3
@@ -27,6 +28,7 @@ from bot.store import (
 )
 from bot.store import articles as store_articles
 from bot.store import search as store_search
+from bot.store.migrations import run_step
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -427,18 +429,14 @@ def test_a_search_past_its_time_limit_is_stopped(
 
 def test_queries_saved_before_chats_were_recorded_expire_and_ids_go_on(tmp_path: Path) -> None:
     path = tmp_path / "news.sqlite3"
-    with Store(path) as db:
-        version = [name for name, _ in MIGRATIONS].index("0012_queries_by_chat")
-        db.conn.execute(f"PRAGMA user_version = {version}")
-        # The schema as it was then: without what the later migrations add.
-        db.conn.execute("ALTER TABLE articles DROP COLUMN image")
-        db.conn.execute("ALTER TABLE chats DROP COLUMN pictures")
-        db.conn.execute("DROP TABLE queries")
-        db.conn.execute(
-            "CREATE TABLE queries (id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE,"
-            " used_at REAL NOT NULL)"
-        )
-        db.conn.execute("INSERT INTO queries (id, text, used_at) VALUES (41, 'old', 0)")
+    version = [name for name, _ in MIGRATIONS].index("0012_queries_by_chat")
+    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as conn:
+        conn.row_factory = sqlite3.Row
+        for _, steps in MIGRATIONS[:version]:  # a database as the release before 0012 left it
+            for step in steps:
+                run_step(conn, step)
+        conn.execute(f"PRAGMA user_version = {version}")
+        conn.execute("INSERT INTO queries (id, text, used_at) VALUES (41, 'old', 0)")
     with Store(path) as db:
         assert db.schema_version == len(MIGRATIONS)
         assert db.query_text(41, 7) is None
@@ -447,16 +445,23 @@ def test_queries_saved_before_chats_were_recorded_expire_and_ids_go_on(tmp_path:
 
 def test_articles_and_chats_from_before_pictures_have_none_and_show_them(tmp_path: Path) -> None:
     path = tmp_path / "news.sqlite3"
-    with Store(path) as db:
-        (article_id,) = add(db, article("Old", "From before pictures."))
-        db.subscribe(5, "private", "")
-        version = [name for name, _ in MIGRATIONS].index("0013_article_images")
-        db.conn.execute("ALTER TABLE articles DROP COLUMN image")
-        db.conn.execute("ALTER TABLE chats DROP COLUMN pictures")
-        db.conn.execute(f"PRAGMA user_version = {version}")
+    version = [name for name, _ in MIGRATIONS].index("0014_article_images")
+    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as conn:
+        conn.row_factory = sqlite3.Row
+        for _, steps in MIGRATIONS[:version]:  # a database as the release before pictures left it
+            for step in steps:
+                run_step(conn, step)
+        conn.execute(f"PRAGMA user_version = {version}")
+        conn.execute("INSERT INTO chats (chat_id, kind, created_at) VALUES (5, 'private', 0)")
+        conn.execute(
+            "INSERT INTO articles (key, source, title, blocks, published, dated, ordinal,"
+            " content_hash, fingerprint, added_at, updated_at)"
+            " VALUES ('a.txt#0', 'a.txt', 'Old', '[[\"From before.\", false]]', 0, 0, 0, 'h',"
+            " 'f', 0, 0)"
+        )
     with Store(path) as db:
         assert db.schema_version == len(MIGRATIONS)
-        stored = db.get(article_id)
+        stored = db.get(1)
         assert stored is not None and stored.article.image is None
         chat = db.chat(5)
         assert chat is not None and chat.pictures

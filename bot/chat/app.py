@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -31,7 +32,7 @@ from telegram.request import BaseRequest, HTTPXRequest, RequestData
 from ..config import ConfigError, Settings
 from ..index import IndexRunError
 from ..news import News
-from ..store import DatabaseUnusable, Store
+from ..store import DatabaseUnusable, Store, StoreUnavailable
 from . import callbacks, texts
 from .delivery import Sender, schedule_all
 from .errors import TOKEN_REFUSED, TOKEN_STATUS, Fatal, error_handler, stop_for, stopped_for
@@ -207,6 +208,9 @@ async def open_news(application: AnyApplication) -> None:
         application.job_queue.run_repeating(
             watch_database, interval=WATCH_SECONDS, first=WATCH_SECONDS, name="database-watch"
         )
+        application.job_queue.run_repeating(
+            forget_old_queries, interval=86400, first=60, name="forget-old-queries"
+        )
 
 
 async def watch_database(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -216,6 +220,19 @@ async def watch_database(context: ContextTypes.DEFAULT_TYPE) -> None:
     news = context.bot_data.get("news")
     if isinstance(news, News):
         news.check_file()
+
+
+async def forget_old_queries(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Daily: saved searches and shown lists unused for a month are deleted."""
+    news = context.bot_data.get("news")
+    if isinstance(news, News):
+        try:
+            gone = news.forget_old_queries(time.time())
+        except StoreUnavailable as exc:  # busy: tomorrow's run takes them
+            log.warning("old saved searches not deleted: %s", exc)
+            return
+        if gone:
+            log.info("deleted %d saved searches and lists unused for a month", gone)
 
 
 async def close_news(application: AnyApplication) -> None:

@@ -122,9 +122,13 @@ def latest_page(page: Page, size: int) -> Reply:
     if not page.entries:
         return Reply(texts.LATEST_EMPTY)
     first, last = page.offset + 1, page.offset + len(page.entries)
-    lines = [texts.LATEST_TITLE.format(first=first, last=last, total=page.total), ""]
-    lines += _entry_lines(page.entries, first)
-    keyboard = [_read_buttons(page.entries, first)]
+    lines = [
+        texts.LATEST_TITLE.format(first=first, last=last, total=page.total),
+        texts.LIST_HINT.format(id=page.entries[0].id),
+        "",
+    ]
+    lines += _entry_lines(page.entries)
+    keyboard = [_read_buttons([e.id for e in page.entries])]
     paging = []
     if page.offset > 0:
         paging.append(
@@ -165,7 +169,7 @@ def article_card(
         meta.append(esc(shorten(article.author, 60)))
     meta.append(link(article.url, texts.SOURCE_LINK) or esc(shorten(article.source, 100)))
     head = f"{lead}<b>{title(article.title)}</b>\n<i>{' · '.join(meta)}</i>\n\n"
-    foot = f"\n\n/read {stored.id}"
+    foot = "\n\n" + texts.ARTICLE_FOOT.format(id=stored.id)
     if article.tags:
         foot += " · " + esc(shorten(", ".join(article.tags), 100))
     if others:
@@ -243,16 +247,12 @@ def search_page(result: SearchResult, query: str, query_id: int, offset: int, si
     ]
     if result.relaxed:
         lines.append(texts.SEARCH_RELAXED)
+    lines.append(texts.LIST_HINT.format(id=result.hits[0].id))
     lines.append("")
-    for number, hit in enumerate(result.hits, start=first):
-        lines.append(f"{number}. <b>{title(hit.title)}</b> — {_date(hit.published)}")
+    for hit in result.hits:
+        lines.append(f"{hit.id}. <b>{title(hit.title)}</b> — {_date(hit.published)}")
         lines.append(f"{marked_snippet(hit.snippet_marked)}\n")
-    keyboard = [
-        [
-            button(texts.BUTTON_READ.format(number=n), callbacks.READ.data(hit.id, 0))
-            for n, hit in enumerate(result.hits, start=first)
-        ]
-    ]
+    keyboard = [_read_buttons([hit.id for hit in result.hits])]
     paging = []
     if offset > 0:
         paging.append(
@@ -292,7 +292,7 @@ def delivery_message(
 
 def digest_message(entries: Sequence[Entry]) -> str:
     """The daily digest: each new headline with its first summary sentence and its /read."""
-    lines = [texts.DIGEST_TITLE.format(count=len(entries)), ""]
+    lines = [texts.DIGEST_TITLE.format(len(entries)), ""]
     for entry in entries:
         lines.append(f"<b>{title(entry.title)}</b>")
         lines.append(f"{esc(shorten(entry.line, _LINE_CHARS))} /read {entry.id}\n")
@@ -348,17 +348,28 @@ def _cut_line(line: str, budget: int) -> str:
     return cut if units(cut) <= budget else "…"
 
 
-def _entry_lines(entries: Sequence[Entry], first: int) -> Iterator[str]:
-    for number, entry in enumerate(entries, start=first):
-        yield f"{number}. <b>{title(entry.title)}</b>"
+def _entry_lines(entries: Sequence[Entry]) -> Iterator[str]:
+    """Each entry numbered by its id: the number /read takes."""
+    for entry in entries:
+        yield f"{entry.id}. <b>{title(entry.title)}</b>"
         yield f"{esc(shorten(entry.line, _LINE_CHARS))} <i>{_date(entry.published)}</i>\n"
 
 
-def _read_buttons(entries: Sequence[Entry], first: int) -> list[InlineKeyboardButton]:
+def _read_buttons(article_ids: Sequence[int]) -> list[InlineKeyboardButton]:
     return [
-        button(texts.BUTTON_READ.format(number=n), callbacks.READ.data(e.id, 0))
-        for n, e in enumerate(entries, start=first)
+        button(texts.BUTTON_READ.format(number=i), callbacks.READ.data(i, 0)) for i in article_ids
     ]
+
+
+def which_article(number: int, by_id: StoredArticle, by_place: StoredArticle) -> Reply:
+    """`/read number` could mean article `number` or the number-th of the last list: ask."""
+    text = texts.READ_WHICH.format(
+        number=number,
+        by_id=title(by_id.article.title),
+        by_place_id=by_place.id,
+        by_place=title(by_place.article.title),
+    )
+    return Reply(fit(text), InlineKeyboardMarkup([_read_buttons([by_id.id, by_place.id])]))
 
 
 def _date(when: datetime) -> str:

@@ -54,7 +54,7 @@ def _stats_feeds(feeds: Sequence[FeedState]) -> str:
     for feed in feeds:
         if feed.failures:
             text += texts.STATS_FEED_FAILING.format(
-                name=esc(feed.name), error=esc(feed.last_error or "?"), failures=feed.failures
+                feed.failures, name=esc(feed.name), error=esc(feed.last_error or "?")
             )
         elif feed.last_error:
             text += texts.STATS_FEED_NOTE.format(name=esc(feed.name), error=esc(feed.last_error))
@@ -92,14 +92,14 @@ def feeds_message(feeds: Sequence[FeedState], now: float | None = None) -> str:
     for feed in feeds:
         if feed.failures:
             status = texts.FEED_FAILING.format(
-                failures=feed.failures,
+                feed.failures,
                 error=esc(feed.last_error or "?"),
                 next=_moment(feed.next_poll, now),
             )
         elif feed.last_ok_at is None:
             status = texts.FEED_NEVER
         else:
-            status = texts.FEED_OK.format(entries=feed.entries, when=_moment(feed.last_ok_at, now))
+            status = texts.FEED_OK.format(feed.entries, when=_moment(feed.last_ok_at, now))
             if feed.last_error and (feed.last_error_at or 0) > feed.last_ok_at - 1:
                 status += texts.FEED_NOTE.format(error=esc(feed.last_error))
         parts.append(texts.FEED_LINE.format(name=esc(feed.name), url=esc(feed.url), status=status))

@@ -246,11 +246,23 @@ MIGRATIONS: tuple[Migration, ...] = (
             "DROP TABLE queries_without_chat",
         ),
     ),
+    (
+        # Lists show article ids, which /read takes; people also type the place in the list
+        # they saw ("/read 2"). The last list each chat saw, to tell the two apart.
+        "0013_shown_lists",
+        (
+            """CREATE TABLE shown_lists (
+                chat_id INTEGER PRIMARY KEY,
+                ids TEXT NOT NULL,
+                shown_at REAL NOT NULL
+            )""",
+        ),
+    ),
     # An article's lead image (images.image_url), shown as its message's large preview.
     # Articles from before this have none until their file changes.
-    ("0013_article_images", ("ALTER TABLE articles ADD COLUMN image TEXT",)),
+    ("0014_article_images", ("ALTER TABLE articles ADD COLUMN image TEXT",)),
     # /pictures off: a chat's articles come without their preview (on by default).
-    ("0014_chat_pictures", ("ALTER TABLE chats ADD COLUMN pictures INTEGER NOT NULL DEFAULT 1",)),
+    ("0015_chat_pictures", ("ALTER TABLE chats ADD COLUMN pictures INTEGER NOT NULL DEFAULT 1",)),
 )
 
 

@@ -1,4 +1,5 @@
-"""Saved queries: search paging buttons carry a query id (callback_data holds 64 bytes)."""
+"""What a chat saw: its saved queries (search paging buttons carry a query id, as
+callback_data holds 64 bytes) and the last list of articles it was shown."""
 
 from __future__ import annotations
 
@@ -6,9 +7,12 @@ import time
 
 from .room import Room
 
+# The most ids a shown list keeps: a list shows at most 20.
+MAX_SHOWN = 50
+
 
 class Queries(Room):
-    """Search texts saved per chat, by id."""
+    """Search texts saved per chat, by id; the last list each chat was shown."""
 
     def remember_query(self, chat_id: int, text: str) -> int:
         """A short id for a chat's search text, the same id for the same text in that chat."""
@@ -29,3 +33,29 @@ class Queries(Room):
             "SELECT text FROM queries WHERE id = ? AND chat_id = ?", (query_id, chat_id)
         ).fetchone()
         return str(row["text"]) if row else None
+
+    def forget_before(self, when: float) -> int:
+        """Saved queries not used and lists not shown since `when` are deleted (their
+        buttons then say the search expired); returns how many rows went."""
+        with self.transaction() as conn:
+            queries = conn.execute("DELETE FROM queries WHERE used_at < ?", (when,)).rowcount
+            lists = conn.execute("DELETE FROM shown_lists WHERE shown_at < ?", (when,)).rowcount
+        return int(queries) + int(lists)
+
+    def remember_list(self, chat_id: int, article_ids: list[int]) -> None:
+        """The articles of the list this chat was shown last, in their order."""
+        ids = ",".join(str(i) for i in article_ids[:MAX_SHOWN])
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO shown_lists (chat_id, ids, shown_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (chat_id) DO UPDATE SET ids = excluded.ids,"
+                " shown_at = excluded.shown_at",
+                (chat_id, ids, time.time()),
+            )
+
+    def shown_list(self, chat_id: int) -> list[int]:
+        """The article ids of the last list this chat was shown (none: empty)."""
+        row = self.conn.execute(
+            "SELECT ids FROM shown_lists WHERE chat_id = ?", (chat_id,)
+        ).fetchone()
+        return [int(i) for i in str(row["ids"]).split(",") if i] if row else []

@@ -70,8 +70,7 @@ async def add_feed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         text = texts.ADDFEED_FAILED.format(name=render.esc(added), error=render.esc(result.error))
     else:
         new = result.new if result else 0
-        articles = "article" if new == 1 else "articles"
-        text = texts.ADDFEED_RESULT.format(name=render.esc(added), new=new, articles=articles)
+        text = texts.ADDFEED_RESULT.format(new, name=render.esc(added))
     await reply(update, Reply(text))
 
 

@@ -147,6 +147,16 @@ def chat_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | N
     return news(context).chat_language(chat.id) if chat else None
 
 
+def remember_list(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, article_ids: list[int]
+) -> None:
+    """Keep the list of articles this chat is being shown, so that `/read 2` can mean its
+    second article (News.pick)."""
+    chat = update.effective_chat
+    if chat and article_ids:
+        news(context).remember_list(chat.id, article_ids)
+
+
 def small_number(text: str, *, high: int) -> int | None:
     """A whole number from 1 to high, or None."""
     if not re.fullmatch(r"\d{1,19}", text):

@@ -10,7 +10,7 @@ from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from ...articles import shorten
-from ...news import MAX_SENTENCES
+from ...news import MAX_SENTENCES, Pick
 from ...store import SearchTimeout
 from .. import callbacks, render, texts
 from ..render import Reply
@@ -22,6 +22,7 @@ from .common import (
     edit,
     is_admin,
     news,
+    remember_list,
     reply,
     small_number,
 )
@@ -44,12 +45,14 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await _send_article(update, context, article_id, None)
         return
     page = news(context).latest(limit=3)
+    remember_list(update, context, [e.id for e in page.entries])
     await reply(update, Reply(render.start_message(page.entries)))
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/help: every command with an example."""
     text = texts.HELP.format(bot=render.esc(context.bot.username or "bot"))
+    text += texts.HELP_PICTURES
     if is_admin(update, context):
         text += texts.HELP_ADMIN.format(minutes=news(context).settings.feeds.poll_minutes)
     await reply(update, Reply(text))
@@ -64,6 +67,7 @@ async def latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await reply(update, Reply(texts.LATEST_BAD_COUNT.format(max=MAX_PAGE_SIZE)))
             return
     page = news(context).latest(limit=size, language=chat_language(update, context))
+    remember_list(update, context, [e.id for e in page.entries])
     await reply(update, render.latest_page(page, size))
 
 
@@ -73,8 +77,8 @@ async def read(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not args:
         await reply(update, Reply(texts.READ_NO_ID))
         return
-    article_id = small_number(args[0].lstrip("#"), high=10**18)
-    if article_id is None:
+    number = small_number(args[0].lstrip("#"), high=10**18)
+    if number is None:
         text = render.esc(shorten(" ".join(args), 60))
         await reply(update, Reply(texts.READ_NOT_A_NUMBER.format(text=text)))
         return
@@ -82,10 +86,18 @@ async def read(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if len(args) > 1:
         sentences = small_number(args[1], high=MAX_SENTENCES)
         if sentences is None:
-            text = texts.READ_BAD_SENTENCES.format(id=article_id, max=MAX_SENTENCES)
+            text = texts.READ_BAD_SENTENCES.format(id=number, max=MAX_SENTENCES)
             await reply(update, Reply(text))
             return
-    await _send_article(update, context, article_id, sentences)
+    chat = update.effective_chat
+    pick = news(context).pick(chat.id, number) if chat else Pick(by_id=number)
+    if pick.by_place is None:
+        await _send_article(update, context, number, sentences)
+    elif pick.by_id is None:
+        lead = texts.READ_BY_PLACE.format(place=number, id=pick.by_place)
+        await _send_article(update, context, pick.by_place, sentences, lead=lead)
+    else:
+        await _ask_which(update, context, number, pick.by_place)
 
 
 async def search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -130,6 +142,7 @@ async def latest_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     offset, size = button_numbers(update, callbacks.LATEST)
     size = max(1, min(size, MAX_PAGE_SIZE))
     page = news(context).latest(offset=offset, limit=size, language=chat_language(update, context))
+    remember_list(update, context, [e.id for e in page.entries])
     await edit(update, render.latest_page(page, size))
 
 
@@ -207,14 +220,36 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 async def _send_article(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, article_id: int, sentences: int | None
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    article_id: int,
+    sentences: int | None,
+    *,
+    lead: str = "",
 ) -> None:
-    card = await _article_reply(update, context, article_id, sentences)
+    card = await _article_reply(update, context, article_id, sentences, lead=lead)
     await reply(update, card or Reply(texts.READ_UNKNOWN.format(id=article_id)))
 
 
+async def _ask_which(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, number: int, by_place: int
+) -> None:
+    """/read number, where number is an article and also a place in the last list: ask."""
+    service = news(context)
+    first, second = service.get(number), service.get(by_place)
+    if first is None or second is None:  # removed in between: open what is left
+        await _send_article(update, context, by_place if first is None else number, None)
+        return
+    await reply(update, render.which_article(number, first, second))
+
+
 async def _article_reply(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, article_id: int, sentences: int | None
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    article_id: int,
+    sentences: int | None,
+    *,
+    lead: str = "",
 ) -> Reply | None:
     """The article card, with the article's picture as its preview unless the chat (or the
     bot's settings) turned pictures off."""
@@ -230,7 +265,13 @@ async def _article_reply(
     chat = update.effective_chat
     pictures = service.pictures(chat.id) if chat else False
     return render.article_card(
-        stored, summary, sentences=count, more=more, others=others, pictures=pictures
+        stored,
+        summary,
+        sentences=count,
+        more=more,
+        others=others,
+        lead=lead,
+        pictures=pictures,
     )
 
 
@@ -248,4 +289,6 @@ async def _search_reply(
         return Reply(texts.SEARCH_TOO_SLOW)
     chat = update.effective_chat
     query_id = service.remember_query(chat.id, query[:2000]) if result.hits and chat else 0
+    if result.hits:
+        remember_list(update, context, [hit.id for hit in result.hits])
     return render.search_page(result, query, query_id, offset, PAGE_SIZE)

@@ -247,9 +247,9 @@ def _subscriptions_reply(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> Re
 
 def _refusal(refused: Refused, words: str) -> str:
     if refused.reason == "too_long":
-        return texts.SUBSCRIBE_TOO_LONG.format(limit=refused.limit)
+        return texts.SUBSCRIBE_TOO_LONG.format(refused.limit)
     if refused.reason == "too_many":
-        return texts.SUBSCRIBE_TOO_MANY.format(limit=refused.limit)
+        return texts.SUBSCRIBE_TOO_MANY.format(refused.limit)
     return texts.SUBSCRIBE_NO_WORDS.format(words=render.esc(shorten(words, 100)))
 
 
