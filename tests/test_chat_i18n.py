@@ -6,15 +6,17 @@ from __future__ import annotations
 import ast
 import gettext
 import io
+import re
 from pathlib import Path
 
+import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 from bot.chat import texts
-from bot.chat.i18n import Plural, Translator, language_of, translator
+from bot.chat.i18n import LANGUAGES, Plural, Translator, language_of, translator
 
 from .conftest import REPO
 
@@ -125,3 +127,77 @@ def test_telegram_language_codes_map_to_a_shipped_language_or_english() -> None:
     english = translator("pt-br")
     assert english.language == "en" and english("Newest articles") == "Newest articles"
     assert english.format(texts.ADDFEED_RESULT, count=1, name="X") == "<b>X</b>: 1 new article."
+
+
+# -- the shipped catalogs ---------------------------------------------------------------------
+
+PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+TAG = re.compile(r"</?[a-z]+")
+
+
+def catalog_of(language: str) -> Catalog:
+    with (LOCALE / language / "LC_MESSAGES" / "newsbot.po").open("rb") as po:
+        return read_po(po, locale=language)
+
+
+def _shape(text: str) -> tuple[object, ...]:
+    """What a translation must keep of its message: placeholders, tags, outer newlines."""
+    return (
+        sorted(set(PLACEHOLDER.findall(text))),
+        sorted(TAG.findall(text)),
+        len(text) - len(text.lstrip("\n")),
+        len(text) - len(text.rstrip("\n")),
+    )
+
+
+@pytest.mark.parametrize("language", LANGUAGES[1:])
+def test_a_catalog_translates_every_message_keeping_placeholders_and_tags(language: str) -> None:
+    catalog = catalog_of(language)
+    wanted = template()
+    problems = []
+    for message in catalog:
+        if not message.id:
+            continue
+        if message.fuzzy:
+            problems.append(f"fuzzy: {message.id!r}")
+        forms = (
+            tuple(message.string)
+            if isinstance(message.string, (tuple, list))
+            else (message.string,)
+        )
+        source = str(message.id[1] if isinstance(message.id, (tuple, list)) else message.id)
+        if isinstance(message.id, (tuple, list)) and len(forms) != catalog.num_plurals:
+            problems.append(f"{len(forms)} forms, not {catalog.num_plurals}: {message.id!r}")
+        for form in forms:
+            if not form:
+                problems.append(f"untranslated: {message.id!r}")
+            elif _shape(form) != _shape(source):
+                problems.append(f"{_shape(form)} != {_shape(source)}: {form!r}")
+    translated = {m.id if isinstance(m.id, str) else (m.id[0], m.id[1]) for m in catalog if m.id}
+    missing = wanted - translated
+    assert not missing, f"{language} lacks {len(missing)}: {sorted(map(str, missing))[:3]}"
+    assert problems == []
+
+
+@pytest.mark.parametrize("language", LANGUAGES[1:])
+def test_the_shipped_compiled_catalog_is_the_translated_one(language: str) -> None:
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog_of(language))
+    compiled.seek(0)
+    fresh = gettext.GNUTranslations(compiled)
+    shipped = translator(language)
+    for message in catalog_of(language):
+        if isinstance(message.id, str) and message.id:
+            assert shipped(message.id) == fresh.gettext(message.id), (
+                "run pybabel compile -d bot/locale -D newsbot"
+            )
+
+
+def test_each_shipped_language_names_its_plural_forms_right() -> None:
+    # One plural message in each language, for the counts where languages differ.
+    message = texts.ADDFEED_RESULT
+    for language in LANGUAGES[1:]:
+        tr = translator(language)
+        forms = {re.sub(r"\d", "N", tr.format(message, count=n, name="X")) for n in (1, 2, 5)}
+        expected = 3 if language in ("ru", "uk") else 2
+        assert len(forms) == expected, (language, forms)
