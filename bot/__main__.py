@@ -232,6 +232,7 @@ def cmd_summarize(args: argparse.Namespace, settings: Settings) -> int:
                 "language": article.language,
                 "headings": list(article.headings),
                 "source": article.source,
+                "image": article.image,
             }
         )
     if args.json:

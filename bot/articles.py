@@ -72,6 +72,8 @@ class Article:
     language: str | None = None
     external_id: str | None = None
     author: str | None = None
+    # The lead image's address (images.image_url: absolute http(s)), shown as the preview.
+    image: str | None = None
 
     @property
     def key(self) -> str:
@@ -114,6 +116,8 @@ class Article:
         payload = [self.content_hash, self.url, list(self.tags), self.published.isoformat()]
         if self.author:  # appended only when known: older articles keep their fingerprints
             payload.append(self.author)
+        if self.image:  # the same: an article without a picture keeps its fingerprint
+            payload.append(f"image={self.image}")
         return _sha(payload)
 
 

@@ -1,9 +1,10 @@
 """The terminal chat: the same Application and handlers, with a local Bot API instead of Telegram.
 
 Each line typed is a message from a local user (who is an admin here); what the bot sends is
-printed as plain text, with its buttons numbered: type the number to press one. `@bot words`
-is an inline query, and `/file PATH` sends that file (an OPML feed list, say); a file the bot
-sends (/export) is saved in the current folder. No token, no network.
+printed as plain text, with its buttons numbered: type the number to press one; a message's
+picture (its link preview) is a line `[picture: URL]` above it. `@bot words` is an inline
+query, and `/file PATH` sends that file (an OPML feed list, say); a file the bot sends
+(/export) is saved in the current folder. No token, no network.
 """
 
 from __future__ import annotations
@@ -46,6 +47,9 @@ class Terminal:
         p = call.params
         if call.method in ("sendMessage", "editMessageText"):
             prefix = "(edited) " if call.method == "editMessageText" else ""
+            picture = _picture(p.get("link_preview_options"))
+            if picture:
+                prefix += f"[picture: {picture}]\n"
             self._print(prefix + render.plain(str(p.get("text", ""))))
             self._remember_buttons(call)
         elif call.method == "answerCallbackQuery" and p.get("text"):
@@ -162,6 +166,13 @@ def _file(api: LocalBotApi, user: LocalUser, name: str, terminal: Terminal) -> A
         terminal.show_note(f"cannot send {name or 'nothing'}: {exc.strerror or exc}")
         return None
     return user.document(api.upload(path.name, data))
+def _picture(options: Any) -> str | None:
+    """The address a message's link preview shows, if it has one that is not turned off."""
+    options = _json(options)
+    if not isinstance(options, dict) or options.get("is_disabled"):
+        return None
+    url = options.get("url")
+    return url if isinstance(url, str) and url else None
 
 
 def _json(value: Any) -> Any:

@@ -2,11 +2,11 @@
 
 Used for HTML files dropped in the articles folder and for the pages that feed entries link to.
 trafilatura drops navigation, footers, comments and other boilerplate, and reads the page's
-metadata (title, date, author, canonical URL). Its text comes from the XML tree trafilatura
-builds (<head> subheadings, <p>, <list>, <quote>, <hi> formatting), not from its Markdown-like
-output, so no tag, Markdown escape or emphasis mark reaches the text, and footnote markers
-(<sup>[1]</sup>) are dropped. A page with too little prose to be an article (a photo caption,
-a template, a server status page) is refused with the reason.
+metadata (title, date, author, canonical URL, lead image). Its text comes from the XML tree
+trafilatura builds (<head> subheadings, <p>, <list>, <quote>, <hi> formatting), not from its
+Markdown-like output, so no tag, Markdown escape or emphasis mark reaches the text, and footnote
+markers (<sup>[1]</sup>) are dropped. A page with too little prose to be an article (a photo
+caption, a template, a server status page) is refused with the reason.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any
 import lxml.html
 import trafilatura
 
-from . import encoding, languages
+from . import encoding, images, languages
 from .articles import word_count
 from .errors import NewsbotError
 
@@ -48,6 +48,7 @@ class Page:
     author: str | None = None
     url: str | None = None  # the canonical URL when the page names one
     language: str | None = None  # the page's own declaration (<html lang>), e.g. "de"
+    image: str | None = None  # the lead image (og:image, twitter:image), an absolute address
 
 
 # A news page has a few thousand elements, a long one 20,000; past this it is not read.
@@ -98,13 +99,16 @@ def page(html: str | bytes, url: str | None = None, *, content_type: str | None 
     reason = _not_an_article(title, blocks)
     if reason:
         raise ExtractionError(f"not an article: {reason}")
+    canonical = str(document.url) if document.url else url
+    root = _root(html)
     return Page(
         title=title,
         blocks=tuple((b.text, b.heading) for b in blocks),
         published=_date(document.date),
         author=" ".join(str(document.author).split()) or None if document.author else None,
-        url=str(document.url) if document.url else url,
-        language=_language(html),
+        url=canonical,
+        language=languages.code(root.get("lang")) if root is not None else None,
+        image=images.on_page(getattr(document, "image", None), root, url or canonical),
     )
 
 
@@ -344,12 +348,12 @@ def _date(value: object) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _language(html: str) -> str | None:
+def _root(html: str) -> Any:
+    """The page's <html> element as lxml reads it, or None."""
     try:
-        root = lxml.html.fromstring(html)
+        return lxml.html.fromstring(html)
     except (ValueError, lxml.etree.ParserError):
         return None
-    return languages.code(root.get("lang"))
 
 
 # Elements that start a paragraph of their own; text between them (straight in the snippet, in

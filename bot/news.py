@@ -242,6 +242,21 @@ class News:
         self.store.set_chat_language(chat_id, kind, found)
         return found
 
+    # -- pictures -------------------------------------------------------------------------------
+
+    def pictures(self, chat_id: int) -> bool:
+        """Whether articles sent to the chat show their lead image as the message's preview:
+        unless [telegram] pictures is false, or the chat turned them off (/pictures off)."""
+        return self.settings.telegram.pictures and self.chat_pictures(chat_id)
+
+    def chat_pictures(self, chat_id: int) -> bool:
+        """The chat's own choice (on unless it sent /pictures off), whatever the setting."""
+        chat = self.store.chat(chat_id)
+        return chat.pictures if chat else True
+
+    def set_pictures(self, chat_id: int, kind: str, on: bool) -> None:
+        self.store.set_chat_pictures(chat_id, kind, on)
+
     def remember_query(self, chat_id: int, text: str) -> int:
         """A short id for a search's paging buttons, good in this chat only."""
         return self.store.remember_query(chat_id, text)

@@ -127,6 +127,8 @@ SETTINGS: tuple[Setting, ...] = (
       help="per person, this many updates at once, refilled over flood_seconds"),
     S("telegram", "flood_seconds", "float", 10, 0.1, 3600,
       help="how long a person's flood allowance takes to refill"),
+    S("telegram", "pictures", "bool", True, env="NEWSBOT_PICTURES",
+      help="show an article's lead image as its message's large preview (chats: /pictures off)"),
     S("delivery", "max_per_second", "float", 30, 0.1, 1e6,
       help="messages a second overall (Telegram allows about 30)"),
     S("delivery", "per_chat_seconds", "float", 1, 0, 3600,
@@ -234,6 +236,7 @@ class TelegramSettings:
     webhook_secret: str = field(default=default("telegram.webhook_secret"), repr=False)
     flood_messages: int = default("telegram.flood_messages")
     flood_seconds: float = default("telegram.flood_seconds")
+    pictures: bool = default("telegram.pictures")
 
 
 @dataclass(frozen=True)

@@ -614,6 +614,7 @@ def _send_or_edit(state: _State, call: Call) -> Any:
         raise _bad_request("chat not found")
     text = _check_text(p)
     markup = _check_markup(p)
+    preview = _check_link_preview(p)
     source = str(p.get("text", ""))
     if call.method == "sendMessage":
         message: dict[str, Any] = {
@@ -625,6 +626,8 @@ def _send_or_edit(state: _State, call: Call) -> Any:
         }
         if markup is not None:
             message["reply_markup"] = markup
+        if preview is not None:
+            message["link_preview_options"] = preview
         reply_to = _reply_to(state, chat_id, p)
         if reply_to is not None:
             message["reply_to_message"] = reply_to
@@ -644,8 +647,11 @@ def _send_or_edit(state: _State, call: Call) -> Any:
         )
     edited = dict(stored.message, text=text, edit_date=int(time.time()))
     edited.pop("reply_markup", None)
+    edited.pop("link_preview_options", None)
     if markup is not None:
         edited["reply_markup"] = markup
+    if preview is not None:
+        edited["link_preview_options"] = preview
     state.messages[(chat_id, edited["message_id"])] = _Stored(edited, source)
     return json.loads(json.dumps(edited))
 
@@ -685,6 +691,22 @@ def _check_markup(p: dict[str, Any]) -> dict[str, Any] | None:
             if data is not None and not 1 <= len(str(data).encode()) <= MAX_CALLBACK_DATA:
                 raise _bad_request("BUTTON_DATA_INVALID")
     return markup
+
+
+def _check_link_preview(p: dict[str, Any]) -> dict[str, Any] | None:
+    """link_preview_options as Telegram reads it: a JSON object whose url, if given, is a string
+    and whose flags are booleans; the message keeps it (the preview it shows)."""
+    options = p.get("link_preview_options")
+    if options is None:
+        return None
+    if not isinstance(options, dict):
+        raise _bad_request("can't parse link preview options JSON object")
+    if "url" in options and not isinstance(options["url"], str):
+        raise _bad_request('field "url" of the LinkPreviewOptions must be a String')
+    for flag in ("is_disabled", "prefer_small_media", "prefer_large_media", "show_above_text"):
+        if flag in options and not isinstance(options[flag], bool):
+            raise _bad_request(f'field "{flag}" of the LinkPreviewOptions must be a Boolean')
+    return options
 
 
 def _reply_to(state: _State, chat_id: int, p: dict[str, Any]) -> dict[str, Any] | None:

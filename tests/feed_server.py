@@ -38,6 +38,8 @@ FIXTURES: dict[str, tuple[str, dict[str, str]]] = {
     "forbidden.rss": ("application/rss+xml", {}),
     "not-a-feed.html": ("text/html; charset=utf-8", {}),
     "feedparser-euc-kr-item.xml": ("application/xml", {}),
+    "media-rss.rss": ("application/rss+xml; charset=UTF-8", {}),
+    "podcast-and-wordpress-images.rss": ("application/rss+xml; charset=UTF-8", {}),
 }
 
 
@@ -258,9 +260,10 @@ def atom(title: str, *entries: dict[str, str]) -> str:
     )
 
 
-def page(title: str, *paragraphs: str, canonical: str = "") -> str:
-    """A news page with navigation and a footer around the article."""
-    link = f'<link rel="canonical" href="{canonical}">' if canonical else ""
+def page(title: str, *paragraphs: str, canonical: str = "", head: str = "") -> str:
+    """A news page with navigation and a footer around the article; `head` is more markup for
+    its <head> (an og:image, say)."""
+    link = f'<link rel="canonical" href="{canonical}">{head}' if canonical else head
     body = "".join(f"<p>{p}</p>" for p in paragraphs)
     return (
         f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Site | {title}</title>'

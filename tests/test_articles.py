@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -23,6 +24,7 @@ from bot.articles import (
     word_count,
 )
 from bot.config import Boilerplate, normalize_phrase
+from bot.images import image_url
 
 from .conftest import SAMPLE_PAGE, story
 
@@ -516,6 +518,93 @@ def test_content_hash_follows_the_text_and_fingerprint_everything(bp: Boilerplat
     assert base.fingerprint != retagged.fingerprint
 
 
+# -- lead images ---------------------------------------------------------------------------------
+
+BODY = "The council met on Monday. It voted for the bridge."
+PIC = "https://img.example.org/2026/11/bridge.jpg"
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        PIC,
+        f"  {PIC}\n",
+        {"url": PIC, "width": 1200},
+        {"src": PIC},
+        [{"url": "data:image/png;base64,iVBOR"}, PIC],
+        [{"@type": "ImageObject", "contentUrl": PIC}],
+    ],
+)
+def test_a_json_image_in_its_common_shapes_is_the_articles_picture(
+    image: object, bp: Boilerplate
+) -> None:
+    record = {"title": "Bridge", "text": BODY, "image": image}
+    assert only(json.dumps(record), bp, ".json").image == PIC
+
+
+@pytest.mark.parametrize("key", ["thumbnail", "og:image", "featured_image", "cover"])
+def test_other_names_exporters_give_the_image_are_read(key: str, bp: Boilerplate) -> None:
+    assert only(json.dumps({"title": "Bridge", "text": BODY, key: PIC}), bp, ".json").image == PIC
+
+
+def test_a_relative_image_is_resolved_against_the_articles_url(bp: Boilerplate) -> None:
+    record = {"title": "B", "text": BODY, "url": "https://site.example/news/1", "image": "/p.jpg"}
+    assert only(json.dumps(record), bp, ".json").image == "https://site.example/p.jpg"
+    without_url = {"title": "B", "text": BODY, "image": "/p.jpg"}
+    assert only(json.dumps(without_url), bp, ".json").image is None
+
+
+@pytest.mark.parametrize(
+    "front_matter",
+    [
+        f"---\ntitle: Bridge\nimage: {PIC}\n---\n",
+        f"---\ntitle: Bridge\nimages:\n  - {PIC}\n---\n",
+        f'+++\ntitle = "Bridge"\n[cover]\nimage = "{PIC}"\n+++\n',
+    ],
+)
+def test_markdown_front_matter_gives_the_picture(front_matter: str, bp: Boilerplate) -> None:
+    assert only(front_matter + BODY + "\n", bp, ".md").image == PIC
+
+
+def test_an_article_without_an_image_reads_as_before(bp: Boilerplate) -> None:
+    article = only(json.dumps({"title": "T", "text": BODY}), bp, ".json")
+    assert article.image is None
+    pictured = only(json.dumps({"title": "T", "text": BODY, "image": PIC}), bp, ".json")
+    # A picture is shown, so it changes the fingerprint; an article without one keeps its own.
+    assert pictured.content_hash == article.content_hash
+    assert pictured.fingerprint != article.fingerprint
+
+
+def assert_valid_image(image: str | None) -> None:
+    """None, or an address Telegram may be given: absolute http(s), short, printable."""
+    if image is None:
+        return
+    assert image == image_url(image), image
+    assert re.fullmatch(r"https?://[^\s\x00-\x1f\x7f]{1,993}", image, re.IGNORECASE), image
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    value=st.text(max_size=60)
+    | st.builds(lambda s: "https://ex.org/" + s, st.text(max_size=40))
+    | st.builds(lambda s: s + "://ex.org/p.jpg", st.text(max_size=12)),
+    base=st.none() | st.sampled_from(["https://site.example/news/1", "not a url", "http://[x"]),
+    markdown=st.booleans(),
+)
+def test_any_string_as_an_image_gives_a_valid_picture_or_none(
+    value: str, base: str | None, markdown: bool, bp: Boilerplate
+) -> None:
+    record = {"title": "Bridge", "text": BODY, "image": value, "url": base}
+    if markdown:
+        article = only(f"---\n{yaml.safe_dump(record)}---\n{BODY}\n", bp, ".md")
+    else:
+        article = only(json.dumps(record), bp, ".json")
+    assert_valid_image(article.image)
+    assert_valid_image(image_url(value, base))
+
+
 # -- any input ----------------------------------------------------------------------------------
 # Property-based: whatever a scraper or exporter writes, a reader gives articles or an
 # ArticleError with a reason, never another exception; and no markup reaches the text.
@@ -535,6 +624,7 @@ def assert_readable(content: bytes, suffix: str, bp: Boilerplate) -> ParsedFile 
         assert article.title.strip()
         assert any(not b.heading for b in article.blocks)
         assert all(b.text.strip() for b in article.blocks)
+        assert_valid_image(article.image)
     return parsed
 
 
@@ -567,7 +657,19 @@ JSON_VALUES = st.recursive(
     ),
     max_leaves=12,
 )
-FIELDS = ["title", "text", "body", "content", "date", "url", "tags", "author", "id", "language"]
+FIELDS = [
+    "title",
+    "text",
+    "body",
+    "content",
+    "date",
+    "url",
+    "tags",
+    "author",
+    "id",
+    "language",
+    "image",
+]
 
 
 @settings(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import json
 import os
 import sqlite3
 import subprocess
@@ -161,6 +162,94 @@ async def test_an_old_article_is_never_sent_and_an_edit_is_not_news(
     assert (report.updated, report.queued) == (1, 0)
     await drain_all(bot)
     assert bot.delivered() == {(1, "Fresh story"): 1}
+
+
+PICTURE = "https://img.example.org/2026/11/volcano.jpg"
+LARGE_ABOVE = {
+    "is_disabled": False,
+    "url": PICTURE,
+    "prefer_large_media": True,
+    "show_above_text": True,
+}
+
+
+def pictured(title: str) -> str:
+    """A JSON article with a lead image."""
+    return json.dumps({"title": title, "text": "Ash fell on the villages.", "image": PICTURE})
+
+
+def previews(bot: Bot, chat_id: int) -> list[str]:
+    """The link_preview_options of each new-article message sent to the chat (as JSON)."""
+    return sorted(
+        json.dumps(c.params.get("link_preview_options"), sort_keys=True)
+        for c in bot.api.sent("sendMessage")
+        if c.params["chat_id"] == chat_id and str(c.params["text"]).startswith(texts.NEW_ARTICLE)
+    )
+
+
+def as_json(*options: object) -> list[str]:
+    return sorted(json.dumps(o, sort_keys=True) for o in options)
+
+
+async def test_a_new_article_with_a_picture_is_one_message_with_a_large_preview(
+    bot: Bot, write: WriteFile
+) -> None:
+    on, off = bot.user(1), bot.user(2)
+    for user in (on, off):
+        await bot.send(user, "/subscribe")
+    assert (await bot.send(off, "/pictures off")) == [texts.PICTURES_OFF]
+    write("pictured.json", pictured("Volcano erupts on the island"))
+    write("plain.txt", story("Markets calm", "Nothing about sport."))
+    await bot.reload()
+    await drain_all(bot)
+    assert bot.delivered() == {
+        (1, "Volcano erupts on the island"): 1,
+        (1, "Markets calm"): 1,
+        (2, "Volcano erupts on the island"): 1,
+        (2, "Markets calm"): 1,
+    }
+    disabled = {"is_disabled": True}  # the Application's default: no preview at all
+    assert previews(bot, 1) == as_json(LARGE_ABOVE, disabled)
+    assert previews(bot, 2) == as_json(disabled, disabled)
+    for call in bot.api.sent("sendMessage"):
+        assert PICTURE not in str(call.params["text"])  # the address is never in the text
+    assert not bot.api.sent("sendPhoto")
+
+
+async def test_pictures_turned_off_in_the_config_reach_no_chat(
+    bot: Bot, write: WriteFile, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    telegram = dataclasses.replace(bot.news.settings.telegram, pictures=False)
+    monkeypatch.setattr(
+        bot.news, "settings", dataclasses.replace(bot.news.settings, telegram=telegram)
+    )
+    await bot.send(bot.user(1), "/subscribe")
+    write("pictured.json", pictured("Volcano erupts on the island"))
+    await bot.reload()
+    await drain_all(bot)
+    assert previews(bot, 1) == as_json({"is_disabled": True})
+
+
+async def test_a_message_refused_with_its_picture_goes_out_without_it(
+    bot: Bot, write: WriteFile, failures: list[Failure]
+) -> None:
+    def no_previews(call: Call) -> tuple[int, dict[str, Any]] | None:
+        options = call.params.get("link_preview_options")
+        if call.method == "sendMessage" and isinstance(options, dict) and "url" in options:
+            return 400, {
+                "ok": False,
+                "error_code": 400,
+                "description": "Bad Request: WEBPAGE_CURL_FAILED",
+            }
+        return None
+
+    failures.append(no_previews)
+    await bot.send(bot.user(1), "/subscribe")
+    write("pictured.json", pictured("Volcano erupts on the island"))
+    await bot.reload()
+    await drain_all(bot)
+    assert bot.delivered() == {(1, "Volcano erupts on the island"): 1}
+    assert statuses(bot)[SENT] == 1
 
 
 async def test_exclusions_and_several_filters(bot: Bot, write: WriteFile) -> None:

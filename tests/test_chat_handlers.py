@@ -177,7 +177,7 @@ async def test_start_deep_link_opens_the_article(chat: Chat) -> None:
 
 async def test_help_lists_every_command_with_an_example(chat: Chat) -> None:
     text = only_text(await chat.send("/help"))
-    for example in ("/latest", "/read 42", "/search election", "@newsbot"):
+    for example in ("/latest", "/read 42", "/search election", "@newsbot", "/pictures off"):
         assert example in text
     assert "/reload" not in text
     admin = only_text(await chat.send("/help", chat.as_user(user_id=ADMIN, chat_id=ADMIN)))
@@ -521,6 +521,130 @@ def test_the_news_accessor_returns_the_service() -> None:
 
     with pytest.raises(AssertionError):
         news(Context())  # type: ignore[arg-type]
+
+
+# -- pictures -----------------------------------------------------------------------------------
+
+PICTURE = "https://img.example.org/2026/11/crane.jpg?w=1200&q=80"
+LARGE_ABOVE = {
+    "is_disabled": False,
+    "url": PICTURE,
+    "prefer_large_media": True,
+    "show_above_text": True,
+}
+NO_PREVIEW = {"is_disabled": True}  # the Application's default
+
+
+async def pictured(chat: Chat, write: WriteFile) -> int:
+    """An article with a lead image, indexed; its id."""
+    body = [f"The crane lifted its {n}th container on the quay today." for n in range(1, 9)]
+    record = {"id": "p1", "title": "Harbour crane at work", "text": body, "image": PICTURE}
+    write("pictured.json", json.dumps(record))
+    await news_of(chat).reload()
+    return id_of(chat, "Harbour crane")
+
+
+def preview(call: Call) -> object:
+    return call.params.get("link_preview_options")
+
+
+async def test_read_shows_the_articles_picture_as_one_message_with_a_large_preview(
+    chat: Chat, write: WriteFile
+) -> None:
+    article_id = await pictured(chat, write)
+    calls = await chat.send(f"/read {article_id}")
+    card = sent(calls)
+    assert card.method == "sendMessage" and preview(card) == LARGE_ABOVE
+    assert "img.example.org" not in str(card.params["text"])  # only in the preview
+    assert [c.method for c in calls] == ["sendMessage"]  # no photo, no second message
+    assert isinstance(card.result, dict) and card.result["link_preview_options"] == LARGE_ABOVE
+
+
+async def test_paging_drops_the_picture_for_the_full_text_and_brings_it_back(
+    chat: Chat, write: WriteFile
+) -> None:
+    card = sent(await chat.send(f"/read {await pictured(chat, write)}"))
+    longer = sent(await chat.press(buttons(card)["➕ More"], card))
+    assert longer.method == "editMessageText" and preview(longer) == LARGE_ABOVE
+    full = sent(await chat.press(buttons(longer)["📄 Full text"], longer))
+    assert preview(full) == NO_PREVIEW
+    back = sent(await chat.press(buttons(full)["📝 Summary"], full))
+    assert preview(back) == LARGE_ABOVE
+    latest = sent(await chat.press(buttons(back)["◀ Latest"], back))
+    assert preview(latest) == NO_PREVIEW
+
+
+async def test_an_article_without_a_picture_reads_as_before(chat: Chat) -> None:
+    card = sent(await chat.send(f"/read {id_of(chat, 'Brief number 3')}"))
+    assert preview(card) == NO_PREVIEW
+
+
+async def test_pictures_off_sends_this_chats_articles_as_text_only(
+    chat: Chat, write: WriteFile
+) -> None:
+    article_id = await pictured(chat, write)
+    assert only_text(await chat.send("/pictures")) == texts.PICTURES_SHOW_ON
+    assert only_text(await chat.send("/pictures off")) == texts.PICTURES_OFF
+    assert only_text(await chat.send("/pictures")) == texts.PICTURES_SHOW_OFF
+    assert preview(sent(await chat.send(f"/read {article_id}"))) == NO_PREVIEW
+    other = chat.as_user(user_id=8, chat_id=8)
+    assert preview(sent(await chat.send(f"/read {article_id}", other))) == LARGE_ABOVE
+    assert only_text(await chat.send("/pictures on")) == texts.PICTURES_ON
+    assert preview(sent(await chat.send(f"/read {article_id}"))) == LARGE_ABOVE
+
+
+async def test_pictures_turned_off_in_the_config_are_off_for_every_chat(
+    chat: Chat, write: WriteFile, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    article_id = await pictured(chat, write)
+    service = news_of(chat)
+    telegram = dataclasses.replace(service.settings.telegram, pictures=False)
+    monkeypatch.setattr(
+        service, "settings", dataclasses.replace(service.settings, telegram=telegram)
+    )
+    assert preview(sent(await chat.send(f"/read {article_id}"))) == NO_PREVIEW
+    assert only_text(await chat.send("/pictures")) == texts.PICTURES_DISABLED
+    assert only_text(await chat.send("/pictures on")) == texts.PICTURES_ON_BUT_DISABLED
+    assert preview(sent(await chat.send(f"/read {article_id}"))) == NO_PREVIEW
+
+
+@pytest.mark.parametrize(
+    ("typed", "quoted"), [("maybe", "“maybe”"), ("<b>big</b>", "“&lt;b&gt;big&lt;/b&gt;”")]
+)
+async def test_pictures_with_anything_else_says_what_to_send(
+    chat: Chat, typed: str, quoted: str
+) -> None:
+    text = only_text(await chat.send(f"/pictures {typed}"))
+    assert quoted in text and "/pictures on" in text and "/pictures off" in text
+
+
+async def test_in_a_group_only_admins_turn_pictures_off(chat: Chat) -> None:
+    member = chat.as_user(user_id=9, chat_id=-100500, chat_type="supergroup")
+    assert texts.GROUP_ADMINS_ONLY in only_text(await chat.send("/pictures off", member))
+    assert news_of(chat).pictures(-100500)
+    assert only_text(await chat.send("/pictures", member)) == texts.PICTURES_SHOW_ON
+
+
+async def test_a_reply_refused_with_its_picture_is_sent_without_it(
+    chat: Chat, write: WriteFile
+) -> None:
+    article_id = await pictured(chat, write)
+
+    def refuse_previews(call: Call) -> tuple[int, dict[str, Any]] | None:
+        options = call.params.get("link_preview_options")
+        if isinstance(options, dict) and "url" in options:
+            return 400, {
+                "ok": False,
+                "error_code": 400,
+                "description": "Bad Request: WEBPAGE_MEDIA_EMPTY",
+            }
+        return None
+
+    chat.api.failure = refuse_previews
+    calls = await chat.send(f"/read {article_id}")
+    accepted = [c for c in chat.api.sent("sendMessage") if c in calls]
+    assert len(accepted) == 1 and preview(accepted[0]) == NO_PREVIEW
+    assert str(accepted[0].params["text"]).startswith("<b>Harbour crane at work</b>")
 
 
 # -- languages ----------------------------------------------------------------------------------

@@ -195,3 +195,35 @@ def test_http_and_https_addresses_are_links_with_their_site_named() -> None:
     )
     assert '<a href="HTTPS://a.org/x?b=1&amp;c=2">Source</a>' in card.text
     assert '<a href="http://www.b.org/y">b.org</a>' in card.text
+
+
+def test_an_articles_picture_is_the_preview_never_the_text() -> None:
+    picture = "https://img.example.org/a.jpg?w=1&h=2"
+    article = Article(
+        title="T", blocks=(Block("x."),), source="s.txt", published=NOW, image=picture
+    )
+    item = StoredArticle(1, article, NOW, NOW)
+    for reply in (
+        render.article_card(item, ["x."], sentences=1, more=False, pictures=True),
+        render.delivery_message(item, ["x."], pictures=True),
+    ):
+        assert reply.preview is not None
+        assert reply.preview.to_dict() == {
+            "is_disabled": False,
+            "url": picture,
+            "prefer_large_media": True,
+            "show_above_text": True,
+        }
+        assert "img.example.org" not in reply.text
+    assert render.article_card(item, ["x."], sentences=1, more=False).preview is None
+    assert render.delivery_message(item, ["x."]).preview is None
+    assert render.full_text_page(item, 0, summary_sentences=3).preview is None
+
+
+@pytest.mark.parametrize("url", [None, "", "javascript:alert(1)", "data:image/png;base64,AA"])
+def test_an_article_without_a_usable_picture_has_no_preview(url: str | None) -> None:
+    article = Article(title="T", blocks=(Block("x."),), source="s.txt", published=NOW, image=url)
+    card = render.article_card(
+        StoredArticle(1, article, NOW, NOW), ["x."], sentences=1, more=False, pictures=True
+    )
+    assert card.preview is None

@@ -82,6 +82,7 @@ def test_summarize_reads_standard_input(
             "language": "en",
             "headings": [],
             "source": "-",
+            "image": None,
         }
     ]
 

@@ -177,3 +177,15 @@ def test_the_environment_overrides_telegram_and_feed_settings(tmp_path: Path) ->
     assert settings.feeds.allow_private_addresses is True
     assert settings.feeds.max_bytes == 5 * 1024 * 1024
     assert settings.feeds.folder is None
+
+
+def test_pictures_are_on_by_default_and_turned_off_in_the_file_or_the_environment(
+    tmp_path: Path,
+) -> None:
+    assert load_settings(DEFAULT_CONFIG, environ={}).telegram.pictures is True
+    off = write_config(tmp_path, "[telegram]\npictures = false\n")
+    assert load_settings(off, environ={}).telegram.pictures is False
+    on = write_config(tmp_path, "[telegram]\npictures = true\n")
+    assert load_settings(on, environ={"NEWSBOT_PICTURES": "0"}).telegram.pictures is False
+    with pytest.raises(ConfigError, match=r"telegram\.pictures: expected true or false"):
+        load_settings(write_config(tmp_path, '[telegram]\npictures = "no"\n'), environ={})

@@ -10,7 +10,7 @@ from bot import opml
 from bot.config import Settings
 from bot.console import chat
 
-from .conftest import SAMPLE_PAGE, WriteFile
+from .conftest import REPO, SAMPLE_PAGE, WriteFile
 from .feed_server import FeedServer
 
 
@@ -80,3 +80,18 @@ async def test_file_sends_a_file_and_a_file_from_the_bot_is_saved_here(
     saved = tmp_path / "newsbot-feeds.opml"
     assert f"[file {saved} saved, {saved.stat().st_size} bytes] 1 feed as OPML" in out
     assert opml.read(saved.read_bytes()).feeds == (opml.Outline("Broken", broken, ("Tests",)),)
+
+
+async def test_a_page_with_an_og_image_shows_its_picture_above_the_text(
+    settings: Settings, write: WriteFile
+) -> None:
+    page = REPO / "tests" / "fixtures" / "pages" / "en-gazette-og-image-relative.html"
+    write("crane.html", page.read_bytes())
+    out = await run_chat(settings, ["/read 1", "/pictures off", "/read 1"])
+    picture = (
+        "https://www.northpoint-gazette.example/wp-content/uploads/2026/11/"
+        "electric-crane-1200x675.jpg"
+    )
+    assert f"> /read 1\n[picture: {picture}]\nHarbour gets its first electric crane\n" in out
+    assert out.count("[picture:") == 1  # not after /pictures off
+    assert "> /read 1\nHarbour gets its first electric crane\n" in out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime
 from html import escape, unescape
@@ -517,7 +518,29 @@ ARTICLES = [
         "В Казани в четверг открылась новая станция метро",
     ),
     ("zh-xinhua-gaotie-gb2312.html", "河北新建高铁线路正式通车", "新华社石家庄12月28日电"),
+    (
+        "en-gazette-og-image-relative.html",
+        "Harbour gets its first electric crane",
+        "The harbour's first electric crane lifted",
+    ),
+    (
+        "en-ledger-twitter-image-only.html",
+        "Rail fares to rise by 3 percent in March",
+        "Regional rail fares will go up by 3 percent",
+    ),
 ]
+# Pages with a lead image: (file, its address); the other articles have none.
+IMAGES = {
+    "en-fivethirtyeight-manchin.html": "https://fivethirtyeight.com/wp-content/uploads/2021/10/"
+    "GettyImages-1236041264-16x9-1.jpg?w=700",
+    # og:image "/wp-content/...", resolved against the page's canonical URL (a saved page has
+    # no address of its own); og:image wins over twitter:image.
+    "en-gazette-og-image-relative.html": "https://www.northpoint-gazette.example/wp-content/"
+    "uploads/2026/11/electric-crane-1200x675.jpg",
+    # og:image is a data: placeholder: twitter:image it is (its &amp; read as &).
+    "en-ledger-twitter-image-only.html": "https://media.valley-ledger.example/images/2026/11/27/"
+    "rail-fares.jpg?format=jpg&name=large",
+}
 # Not articles: (file, the reason given).
 NOT_ARTICLES = [
     ("en-angular-template.html", r"not an article: a page template \(\{\{…\}\} placeholders\)"),
@@ -528,6 +551,35 @@ NOT_ARTICLES = [
 ]
 LEAKS = re.compile(r"</?[A-Za-z][A-Za-z0-9]*[\s>/]|\\[\\`*_{}\[\]()#+\-.!]|\*\*|^#|[.,;]\[\d+\]")
 MOJIBAKE = re.compile("[ÃÂÐÑ][\u0080-\u00bf]|\ufffd")
+
+
+BRIDGE_STORY = (
+    "The council approved a second bridge over the river on Monday evening.",
+    "Building work will start in the spring and should take about two years to finish.",
+    "Residents of the east bank have asked for a second crossing for more than a decade.",
+    "The bridge will carry buses, bicycles and people on foot, but no private cars.",
+)
+
+
+def test_a_page_with_only_json_ld_gives_its_articles_image_resolved_against_its_address() -> None:
+    json_ld = json.dumps(
+        {
+            "@context": "https://schema.org",
+            "@graph": [
+                {"@type": "WebSite", "image": "/logo.png"},
+                {"@type": ["NewsArticle"], "image": [{"@type": "ImageObject", "url": "/a.jpg"}]},
+            ],
+        }
+    )
+    html = (
+        f'<html><head><title>Bridge</title><script type="application/ld+json">{json_ld}</script>'
+        "</head><body><article><h1>Council approves the bridge</h1>"
+        + "".join(f"<p>{sentence}</p>" for sentence in BRIDGE_STORY)
+        + "</article></body></html>"
+    )
+    found = page(html, "https://site.example/news/bridge")
+    assert found.image == "https://site.example/a.jpg"
+    assert page(html.replace("NewsArticle", "Thing"), "https://site.example/n").image is None
 
 
 def test_every_fixture_page_is_listed() -> None:
@@ -549,6 +601,7 @@ def test_a_real_news_page_gives_clean_text(
         assert not MOJIBAKE.search(text), text
     last = article.paragraphs[-1]
     assert not last.startswith(("Citation", "This document is subject to copyright")), last
+    assert article.image == IMAGES.get(name)
 
 
 @pytest.mark.parametrize(("name", "reason"), NOT_ARTICLES)

@@ -67,6 +67,64 @@ async def test_an_rss_feed_of_teasers_brings_the_pages_main_text(
     assert {h.title for h in store.search("ferry").hits} == {"Ferry to stop"}
 
 
+async def test_a_teasers_picture_is_its_pages_og_image_resolved_against_the_page(
+    server: FeedServer, feed_settings: Settings, store: Store
+) -> None:
+    og_image = '<meta property="og:image" content="/media/bridge-1200.jpg">'
+    link = server.route("/news/1", page("Council approves bridge", *BODY, head=og_image))
+    plain = teaser(server, 2, "Ferry to stop")  # a page without a picture
+    items = [
+        {"title": "Council approves bridge", "link": link, "guid": "s1", "description": "Teaser."},
+        plain,
+    ]
+    url = server.route("/rss", rss("Gazette", *items), content_type="application/rss+xml")
+    store.sync_feeds([("Gazette", url, [])])
+
+    report = await poll_all(feed_settings, store)
+
+    records = {r["title"]: r for r in (json.loads(p.read_text()) for p in report.written)}
+    assert records["Council approves bridge"]["image"] == link.rsplit("/news/", 1)[0] + (
+        "/media/bridge-1200.jpg"
+    )
+    assert records["Ferry to stop"]["image"] is None
+    index.run(feed_settings, store)
+    images = {a.article.title: a.article.image for a in store.latest(10)}
+    assert images["Council approves bridge"] == records["Council approves bridge"]["image"]
+
+
+def test_a_feeds_own_picture_takes_the_wider_media_and_never_audio() -> None:
+    feed = (
+        '<?xml version="1.0"?><rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/"'
+        ' xmlns:content="http://purl.org/rss/1.0/modules/content/">'
+        "<channel><title>T</title><link>https://site.example/</link>"
+        "<item><title>Podcast</title><link>https://site.example/p</link><description>x</description>"
+        '<enclosure url="https://site.example/e.mp3" type="audio/mpeg" length="1"/></item>'
+        "<item><title>Both</title><link>https://site.example/b</link><description>x</description>"
+        '<media:thumbnail url="https://site.example/small.jpg" width="120"/>'
+        '<media:content url="https://site.example/big.jpg" medium="image" width="1200"/>'
+        '<media:content url="https://site.example/mid.jpg" medium="image" width="600"/></item>'
+        "<item><title>Relative</title><link>https://site.example/news/r</link>"
+        "<description>x</description>"
+        '<enclosure url="/img/r.png" type="image/png" length="1"/></item>'
+        "<item><title>Inline</title><link>https://site.example/i</link><description>"
+        "&lt;img src=&quot;https://t.example/p.gif&quot; width=&quot;1&quot;&gt;"
+        "&lt;img src=&quot;javascript:alert(1)&quot;&gt;"
+        "&lt;img src=&quot;/i.jpg&quot; width=&quot;800&quot;&gt;</description></item>"
+        "<item><title>Teaser</title><link>https://site.example/t</link>"
+        "<description>&lt;p&gt;&lt;img src=&quot;/t.jpg&quot;&gt;Teaser.&lt;/p&gt;</description>"
+        "<content:encoded>&lt;p&gt;No picture here.&lt;/p&gt;</content:encoded></item>"
+        "</channel></rss>"
+    )
+    images = {e.title: e.image for e in parse(feed.encode(), "https://site.example/rss").entries}
+    assert images == {
+        "Podcast": None,
+        "Both": "https://site.example/big.jpg",
+        "Relative": "https://site.example/img/r.png",
+        "Inline": "https://site.example/i.jpg",
+        "Teaser": "https://site.example/t.jpg",  # the summary's, the content having none
+    }
+
+
 async def test_a_second_poll_asks_conditionally_and_brings_only_new_entries(
     server: FeedServer, feed_settings: Settings, store: Store
 ) -> None:

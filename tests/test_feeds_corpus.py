@@ -143,6 +143,48 @@ CORPUS: dict[str, Expected] = {
     "feedparser-euc-kr-item.xml": Expected(
         {}, notes=("년: too little text (1 word) and no link to its page",)
     ),
+    "media-rss.rss": Expected(
+        {
+            "Storm closes mountain passes for a second day": "kept three mountain passes closed",
+            "Wildlife park welcomes twin red panda cubs": "outside their nest box",
+            "City to plant ten thousand trees by spring": "ten thousand street trees",
+            "Election count finishes after two recounts": "after two recounts",
+        },
+        notes=(PAGE_FAILED,) * 4,
+        language="en",
+        fields={
+            # Two sizes of one picture: the wider.
+            "Storm closes mountain passes for a second day": {
+                "image": "https://i.courier.example/img/storm/460.jpg?width=460&quality=85"
+            },
+            "Wildlife park welcomes twin red panda cubs": {
+                "image": "https://ichef.courier.example/ace/standard/240/red-pandas.jpg"
+            },
+            "City to plant ten thousand trees by spring": {
+                "image": "https://cdn.courier.example/photos/2026/11/trees-1280.jpg"
+            },
+            "Election count finishes after two recounts": {"image": None},  # a video
+        },
+    ),
+    "podcast-and-wordpress-images.rss": Expected(
+        {
+            "Podcast: the ferry that runs on chip fat": "used cooking oil",
+            "Library reopens after the flood repairs": "six months of repairs",
+            "Bridge lights switched on for the winter": "old stone bridge",
+        },
+        notes=(PAGE_FAILED,) * 3,
+        language="en",
+        fields={
+            # The episode's audio enclosure is not a picture (nor is the podcast's cover).
+            "Podcast: the ferry that runs on chip fat": {"image": None},
+            # The first <img> that is neither a tracking pixel nor an emoji.
+            "Library reopens after the flood repairs": {
+                "image": "https://riverside-radio.example/wp-content/uploads/2026/11/"
+                "library-reading-room-1024x683.jpg"
+            },
+            "Bridge lights switched on for the winter": {"image": None},
+        },
+    ),
 }
 
 
@@ -189,6 +231,9 @@ async def test_a_fixture_feed_is_read_with_its_text_decoded_right(
         assert any(reason in note for note in result.notes), (reason, result.notes)
     indexed = index.run(feed_settings, store)
     assert indexed.added == len(taken) and not indexed.failed  # every file written is read
+    # The index reads each record's picture back as the article's.
+    stored = sorted(str(a.article.image) for a in store.latest(100))
+    assert stored == sorted(str(record["image"]) for record in taken.values())
 
 
 async def test_a_feed_whose_pages_are_all_forbidden_gives_every_entry_with_text(

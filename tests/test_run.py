@@ -799,6 +799,49 @@ def test_an_admin_imports_an_opml_file_and_export_gives_its_feeds_back(bots: Bot
         assert bot.terminate() == 0, bot.output
 
 
+def test_a_feed_story_whose_page_has_an_og_image_comes_as_one_message_with_its_picture(
+    bots: Bots,
+) -> None:
+    api = bots.api
+    with FeedServer() as web:
+        web.route("/a.xml", rss("A"), content_type="text/xml")
+        local = {"NEWSBOT_FEEDS_POLL_MINUTES": "0.05", "NEWSBOT_FEEDS_ALLOW_PRIVATE": "1"}
+        bot = bots.start(env=dict(NEWSBOT_FEEDS=f"A={web.url('/a.xml')}", **local))
+        pictures, text_only = new_chat(api), new_chat(api)
+        for reader in (pictures, text_only):
+            assert "Subscribed" in reader.ask("/subscribe")[1][0].text
+        assert "text only" in text_only.ask("/pictures off")[1][0].text
+
+        og_image = '<meta property="og:image" content="/images/gondola-1200.jpg">'
+        link = web.route(
+            "/news/1", page("Gondola lift gets a winter timetable", *GONDOLA, head=og_image)
+        )
+        web.route(
+            "/a.xml",
+            rss("A", {"title": "Gondola lift", "link": link, "guid": "g1"}),
+            content_type="text/xml",
+        )
+
+        def got(reader: Chat) -> list[Call]:
+            return [r for r in reader.replies() if "Gondola" in r.text]
+
+        assert api.wait_for(lambda: got(pictures) and got(text_only), 12.0), bot.output
+        settle(api)
+        (delivered,) = got(pictures)  # one message, not a photo and a text
+        assert delivered.ok and delivered.method == "sendMessage"
+        assert delivered.params["link_preview_options"] == {
+            "is_disabled": False,
+            "url": web.url("/images/gondola-1200.jpg"),
+            "prefer_large_media": True,
+            "show_above_text": True,
+        }
+        assert "gondola-1200" not in delivered.text
+        (plain,) = got(text_only)
+        assert plain.ok and plain.params["link_preview_options"] == {"is_disabled": True}
+        assert not api.calls("sendPhoto")
+        assert bot.terminate() == 0, bot.output
+
+
 GONDOLA = (
     "The gondola lift to the summit will run every twenty minutes instead of every half hour"
     " from next month, the operator said on Tuesday.",
@@ -905,3 +948,35 @@ def test_webhook_mode_answers_updates_posted_with_the_secret(bots: Bots) -> None
     assert "What I can do" in bots.api.replies_to(777)[0].text
     assert process.terminate() == 0, process.output
     assert TOKEN not in process.output
+
+
+def test_the_fake_bot_api_checks_link_preview_options_as_telegram_does(api: FakeBotApi) -> None:
+    import urllib.error
+    import urllib.request
+
+    api.push_message("/start", user_id=77)
+
+    def send(options: object) -> tuple[int, dict[str, object]]:
+        body = json.dumps({"chat_id": 77, "text": "x", "link_preview_options": options})
+        request = urllib.request.Request(
+            f"{api.base_url}{TOKEN}/sendMessage",
+            data=body.encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=5) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.loads(exc.read())
+
+    large = {"url": "https://img.example.org/a.jpg", "prefer_large_media": True}
+    status, answer = send(large)
+    assert status == 200 and answer["result"]["link_preview_options"] == large  # type: ignore[index]
+    assert api.calls("sendMessage")[-1].params["link_preview_options"] == large
+    for bad, says in (
+        ("not an object", "can't parse link preview options JSON object"),
+        ({"url": 5}, 'field "url" of the LinkPreviewOptions must be a String'),
+        ({"is_disabled": "yes"}, 'field "is_disabled" of the LinkPreviewOptions'),
+    ):
+        status, answer = send(bad)
+        assert status == 400 and says in str(answer["description"]), answer

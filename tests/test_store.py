@@ -83,6 +83,8 @@ def test_articles_round_trip_with_all_their_fields(memory_store: Store) -> None:
         tags=("a", "b"),
         language="english",
         external_id="ext-1",
+        author="A. Writer",
+        image="https://img.example.org/x.jpg?w=1200&q=80",
     )
     (article_id,) = add(memory_store, original)
     stored = memory_store.get(article_id)
@@ -439,6 +441,45 @@ def test_queries_saved_before_chats_were_recorded_expire_and_ids_go_on(tmp_path:
         assert db.schema_version == len(MIGRATIONS)
         assert db.query_text(41, 7) is None
         assert db.remember_query(7, "new") == 42
+
+
+def test_articles_and_chats_from_before_pictures_have_none_and_show_them(tmp_path: Path) -> None:
+    path = tmp_path / "news.sqlite3"
+    version = [name for name, _ in MIGRATIONS].index("0014_article_images")
+    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as conn:
+        conn.row_factory = sqlite3.Row
+        for _, steps in MIGRATIONS[:version]:  # a database as the release before pictures left it
+            for step in steps:
+                run_step(conn, step)
+        conn.execute(f"PRAGMA user_version = {version}")
+        conn.execute("INSERT INTO chats (chat_id, kind, created_at) VALUES (5, 'private', 0)")
+        conn.execute(
+            "INSERT INTO articles (key, source, title, blocks, published, dated, ordinal,"
+            " content_hash, fingerprint, added_at, updated_at)"
+            " VALUES ('a.txt#0', 'a.txt', 'Old', '[[\"From before.\", false]]', 0, 0, 0, 'h',"
+            " 'f', 0, 0)"
+        )
+    with Store(path) as db:
+        assert db.schema_version == len(MIGRATIONS)
+        stored = db.get(1)
+        assert stored is not None and stored.article.image is None
+        chat = db.chat(5)
+        assert chat is not None and chat.pictures
+
+
+def test_a_chat_turns_pictures_off_and_keeps_it_when_it_becomes_a_supergroup(
+    memory_store: Store,
+) -> None:
+    memory_store.set_chat_pictures(-5, "group", False)
+    memory_store.set_chat_language(-5, "group", "de")
+    state = memory_store.chat(-5)
+    assert state is not None and not state.pictures
+    memory_store.migrate_chat(-5, -1005)
+    moved = memory_store.chat(-1005)
+    assert moved is not None and (moved.pictures, moved.language) == (False, "de")
+    memory_store.set_chat_pictures(-1005, "supergroup", True)
+    again = memory_store.chat(-1005)
+    assert again is not None and again.pictures
 
 
 # -- the file itself: locks, removal, damage -----------------------------------------------------

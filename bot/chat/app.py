@@ -143,6 +143,7 @@ def register_handlers(application: AnyApplication, settings: Settings) -> None:
         CommandHandler("digest", chat_settings.digest),
         CommandHandler("timezone", chat_settings.timezone),
         CommandHandler("lang", chat_settings.lang),
+        CommandHandler("pictures", chat_settings.pictures),
         # After every command above: a command nobody handled.
         MessageHandler(filters.COMMAND, reading.unknown_command),
         # A file from an admin may be a feed list (OPML) to import: it reads every feed once,

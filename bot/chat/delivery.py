@@ -26,7 +26,8 @@ from collections.abc import Callable, Collection
 from datetime import time as clock_time
 from functools import partial
 
-from telegram import Bot
+from telegram import Bot, Message
+from telegram._utils.defaultvalue import DEFAULT_NONE
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -205,9 +206,7 @@ class Sender:
         if reply is None:
             return False
         try:
-            message = await self.bot.send_message(
-                delivery.chat_id, reply.text, reply_markup=reply.keyboard
-            )
+            message = await self._post(delivery.chat_id, reply)
         except RetryAfter as exc:
             wait = _seconds(exc.retry_after)
             log.warning("Telegram asks to wait %.0f s (flood control)", wait)
@@ -253,6 +252,22 @@ class Sender:
         self._last_sent[delivery.chat_id] = self.clock()
         return True
 
+    async def _post(self, chat_id: int, reply: render.Reply) -> Message:
+        """Send a delivery's message. Refused with its picture as the preview (an address
+        Telegram will not take), it is sent once more without: the article matters more."""
+        try:
+            return await self.bot.send_message(
+                chat_id,
+                reply.text,
+                reply_markup=reply.keyboard,
+                link_preview_options=reply.preview or DEFAULT_NONE,
+            )
+        except BadRequest as exc:
+            if reply.preview is None or any(r in exc.message.lower() for r in _GONE):
+                raise
+            log.warning("chat %s: message refused with its picture (%s)", chat_id, exc.message)
+        return await self.bot.send_message(chat_id, reply.text, reply_markup=reply.keyboard)
+
     async def _prepare(self, delivery: Delivery) -> render.Reply | None:
         """The message of a delivery; None (and the row noted failed) when its article is
         gone. On an error the row is noted to go back to the queue, and the error goes up."""
@@ -265,7 +280,8 @@ class Sender:
                 )
                 return None
             summary = self.news.cached_summary(stored) or await self.news.summary(stored)
-            return render.delivery_message(stored, summary)
+            pictures = self.news.pictures(delivery.chat_id)
+            return render.delivery_message(stored, summary, pictures=pictures)
         except Exception as exc:
             self._unwritten.append(partial(store.put_back, delivery.id, f"not sent: {exc!r}"))
             raise

@@ -199,6 +199,11 @@ class LocalBotApi(BaseRequest):
         if "reply_markup" in p:
             markup = p["reply_markup"]
             message["reply_markup"] = json.loads(markup) if isinstance(markup, str) else markup
+        if "link_preview_options" in p:  # Telegram returns the preview the message shows
+            options = p["link_preview_options"]
+            message["link_preview_options"] = (
+                json.loads(options) if isinstance(options, str) else options
+            )
         if "message_thread_id" in p:
             message["message_thread_id"] = p["message_thread_id"]
             message["is_topic_message"] = True

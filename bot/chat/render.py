@@ -2,6 +2,8 @@
 at most 4096 UTF-16 code units as Telegram counts them (an emoji is two), with inline keyboards
 whose callback_data stays under 64 bytes (each button kind is defined in callbacks.py).
 Headlines are cut to MAX_TITLE characters, and only http and https addresses become links.
+An article's lead image is never in the text: it goes to Telegram as the message's link preview
+(Reply.preview), shown large above the text.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from telegram import (
     InlineKeyboardMarkup,
     InlineQueryResultArticle,
     InputTextMessageContent,
+    LinkPreviewOptions,
 )
 from telegram.constants import ParseMode
 
@@ -50,6 +53,9 @@ _SAFE_URL = re.compile(r"https?://[^\s\x00-\x1f\x7f]+", re.IGNORECASE)
 class Reply:
     text: str
     keyboard: InlineKeyboardMarkup | None = None
+    # The article's lead image as a large preview above the text; None: no preview (the
+    # Application's default), which is also what an edit to another page makes of it.
+    preview: LinkPreviewOptions | None = None
 
 
 def esc(text: str) -> str:
@@ -91,6 +97,19 @@ def link(url: str | None, label: str) -> str | None:
     if safe is None or units(esc(safe)) > _HREF_UNITS:
         return None
     return f'<a href="{esc(safe)}">{label}</a>'
+
+
+def picture(url: str | None) -> LinkPreviewOptions | None:
+    """An article's lead image as the message's link preview: large, above the text; None
+    for an article without one (or with an address that may not be fetched). is_disabled is
+    said outright: PTB fills every field left out from the Application's defaults, whose
+    is_disabled=True would hide the picture."""
+    safe = safe_url(url)
+    if safe is None:
+        return None
+    return LinkPreviewOptions(
+        is_disabled=False, url=safe, prefer_large_media=True, show_above_text=True
+    )
 
 
 def button(label: str, data: str) -> InlineKeyboardButton:
@@ -139,9 +158,11 @@ def article_card(
     more: bool,
     others: Sequence[tuple[int, str, str | None, str]] = (),
     lead: str = "",
+    pictures: bool = False,
 ) -> Reply:
     """Headline, summary, date and source; the story's other sources as links; buttons for a
-    longer summary, full text, latest. `lead` goes first (a delivery's 🆕)."""
+    longer summary, full text, latest. `lead` goes first (a delivery's 🆕). With `pictures`,
+    the article's lead image (if it has one) is the preview above it."""
     article = stored.article
     meta = [_date(article.published)]
     if article.author:
@@ -160,7 +181,8 @@ def article_card(
         row.append(button(texts.BUTTON_MORE, callbacks.READ.data(stored.id, sentences + 3)))
     row.append(button(texts.BUTTON_FULL_TEXT, callbacks.FULL_TEXT.data(stored.id, 0)))
     row.append(button(texts.BUTTON_LATEST, callbacks.LATEST.data(0, 5)))
-    return Reply(fit(head + body + foot), InlineKeyboardMarkup([row]))
+    preview = picture(article.image) if pictures else None
+    return Reply(fit(head + body + foot), InlineKeyboardMarkup([row]), preview)
 
 
 def _also_reported(others: Sequence[tuple[int, str, str | None, str]], budget: int) -> str:
@@ -249,15 +271,23 @@ def marked_snippet(snippet: str) -> str:
     return escaped.replace(MARK_START, "<b>").replace(MARK_END, "</b>")
 
 
-def delivery_message(stored: StoredArticle, summary: Sequence[str]) -> Reply:
-    """A new article for a subscriber: the article card, marked new, with a full-text button."""
+def delivery_message(
+    stored: StoredArticle, summary: Sequence[str], *, pictures: bool = False
+) -> Reply:
+    """A new article for a subscriber: the article card, marked new, with a full-text button
+    (and, with `pictures`, its lead image as the preview)."""
     card = article_card(
-        stored, summary, sentences=len(summary) or 1, more=False, lead=texts.NEW_ARTICLE
+        stored,
+        summary,
+        sentences=len(summary) or 1,
+        more=False,
+        lead=texts.NEW_ARTICLE,
+        pictures=pictures,
     )
     keyboard = InlineKeyboardMarkup(
         [[button(texts.BUTTON_FULL_TEXT, callbacks.FULL_TEXT.data(stored.id, 0))]]
     )
-    return Reply(card.text, keyboard)
+    return Reply(card.text, keyboard, card.preview)
 
 
 def digest_message(entries: Sequence[Entry]) -> str:

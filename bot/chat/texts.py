@@ -15,6 +15,7 @@ COMMANDS = (
     ("digest", N_("One message a day: /digest 08:00, or off")),
     ("timezone", N_("Your time zone: /timezone Europe/Berlin")),
     ("lang", N_("Only one language: /lang de, or /lang off")),
+    ("pictures", N_("Articles with their picture: /pictures off, or on")),
     ("help", N_("What I can do")),
     ("start", N_("Start over")),
 )
@@ -315,4 +316,28 @@ EXPORT_NONE = N_(
 EXPORT_CAPTION = NP_(
     "{count} feed as OPML: any feed reader imports this file.",
     "{count} feeds as OPML: any feed reader imports this file.",
+)
+# -- pictures --
+# /pictures: an article's lead image as the large preview above its message ([telegram]
+# pictures in the config turns them off for every chat).
+# /help: after HELP (a message of its own, so that HELP's translations stay as they are).
+HELP_PICTURES = N_(
+    "\n\n/pictures off — articles without their picture above them; /pictures on to show it"
+)
+PICTURES_SHOW_ON = N_(
+    "Articles come with their picture above them, where they have one. /pictures off for text only."
+)
+PICTURES_SHOW_OFF = N_("Articles come as text only. /pictures on shows their picture above them.")
+PICTURES_DISABLED = N_(
+    "Pictures are turned off for this bot by its operator: articles come as text."
+)
+PICTURES_ON = N_("🖼 From now on articles come with their picture above them, where they have one.")
+PICTURES_OFF = N_(
+    "From now on articles come as text only. /pictures on brings their pictures back."
+)
+PICTURES_ON_BUT_DISABLED = N_(
+    "Noted, but pictures are turned off for this bot by its operator: articles come as text."
+)
+PICTURES_BAD = N_(
+    "“{value}” is neither on nor off. Send /pictures on, /pictures off, or /pictures."
 )

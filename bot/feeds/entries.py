@@ -3,8 +3,8 @@
 feedparser reads RSS 0.9x/1.0/2.0 and Atom, given the response's headers (its charset is often
 the only word on a feed's encoding). Each item becomes an Entry: plain-text title (an item with
 only a description is headed by its first sentence), its link when it is a web page, its key
-(id, else link, else a hash), and its content and summary as HTML. Items that share a key are
-told apart by their text; links several entries share are no entry's own page.
+(id, else link, else a hash), its content and summary as HTML, and its lead image. Items that
+share a key are told apart by their text; links several entries share are no entry's own page.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 import feedparser
 
-from .. import articles, extract, stories
+from .. import articles, extract, images, stories
 from ..errors import NewsbotError
 
 # feedparser's notes that say nothing about the feed: an encoding declared wrongly, or a server
@@ -51,6 +51,8 @@ class Entry:
     summary: str  # HTML of the entry's teaser (or its whole text: many feeds put it here)
     # An item with no title of its own (only a description) is headed by its first sentence.
     headline_from_text: bool = False
+    # Its lead image (media:content, an image enclosure, media:thumbnail, else the first <img>).
+    image: str | None = None
 
 
 @dataclass(frozen=True)
@@ -88,13 +90,13 @@ def parse(
     if not parsed.get("version") or (malformed and not parsed.entries):
         reason = short(problem) if malformed else "no RSS, RDF or Atom root element"
         raise FeedError(f"not an RSS or Atom feed ({reason})")
-    raw = [e for e in map(_entry, parsed.entries) if e is not None]
+    raw = [e for e in (_entry(item, url) for item in parsed.entries) if e is not None]
     entries = _unique(raw)
     note = f"malformed XML ({short(problem)}); {len(raw)} entries recovered" if malformed else None
     return Parsed(dict(parsed.feed), entries, note, empty=len(parsed.entries) - len(raw))
 
 
-def _entry(raw: Any) -> Entry | None:
+def _entry(raw: Any, base: str = "") -> Entry | None:
     content = "\n".join(_html(c) for c in raw.get("content", []) if isinstance(c, dict))
     summary = _html(raw.get("summary_detail") or {"value": raw.get("summary", "")})
     title = _text(raw.get("title_detail"), raw.get("title", ""))
@@ -125,6 +127,7 @@ def _entry(raw: Any) -> Entry | None:
         content=content,
         summary=summary,
         headline_from_text=headline_from_text,
+        image=images.of_entry(raw, (content, summary), str(link or base or "")),
     )
 
 

@@ -52,6 +52,7 @@ async def article(
     blocks = _own_text(entry)
     words = _words(blocks, "" if entry.headline_from_text else entry.title)
     title, url, published, author = entry.title, entry.link, entry.published, entry.author
+    image = entry.image
     note = None
     if entry.link and own_page and words < settings.feeds.full_text_words:
         try:
@@ -61,6 +62,8 @@ async def article(
                 raise
             note = f"its page failed ({exc}); the feed's own text is used"
         else:
+            # The page's og:image is the picture its site chose to show with it: the first pick.
+            image = page.image or image
             if _words(list(page.blocks), page.title) >= words:
                 blocks = [(clean(text), heading) for text, heading in page.blocks]
                 title = title or page.title
@@ -84,6 +87,7 @@ async def article(
         "author": author,
         "source": feed.name,
         "language": language,
+        "image": image,
     }, note
 
 

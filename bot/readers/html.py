@@ -9,7 +9,7 @@ from ..config import Boilerplate
 
 
 def parse_html(data: bytes, *, source: str, bp: Boilerplate, mtime: datetime) -> Article:
-    """A saved web page: its main text, headline, date, author and canonical URL."""
+    """A saved web page: its main text, headline, date, author, canonical URL and lead image."""
     from .. import extract  # trafilatura and lxml load only when a folder holds HTML
 
     try:
@@ -32,4 +32,5 @@ def parse_html(data: bytes, *, source: str, bp: Boilerplate, mtime: datetime) ->
         url=page.url,
         language=page.language,
         author=page.author,
+        image=page.image,
     )

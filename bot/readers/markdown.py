@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from .. import images
 from ..articles import (
     Article,
     ArticleError,
@@ -76,17 +77,19 @@ def parse_markdown(text: str, *, source: str, bp: Boilerplate, mtime: datetime) 
     if not any(not b.heading for b in blocks):
         raise ArticleError("no body text after the headline")
     published, dated = _published(meta, mtime)
+    url = _text_field(meta, "url", "link", "canonical_url") or None
     return Article(
         title=title.lstrip("\x00"),
         blocks=blocks,
         source=source,
         published=published,
         dated=dated,
-        url=_text_field(meta, "url", "link", "canonical_url") or None,
+        url=url,
         tags=_tags(meta),
         language=_text_field(meta, "language", "lang") or None,
         external_id=_text_field(meta, "id", "guid") or None,
         author=_author(meta),
+        image=images.in_record(meta, url),
     )
 
 

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
+from .. import images
 from ..articles import (
     Article,
     ArticleError,
@@ -104,6 +105,7 @@ def _record_article(
     if not any(not b.heading for b in blocks):
         raise ArticleError("no body text (only headings)")
     published, dated = _published(meta, mtime)
+    url = _text_field(meta, "url", "link") or None
     return Article(
         title=" ".join(title.split()),
         blocks=blocks,
@@ -111,9 +113,10 @@ def _record_article(
         published=published,
         dated=dated,
         ordinal=ordinal,
-        url=_text_field(meta, "url", "link") or None,
+        url=url,
         tags=_tags(meta),
         language=_text_field(meta, "language", "lang") or None,
         external_id=_text_field(meta, "id", "guid") or None,
         author=_author(meta),
+        image=images.in_record(meta, url),
     )

@@ -379,6 +379,7 @@ _ARTICLE_COLUMNS = (
     "fingerprint",
     "url_key",
     "author",
+    "image",
 )
 
 
@@ -399,6 +400,7 @@ def _article_row(a: Article) -> tuple[object, ...]:
         a.fingerprint,
         stories.url_key(a.url),
         a.author,
+        a.image,
     )
 
 
@@ -415,6 +417,7 @@ def _stored(row: sqlite3.Row) -> StoredArticle:
         language=row["language"],
         external_id=row["external_id"],
         author=row["author"],
+        image=row["image"],
     )
     return StoredArticle(
         row["id"], article, _from_epoch(row["added_at"]), _from_epoch(row["updated_at"])

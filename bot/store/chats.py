@@ -1,4 +1,4 @@
-"""Chats and their subscriptions: language, digest time, time zone, filters."""
+"""Chats and their subscriptions: language, pictures, digest time, time zone, filters."""
 
 from __future__ import annotations
 
@@ -23,6 +23,11 @@ class Chats(Room):
         with self.transaction() as conn:
             _ensure_chat(conn, chat_id, kind)
             conn.execute("UPDATE chats SET language = ? WHERE chat_id = ?", (language, chat_id))
+
+    def set_chat_pictures(self, chat_id: int, kind: str, on: bool) -> None:
+        with self.transaction() as conn:
+            _ensure_chat(conn, chat_id, kind)
+            conn.execute("UPDATE chats SET pictures = ? WHERE chat_id = ?", (int(on), chat_id))
 
     def chat(self, chat_id: int) -> ChatState | None:
         row = self.conn.execute("SELECT * FROM chats WHERE chat_id = ?", (chat_id,)).fetchone()
@@ -128,8 +133,9 @@ class Chats(Room):
         with self.transaction() as conn:
             conn.execute(
                 "INSERT OR IGNORE INTO chats (chat_id, kind, active, timezone, digest_time,"
-                " last_digest_at, created_at) SELECT ?, 'supergroup', active, timezone,"
-                " digest_time, last_digest_at, created_at FROM chats WHERE chat_id = ?",
+                " last_digest_at, created_at, language, pictures) SELECT ?, 'supergroup',"
+                " active, timezone, digest_time, last_digest_at, created_at, language, pictures"
+                " FROM chats WHERE chat_id = ?",
                 (new, old),
             )
             conn.execute(
@@ -171,4 +177,5 @@ def _chat_state(row: sqlite3.Row) -> ChatState:
         row["digest_time"],
         row["last_digest_at"],
         row["language"],
+        bool(row["pictures"]),
     )

@@ -258,6 +258,11 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    # An article's lead image (images.image_url), shown as its message's large preview.
+    # Articles from before this have none until their file changes.
+    ("0014_article_images", ("ALTER TABLE articles ADD COLUMN image TEXT",)),
+    # /pictures off: a chat's articles come without their preview (on by default).
+    ("0015_chat_pictures", ("ALTER TABLE chats ADD COLUMN pictures INTEGER NOT NULL DEFAULT 1",)),
 )
 
 

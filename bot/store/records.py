@@ -139,6 +139,7 @@ class ChatState:
     digest_time: str | None
     last_digest_at: float | None
     language: str | None = None  # /lang: /latest and /search narrowed to it
+    pictures: bool = True  # /pictures: articles come with their lead image as the preview
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Handlers: thin. Each reads its input, asks News, and sends what render makes of the answer.
 
 reading.py: /start /help /latest /read /search, the reading buttons, inline mode;
-settings.py: a chat's subscriptions, language, digest and time zone;
+settings.py: a chat's subscriptions, language, pictures, digest and time zone;
 admin.py: the admins' commands; common.py: replying, editing, who may do what."""
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from .settings import (
     digest,
     lang,
     membership,
+    pictures,
     remove_button,
     subscribe,
     subscriptions,
@@ -63,6 +64,7 @@ __all__ = [
     "news",
     "not_admins_file",
     "not_text",
+    "pictures",
     "read",
     "read_button",
     "reload",

@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 import re
 
-from telegram import Update
+from telegram import LinkPreviewOptions, Update
+from telegram._utils.defaultvalue import DEFAULT_NONE
+from telegram._utils.types import ODVInput
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
@@ -31,7 +33,20 @@ async def reply(update: Update, answer: Reply) -> None:
     if message is None:
         return
     in_group = message.chat.type != ChatType.PRIVATE
-    await message.reply_text(fitted(answer), reply_markup=answer.keyboard, do_quote=in_group)
+    text = fitted(answer)
+    try:
+        await message.reply_text(
+            text,
+            reply_markup=answer.keyboard,
+            do_quote=in_group,
+            link_preview_options=preview(answer),
+        )
+    except BadRequest as exc:
+        if answer.preview is None:
+            raise
+        # Refused with the article's picture as the preview: the article without it.
+        log.warning("reply refused with its picture (%s); sent without", exc.message)
+        await message.reply_text(text, reply_markup=answer.keyboard, do_quote=in_group)
 
 
 async def edit(update: Update, answer: Reply) -> None:
@@ -40,12 +55,27 @@ async def edit(update: Update, answer: Reply) -> None:
     if query is None:
         return
     await query.answer()
+    text = fitted(answer)
     try:
-        await query.edit_message_text(fitted(answer), reply_markup=answer.keyboard)
+        await query.edit_message_text(
+            text, reply_markup=answer.keyboard, link_preview_options=preview(answer)
+        )
     except BadRequest as exc:
-        # Pressing the button of the page already shown changes nothing; that is fine.
-        if "not modified" not in str(exc).lower():
+        if "not modified" in exc.message.lower():
+            return  # pressing the button of the page already shown changes nothing: fine
+        if answer.preview is None:
             raise
+        # Refused with the article's picture as the preview: the article without it.
+        log.warning("edit refused with its picture (%s); made without", exc.message)
+        await query.edit_message_text(text, reply_markup=answer.keyboard)
+
+
+def preview(answer: Reply) -> ODVInput[LinkPreviewOptions]:
+    """The link preview of a send or an edit: the article's picture, else the Application's
+    default (no preview), so an edit from a card with a picture to a page without one takes the
+    picture away. (None would not: it means Telegram's own default, a preview of the first link
+    in the text.)"""
+    return answer.preview or DEFAULT_NONE
 
 
 def fitted(answer: Reply) -> str:

@@ -52,6 +52,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/help: every command with an example."""
     text = texts.HELP.format(bot=render.esc(context.bot.username or "bot"))
+    text += texts.HELP_PICTURES
     if is_admin(update, context):
         text += texts.HELP_ADMIN.format(minutes=news(context).settings.feeds.poll_minutes)
     await reply(update, Reply(text))
@@ -148,7 +149,7 @@ async def latest_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 async def read_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """rd:<id>:<sentences>: the article card (0 sentences: the default length)."""
     article_id, sentences = button_numbers(update, callbacks.READ)
-    card = await _article_reply(context, article_id, sentences or None)
+    card = await _article_reply(update, context, article_id, sentences or None)
     if card is None:
         await answer_button(update, texts.ARTICLE_GONE, alert=True)
         return
@@ -226,7 +227,7 @@ async def _send_article(
     *,
     lead: str = "",
 ) -> None:
-    card = await _article_reply(context, article_id, sentences, lead=lead)
+    card = await _article_reply(update, context, article_id, sentences, lead=lead)
     await reply(update, card or Reply(texts.READ_UNKNOWN.format(id=article_id)))
 
 
@@ -243,8 +244,15 @@ async def _ask_which(
 
 
 async def _article_reply(
-    context: ContextTypes.DEFAULT_TYPE, article_id: int, sentences: int | None, *, lead: str = ""
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    article_id: int,
+    sentences: int | None,
+    *,
+    lead: str = "",
 ) -> Reply | None:
+    """The article card, with the article's picture as its preview unless the chat (or the
+    bot's settings) turned pictures off."""
     service = news(context)
     stored = service.get(article_id)
     if stored is None:
@@ -254,8 +262,16 @@ async def _article_reply(
     # A summary shorter than asked is the whole body: nothing more to show.
     more = len(summary) >= count and count + 3 <= MAX_SENTENCES
     others = service.story_sources(article_id)
+    chat = update.effective_chat
+    pictures = service.pictures(chat.id) if chat else False
     return render.article_card(
-        stored, summary, sentences=count, more=more, others=others, lead=lead
+        stored,
+        summary,
+        sentences=count,
+        more=more,
+        others=others,
+        lead=lead,
+        pictures=pictures,
     )
 
 

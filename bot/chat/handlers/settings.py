@@ -1,5 +1,5 @@
-"""A chat's settings: /subscribe /subscriptions /unsubscribe /lang /digest /timezone, the remove
-buttons, and the bot being blocked, removed or added back."""
+"""A chat's settings: /subscribe /subscriptions /unsubscribe /lang /digest /timezone /pictures,
+the remove buttons, and the bot being blocked, removed or added back."""
 
 from __future__ import annotations
 
@@ -174,6 +174,51 @@ async def timezone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if state and state.digest_time and context.job_queue is not None:
         delivery.schedule_digest(context.job_queue, chat.id, state.digest_time, zone)
     await reply(update, Reply(texts.TIMEZONE_SET.format(zone=render.esc(zone))))
+
+
+async def pictures(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/pictures [on|off]: articles with their lead image as a large preview, or text only."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    service = news(context)
+    value = command_text(update).strip().lower()
+    allowed = service.settings.telegram.pictures
+    if not value:
+        if not allowed:
+            text = texts.PICTURES_DISABLED
+        elif service.chat_pictures(chat.id):
+            text = texts.PICTURES_SHOW_ON
+        else:
+            text = texts.PICTURES_SHOW_OFF
+        await reply(update, Reply(text))
+        return
+    on = _PICTURE_WORDS.get(value)
+    if on is None:
+        text = texts.PICTURES_BAD.format(value=render.esc(shorten(value, 40)))
+        await reply(update, Reply(text))
+        return
+    if not await may_manage(update, context):
+        return
+    service.set_pictures(chat.id, chat.type, on)
+    if on and not allowed:
+        text = texts.PICTURES_ON_BUT_DISABLED
+    else:
+        text = texts.PICTURES_ON if on else texts.PICTURES_OFF
+    await reply(update, Reply(text))
+
+
+_PICTURE_WORDS = {
+    "on": True,
+    "yes": True,
+    "true": True,
+    "show": True,
+    "off": False,
+    "no": False,
+    "false": False,
+    "hide": False,
+    "none": False,
+}
 
 
 async def membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
