@@ -166,6 +166,8 @@ def _file(api: LocalBotApi, user: LocalUser, name: str, terminal: Terminal) -> A
         terminal.show_note(f"cannot send {name or 'nothing'}: {exc.strerror or exc}")
         return None
     return user.document(api.upload(path.name, data))
+
+
 def _picture(options: Any) -> str | None:
     """The address a message's link preview shows, if it has one that is not turned off."""
     options = _json(options)
