@@ -3,14 +3,15 @@ from __future__ import annotations
 import io
 
 from bot.config import Settings
-from bot.console import chat
+from bot.console import chat, terminal_language
 
 from .conftest import SAMPLE_PAGE, WriteFile
 
 
-async def run_chat(settings: Settings, lines: list[str]) -> str:
+async def run_chat(settings: Settings, lines: list[str], language: str | None = None) -> str:
     out = io.StringIO()
-    assert await chat(settings, stdin=io.StringIO("\n".join(lines) + "\n"), stdout=out) == 0
+    stdin = io.StringIO("\n".join(lines) + "\n")
+    assert await chat(settings, stdin=stdin, stdout=out, language=language) == 0
     return out.getvalue()
 
 
@@ -51,3 +52,19 @@ async def test_blank_lines_are_skipped_and_end_of_input_ends_the_chat(
     out = await run_chat(settings, ["", "   ", "/help"])
     assert out.count("> ") == 1
     assert "What I can do" in out
+
+
+async def test_the_terminal_speaks_the_locales_language(
+    settings: Settings, write: WriteFile
+) -> None:
+    write("sample.txt", SAMPLE_PAGE.read_bytes())
+    out = await run_chat(settings, ["/latest"], language="de")
+    assert "> /latest\nNeueste Nachrichten (1–2 von 2)" in out
+
+
+def test_the_locale_gives_the_terminal_users_language() -> None:
+    assert terminal_language({"LANG": "de_DE.UTF-8"}) == "de-de"
+    assert terminal_language({"LC_ALL": "uk_UA.utf8", "LANG": "de_DE.UTF-8"}) == "uk-ua"
+    assert terminal_language({"LC_MESSAGES": "fr_FR@euro"}) == "fr-fr"
+    assert terminal_language({"LANG": "C.UTF-8"}) is None
+    assert terminal_language({}) is None

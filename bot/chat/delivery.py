@@ -43,6 +43,7 @@ from ..news import News, digest_due, zone_named
 from ..store import DatabaseUnusable, Delivery, StoreUnavailable
 from . import render
 from .errors import fatal_error, stop_for
+from .i18n import DEFAULT_LANGUAGE, translator
 
 log = logging.getLogger(__name__)
 
@@ -265,7 +266,8 @@ class Sender:
                 )
                 return None
             summary = self.news.cached_summary(stored) or await self.news.summary(stored)
-            return render.delivery_message(stored, summary)
+            tr = translator(self.news.delivery_language(delivery.chat_id) or DEFAULT_LANGUAGE)
+            return render.delivery_message(tr, stored, summary)
         except Exception as exc:
             self._unwritten.append(partial(store.put_back, delivery.id, f"not sent: {exc!r}"))
             raise
@@ -347,7 +349,8 @@ class Sender:
             store.digest_done(chat_id, now)
             return False
         try:
-            message = await self.bot.send_message(chat_id, render.digest_message(entries))
+            tr = translator(self.news.delivery_language(chat_id) or DEFAULT_LANGUAGE)
+            message = await self.bot.send_message(chat_id, render.digest_message(tr, entries))
         except ChatMigrated as exc:
             self.news.chat_moved(chat_id, exc.new_chat_id)
             return False

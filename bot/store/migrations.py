@@ -258,6 +258,16 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    (
+        # The bot speaks the chat's language: the one chosen with /language, else (for what
+        # it sends on its own: deliveries, digests) the Telegram language of whoever set the
+        # chat up.
+        "0014_chat_ui_language",
+        (
+            "ALTER TABLE chats ADD COLUMN ui_language TEXT",
+            "ALTER TABLE chats ADD COLUMN user_language TEXT",
+        ),
+    ),
 )
 
 

@@ -139,6 +139,8 @@ class ChatState:
     digest_time: str | None
     last_digest_at: float | None
     language: str | None = None  # /lang: /latest and /search narrowed to it
+    ui_language: str | None = None  # /language: the bot's own language here, as chosen
+    user_language: str | None = None  # the Telegram language of who last set things up here
 
 
 @dataclass(frozen=True)
