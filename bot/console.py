@@ -13,8 +13,10 @@ import asyncio
 import dataclasses
 import json
 import logging
+import os
 import re
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -89,10 +91,26 @@ class Terminal:
         print(file=self.out, flush=True)
 
 
+def terminal_language(environ: Mapping[str, str]) -> str | None:
+    """The terminal user's language, as a Telegram app would tell it: from LC_ALL,
+    LC_MESSAGES or LANG ("de_DE.UTF-8" -> "de"); None for C/POSIX or nothing set."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = environ.get(name, "")
+        if value:
+            code = value.split(".")[0].split("@")[0].replace("_", "-").lower()
+            return None if code in ("c", "posix") else code
+    return None
+
+
 async def chat(
-    settings: Settings, *, stdin: TextIO | None = None, stdout: TextIO | None = None
+    settings: Settings,
+    *,
+    stdin: TextIO | None = None,
+    stdout: TextIO | None = None,
+    language: str | None = None,
 ) -> int:
-    """Run the terminal chat until end of input; returns the exit status."""
+    """Run the terminal chat until end of input; returns the exit status. `language` is the
+    user's (as Telegram's language_code), by default the terminal's locale."""
     # Looked up now, not at import: tests and callers may have replaced them.
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
@@ -107,7 +125,12 @@ async def chat(
     async with application:
         print(f"Indexing {settings.articles_dir} …", file=stdout, flush=True)
         await open_news(application)
-        user = LocalUser(application.bot, user_id=local_user_id, chat_id=local_user_id)
+        user = LocalUser(
+            application.bot,
+            user_id=local_user_id,
+            chat_id=local_user_id,
+            language_code=language or terminal_language(os.environ),
+        )
         print(WELCOME.format(articles=settings.articles_dir), file=stdout, flush=True)
         await application.start()  # runs what handlers start in the background (/reload)
         try:

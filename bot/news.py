@@ -230,6 +230,31 @@ class News:
     def languages(self) -> list[tuple[str, int]]:
         return self.store.languages()
 
+    # -- the bot's own language in a chat ---------------------------------------------------
+
+    def ui_language(self, chat_id: int) -> str | None:
+        """The language chosen for the bot in this chat with /language, if any."""
+        chat = self.store.chat(chat_id)
+        return chat.ui_language if chat else None
+
+    def set_ui_language(self, chat_id: int, kind: str, language: str | None) -> None:
+        """Choose the bot's language in this chat (None: each person's Telegram language)."""
+        self.store.set_ui_language(chat_id, kind, language)
+
+    def note_user_language(self, chat_id: int, language: str) -> None:
+        """Who set this chat up writes in this language: deliveries and digests follow it when
+        the chat chose none. Only a convenience: a busy database skips it."""
+        try:
+            self.store.note_user_language(chat_id, language)
+        except StoreUnavailable as exc:
+            log.warning("chat %s's language not noted: %s", chat_id, exc)
+
+    def delivery_language(self, chat_id: int) -> str | None:
+        """What the bot writes in when it writes first (deliveries, digests): the chat's choice,
+        else the Telegram language of whoever subscribed it."""
+        chat = self.store.chat(chat_id)
+        return (chat.ui_language or chat.user_language) if chat else None
+
     def set_language(self, chat_id: int, kind: str, value: str | None) -> str | None:
         """Narrow the chat's /latest and /search to a language (None: all); Refused
         (no_articles) when no article is in it."""

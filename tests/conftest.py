@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,6 +16,10 @@ from bot.config import DEFAULT_CONFIG, Boilerplate, Settings, load_boilerplate, 
 from bot.store import Store
 
 from .feed_server import FeedServer
+
+# The terminal chat speaks the locale's language (LANG, LC_ALL): tests and the bots they start
+# get English unless a test asks for another.
+os.environ["LC_ALL"] = "C.UTF-8"
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_PAGE = REPO / "articles" / "000_1cfae1a95075e546.txt"

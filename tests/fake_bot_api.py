@@ -281,7 +281,8 @@ class _State:
     last_message_id: dict[int, int] = field(default_factory=dict)
     open_callbacks: set[str] = field(default_factory=set)
     failures: dict[str, list[ApiError]] = field(default_factory=dict)  # method -> errors to give
-    commands: dict[str, list[Any]] = field(default_factory=dict)  # scope as JSON -> commands
+    # [scope, language_code] as JSON -> commands
+    commands: dict[str, list[Any]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)  # the fake's own failures
     update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(700_000_001))
     callback_ids: itertools.count[int] = field(
@@ -733,7 +734,10 @@ def _commands(state: _State, method: str, p: dict[str, Any]) -> Any:
         scope.get("chat_id") not in state.chats
     ):
         raise _bad_request("chat not found")
-    key = json.dumps(scope, sort_keys=True)
+    language = str(p.get("language_code") or "")
+    if language and not re.fullmatch(r"[a-z]{2}", language):
+        raise _bad_request("language code is invalid")  # a two-letter ISO 639-1 code, or none
+    key = json.dumps([scope, language], sort_keys=True)
     if method == "getMyCommands":
         return state.commands.get(key, [])
     if method == "deleteMyCommands":
@@ -836,10 +840,16 @@ class FakeBotApi:
         chat_id: int | None = None,
         chat_type: str = "private",
         first_name: str = "Tester",
+        language_code: str = "en",
     ) -> int:
         """A text message from a user, as an update; returns its update_id. In a private chat the
         chat id is the user id; a leading /command gets its bot_command entity."""
-        user = {"id": user_id, "is_bot": False, "first_name": first_name, "language_code": "en"}
+        user = {
+            "id": user_id,
+            "is_bot": False,
+            "first_name": first_name,
+            "language_code": language_code,
+        }
         if chat_id is None:
             chat_id = user_id if chat_type == "private" else -1_000_000_000_000 - user_id
         chat: dict[str, Any] = {"id": chat_id, "type": chat_type}

@@ -17,6 +17,7 @@ import pytest
 from bot.chat import texts
 from bot.chat.app import AnyApplication, build_application, close_news, open_news
 from bot.chat.handlers import news
+from bot.chat.i18n import translator
 from bot.chat.local import LOCAL_TOKEN, Call, LocalBotApi, LocalUser
 from bot.chat.traffic import FairUpdateProcessor
 from bot.config import Settings
@@ -145,19 +146,34 @@ async def test_the_bot_starts_and_answers_when_the_start_up_index_run_fails(
     assert "the start-up index run failed" in caplog.text
 
 
-async def test_start_up_indexes_and_shows_the_command_menu(chat: Chat) -> None:
+async def test_start_up_indexes_and_shows_the_command_menu_in_each_language(chat: Chat) -> None:
     assert news_of(chat).count() == 9
     menus = chat.api.sent("setMyCommands")
-    everyone = [c["command"] for c in menus[0].params["commands"]]
+    by_language = {m.params.get("language_code"): m for m in menus if "scope" not in m.params}
+    assert set(by_language) == {None, "de", "fr", "es", "ru", "uk"}
+    everyone = [c["command"] for c in by_language[None].params["commands"]]
     assert everyone == [name for name, _ in texts.COMMANDS]
-    assert {"latest", "search", "read", "subscribe", "help", "start"} <= set(everyone)
-    admin_menu = [m for m in menus if "scope" in m.params]
-    assert len(admin_menu) == 1
-    scope = admin_menu[0].params["scope"]
-    assert (
-        json.loads(scope) if isinstance(scope, str) else scope == {"type": "chat", "chat_id": ADMIN}
-    )
-    admin_names = [c["command"] for c in admin_menu[0].params["commands"]]
+    assert {
+        "latest",
+        "search",
+        "read",
+        "subscribe",
+        "pictures",
+        "language",
+        "help",
+        "start",
+    } <= set(everyone)
+    german = {c["command"]: c["description"] for c in by_language["de"].params["commands"]}
+    assert list(german) == everyone
+    assert german["latest"] != dict(texts.COMMANDS)["latest"]  # translated
+    admin_menus = [m for m in menus if "scope" in m.params]
+    assert len(admin_menus) == 6
+    scope = admin_menus[0].params["scope"]
+    assert (json.loads(scope) if isinstance(scope, str) else scope) == {
+        "type": "chat",
+        "chat_id": ADMIN,
+    }
+    admin_names = [c["command"] for c in admin_menus[0].params["commands"]]
     assert admin_names == [*everyone, "reload", "stats", "feeds", "addfeed", "removefeed", "export"]
 
 
@@ -182,6 +198,55 @@ async def test_help_lists_every_command_with_an_example(chat: Chat) -> None:
     assert "/reload" not in text
     admin = only_text(await chat.send("/help", chat.as_user(user_id=ADMIN, chat_id=ADMIN)))
     assert "/reload" in admin
+
+
+# -- the bot's own language ----------------------------------------------------------------------
+
+
+async def test_a_german_user_gets_german_replies_and_dates(chat: Chat) -> None:
+    german = chat.as_user(user_id=30, chat_id=30, language_code="de-AT")
+    helped = only_text(await chat.send("/help", german))
+    assert helped.startswith("<b>Was ich kann</b>") and "/latest" in helped
+    listing = only_text(await chat.send("/latest", german))
+    assert listing.startswith("<b>Neueste Nachrichten</b> (1–5 von 9)")
+    assert "Nov. 2026" in listing or "Dez. 2026" in listing  # Babel's German months
+    english = only_text(await chat.send("/latest"))  # the next person: no language given
+    assert english.startswith("<b>Latest news</b> (1–5 of 9)")
+
+
+async def test_language_sets_the_chats_language_over_each_persons(chat: Chat) -> None:
+    german = chat.as_user(language_code="de")
+    shown = only_text(await chat.send("/language", german))
+    assert "Deutsch" in shown and "Українська (uk)" in shown
+    assert "Mode" not in only_text(await chat.send("/language fr", german))
+    assert only_text(await chat.send("/latest", german)).startswith("<b>Dernières")
+    assert only_text(await chat.send("/latest")).startswith("<b>Dernières")  # the chat's now
+    assert "Klingon" in only_text(await chat.send("/language Klingon", german))
+    only_text(await chat.send("/language auto", german))
+    assert only_text(await chat.send("/latest", german)).startswith("<b>Neueste")
+    assert only_text(await chat.send("/latest")).startswith("<b>Latest")
+    assert "Русский" in only_text(await chat.send("/language Русский"))
+    assert news_of(chat).ui_language(chat.user.chat_id) == "ru"
+
+
+async def test_deliveries_come_in_the_language_of_who_subscribed(
+    chat: Chat, write: WriteFile
+) -> None:
+    russian = chat.as_user(user_id=31, chat_id=31, language_code="ru")
+    await chat.send("/subscribe", russian)
+    write("new.txt", story("Harbour cranes are replaced", "Two new cranes arrived on Monday."))
+    await news_of(chat).reload()
+    sender = chat.app.bot_data["sender"]
+    for _ in range(100):
+        await sender.drain()
+        sent = [c for c in chat.api.sent("sendMessage") if c.params["chat_id"] == 31]
+        if any("Harbour cranes" in str(c.params["text"]) for c in sent):
+            break
+        await asyncio.sleep(0.01)
+    (delivery,) = [str(c.params["text"]) for c in sent if "Harbour cranes" in str(c.params["text"])]
+    article_id = news_of(chat).latest(limit=1).entries[0].id
+    foot = translator("ru").format(texts.ARTICLE_FOOT, id=article_id)
+    assert foot in delivery and foot != texts.ARTICLE_FOOT.format(id=article_id)
 
 
 # -- latest ---------------------------------------------------------------------------------------

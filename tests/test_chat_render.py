@@ -6,6 +6,7 @@ import pytest
 
 from bot.articles import Article, Block
 from bot.chat import render, texts
+from bot.chat.i18n import translator
 from bot.news import Entry, Page
 from bot.store import MARK_END, MARK_START, Hit, SearchResult, StoredArticle
 
@@ -13,6 +14,8 @@ from . import telegram_html
 from .fake_bot_api import telegram_html_problems
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+
+EN = translator("en")
 
 
 def stored(*blocks: Block, title: str = "Title", article_id: int = 1) -> StoredArticle:
@@ -28,11 +31,11 @@ def all_callback_data(reply: render.Reply) -> list[str]:
 def test_callback_data_stays_under_64_bytes_at_the_largest_ids() -> None:
     huge = 10**18 - 1
     card = render.article_card(
-        stored(Block("x."), article_id=huge), ["x."], sentences=17, more=True
+        EN, stored(Block("x."), article_id=huge), ["x."], sentences=17, more=True
     )
-    page = render.full_text_page(stored(Block("x."), article_id=huge), 0, summary_sentences=3)
+    page = render.full_text_page(EN, stored(Block("x."), article_id=huge), 0, summary_sentences=3)
     hits = SearchResult((Hit(huge, "t", "s", NOW, None, "s.txt", 1.0),), total=10**9, relaxed=False)
-    search = render.search_page(hits, "q", huge, 10**8, 5)
+    search = render.search_page(EN, hits, "q", huge, 10**8, 5)
     for reply in (card, page, search):
         assert all(len(str(d).encode()) <= 64 for d in all_callback_data(reply))
     with pytest.raises(ValueError, match="over 64 bytes"):
@@ -41,7 +44,7 @@ def test_callback_data_stays_under_64_bytes_at_the_largest_ids() -> None:
 
 def test_a_long_summary_is_cut_between_sentences_under_4096() -> None:
     summary = [f"Sentence {i} " + "word " * 60 + "." for i in range(20)]
-    reply = render.article_card(stored(Block("x.")), summary, sentences=20, more=False)
+    reply = render.article_card(EN, stored(Block("x.")), summary, sentences=20, more=False)
     telegram_html.assert_valid(reply.text)
     assert reply.text.count("\n• ") < 20
     assert "\n…\n" in reply.text
@@ -59,7 +62,7 @@ def test_full_text_cuts_at_paragraphs_then_sentences_then_words() -> None:
     pages = render.full_text_pages(article)
     assert len(pages) >= 4
     for i, body in enumerate(pages):
-        reply = render.full_text_page(article, i, summary_sentences=3)
+        reply = render.full_text_page(EN, article, i, summary_sentences=3)
         telegram_html.assert_valid(reply.text)
         assert body in reply.text
     text = " ".join(pages)
@@ -83,14 +86,14 @@ def test_snippet_matches_are_bold_and_the_rest_escaped() -> None:
 
 
 def test_latest_page_without_articles_says_so() -> None:
-    reply = render.latest_page(Page((), 0, 0), 5)
+    reply = render.latest_page(EN, Page((), 0, 0), 5)
     assert reply.keyboard is None
     assert "no articles yet" in reply.text
 
 
 def test_latest_page_numbers_continue_across_pages() -> None:
     entries = tuple(Entry(i, f"Story {i}", NOW, "Line.") for i in (6, 7))
-    reply = render.latest_page(Page(entries, 5, 7), 5)
+    reply = render.latest_page(EN, Page(entries, 5, 7), 5)
     assert "6. <b>Story 6</b>" in reply.text and "7. <b>Story 7</b>" in reply.text
     assert all_callback_data(reply) == ["rd:6:0", "rd:7:0", "lt:0:5"]
 
@@ -124,7 +127,7 @@ def test_full_text_pages_of_emoji_heavy_text_fit_in_utf16_units() -> None:
     pages = render.full_text_pages(article)
     assert len(pages) > 1
     for i in range(len(pages)):
-        reply = render.full_text_page(article, i, summary_sentences=3)
+        reply = render.full_text_page(EN, article, i, summary_sentences=3)
         telegram_html.assert_valid(reply.text)
     # A paragraph of emoji only, with no space to cut at, is cut between them, never inside one.
     wall = render.full_text_pages(stored(Block("🎉" * 5000)))
@@ -134,9 +137,9 @@ def test_full_text_pages_of_emoji_heavy_text_fit_in_utf16_units() -> None:
 def test_a_huge_title_is_shortened_and_the_card_keeps_its_summary() -> None:
     article = stored(Block("Body."), title="Harbour " * 800)  # 6,400 characters
     summary = ["The harbour 🎉 reopened. " * 20, "Boats 🚢 are back."]
-    card = render.article_card(article, summary, sentences=2, more=False)
-    delivery = render.delivery_message(article, summary)
-    shared = render.share_text(article, summary)
+    card = render.article_card(EN, article, summary, sentences=2, more=False)
+    delivery = render.delivery_message(EN, article, summary)
+    shared = render.share_text(EN, article, summary)
     for text in (card.text, delivery.text, shared):
         telegram_html.assert_valid(text)
         assert "Boats 🚢 are back." in text
@@ -171,9 +174,9 @@ def test_only_http_and_https_addresses_become_links(url: str) -> None:
     item = StoredArticle(1, article, NOW, NOW)
     others = [(2, "Other", url, "o.txt")]
     texts_shown = [
-        render.article_card(item, ["x."], sentences=1, more=False, others=others).text,
-        render.delivery_message(item, ["x."]).text,
-        render.share_text(item, ["x."]),
+        render.article_card(EN, item, ["x."], sentences=1, more=False, others=others).text,
+        render.delivery_message(EN, item, ["x."]).text,
+        render.share_text(EN, item, ["x."]),
     ]
     for text in texts_shown:
         telegram_html.assert_valid(text)
@@ -191,7 +194,7 @@ def test_http_and_https_addresses_are_links_with_their_site_named() -> None:
     )
     others = [(2, "Other", "http://www.b.org/y", "o.txt")]
     card = render.article_card(
-        StoredArticle(1, article, NOW, NOW), ["x."], sentences=1, more=False, others=others
+        EN, StoredArticle(1, article, NOW, NOW), ["x."], sentences=1, more=False, others=others
     )
     assert '<a href="HTTPS://a.org/x?b=1&amp;c=2">Source</a>' in card.text
     assert '<a href="http://www.b.org/y">b.org</a>' in card.text
@@ -204,8 +207,8 @@ def test_an_articles_picture_is_the_preview_never_the_text() -> None:
     )
     item = StoredArticle(1, article, NOW, NOW)
     for reply in (
-        render.article_card(item, ["x."], sentences=1, more=False, pictures=True),
-        render.delivery_message(item, ["x."], pictures=True),
+        render.article_card(EN, item, ["x."], sentences=1, more=False, pictures=True),
+        render.delivery_message(EN, item, ["x."], pictures=True),
     ):
         assert reply.preview is not None
         assert reply.preview.to_dict() == {
@@ -215,15 +218,15 @@ def test_an_articles_picture_is_the_preview_never_the_text() -> None:
             "show_above_text": True,
         }
         assert "img.example.org" not in reply.text
-    assert render.article_card(item, ["x."], sentences=1, more=False).preview is None
-    assert render.delivery_message(item, ["x."]).preview is None
-    assert render.full_text_page(item, 0, summary_sentences=3).preview is None
+    assert render.article_card(EN, item, ["x."], sentences=1, more=False).preview is None
+    assert render.delivery_message(EN, item, ["x."]).preview is None
+    assert render.full_text_page(EN, item, 0, summary_sentences=3).preview is None
 
 
 @pytest.mark.parametrize("url", [None, "", "javascript:alert(1)", "data:image/png;base64,AA"])
 def test_an_article_without_a_usable_picture_has_no_preview(url: str | None) -> None:
     article = Article(title="T", blocks=(Block("x."),), source="s.txt", published=NOW, image=url)
     card = render.article_card(
-        StoredArticle(1, article, NOW, NOW), ["x."], sentences=1, more=False, pictures=True
+        EN, StoredArticle(1, article, NOW, NOW), ["x."], sentences=1, more=False, pictures=True
     )
     assert card.preview is None

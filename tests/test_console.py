@@ -8,15 +8,16 @@ import pytest
 
 from bot import opml
 from bot.config import Settings
-from bot.console import chat
+from bot.console import chat, terminal_language
 
 from .conftest import REPO, SAMPLE_PAGE, WriteFile
 from .feed_server import FeedServer
 
 
-async def run_chat(settings: Settings, lines: list[str]) -> str:
+async def run_chat(settings: Settings, lines: list[str], language: str | None = None) -> str:
     out = io.StringIO()
-    assert await chat(settings, stdin=io.StringIO("\n".join(lines) + "\n"), stdout=out) == 0
+    stdin = io.StringIO("\n".join(lines) + "\n")
+    assert await chat(settings, stdin=stdin, stdout=out, language=language) == 0
     return out.getvalue()
 
 
@@ -95,3 +96,19 @@ async def test_a_page_with_an_og_image_shows_its_picture_above_the_text(
     assert f"> /read 1\n[picture: {picture}]\nHarbour gets its first electric crane\n" in out
     assert out.count("[picture:") == 1  # not after /pictures off
     assert "> /read 1\nHarbour gets its first electric crane\n" in out
+
+
+async def test_the_terminal_speaks_the_locales_language(
+    settings: Settings, write: WriteFile
+) -> None:
+    write("sample.txt", SAMPLE_PAGE.read_bytes())
+    out = await run_chat(settings, ["/latest"], language="de")
+    assert "> /latest\nNeueste Nachrichten (1–2 von 2)" in out
+
+
+def test_the_locale_gives_the_terminal_users_language() -> None:
+    assert terminal_language({"LANG": "de_DE.UTF-8"}) == "de-de"
+    assert terminal_language({"LC_ALL": "uk_UA.utf8", "LANG": "de_DE.UTF-8"}) == "uk-ua"
+    assert terminal_language({"LC_MESSAGES": "fr_FR@euro"}) == "fr-fr"
+    assert terminal_language({"LANG": "C.UTF-8"}) is None
+    assert terminal_language({}) is None

@@ -218,11 +218,12 @@ class Chat:
 
     api: FakeBotApi
     user_id: int
+    language_code: str = "en"  # the language of the person's Telegram app
 
     def send(self, text: str) -> float:
         """Push the message; returns the fake's clock (time.monotonic) when it was pushed."""
         pushed = time.monotonic()
-        self.api.push_message(text, user_id=self.user_id)
+        self.api.push_message(text, user_id=self.user_id, language_code=self.language_code)
         return pushed
 
     def replies(self) -> list[Call]:
@@ -392,6 +393,17 @@ def test_latest_lists_every_article(chat: Chat) -> None:
     check_reply(replies[0], pushed)
     for title in TITLES:
         assert html.escape(title, quote=False) in replies[0].text
+
+
+def test_a_german_user_gets_german_replies_and_a_german_menu(shared: Shared) -> None:
+    german = Chat(shared.api, next(_user_ids), language_code="de")
+    pushed, replies = german.ask("/latest")
+    assert len(replies) == 1
+    check_reply(replies[0], pushed)
+    assert replies[0].text.startswith("<b>Neueste Nachrichten</b>"), replies[0].text
+    menus = {c.params.get("language_code"): c for c in shared.api.calls("setMyCommands")}
+    menu = {c["command"]: c["description"] for c in menus["de"].params["commands"]}
+    assert menu["latest"] == "Neueste Artikel", menu
 
 
 def test_pressing_the_first_latest_button_answers_the_press(chat: Chat) -> None:

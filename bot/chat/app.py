@@ -39,6 +39,7 @@ from .errors import TOKEN_REFUSED, TOKEN_STATUS, Fatal, error_handler, stop_for,
 from .handlers import admin as admin_handlers
 from .handlers import common, reading
 from .handlers import settings as chat_settings
+from .i18n import DEFAULT_LANGUAGE, LANGUAGES, translator
 from .traffic import FairUpdateProcessor, FloodGate
 
 log = logging.getLogger(__name__)
@@ -144,6 +145,7 @@ def register_handlers(application: AnyApplication, settings: Settings) -> None:
         CommandHandler("timezone", chat_settings.timezone),
         CommandHandler("lang", chat_settings.lang),
         CommandHandler("pictures", chat_settings.pictures),
+        CommandHandler("language", chat_settings.language),
         # After every command above: a command nobody handled.
         MessageHandler(filters.COMMAND, reading.unknown_command),
         # A file from an admin may be a feed list (OPML) to import: it reads every feed once,
@@ -257,16 +259,26 @@ async def close_news(application: AnyApplication) -> None:
 
 
 async def set_commands(application: AnyApplication, settings: Settings) -> None:
-    """The command menu: everyone's, and the admins' (with admin commands) by chat scope."""
-    commands = [BotCommand(name, text) for name, text in texts.COMMANDS]
-    await application.bot.set_my_commands(commands)
-    admin_commands = commands + [BotCommand(name, text) for name, text in texts.ADMIN_COMMANDS]
-    for admin in sorted(settings.telegram.admins):
-        try:
-            await application.bot.set_my_commands(admin_commands, scope=BotCommandScopeChat(admin))
-        except TelegramError as exc:
-            # An admin who never opened a chat with the bot has no chat to scope to yet.
-            log.warning("no admin command menu for user %s: %s", admin, exc)
+    """The command menu in each language (Telegram shows a user the one for their app's
+    language, English otherwise): everyone's, and the admins' (with admin commands) by chat
+    scope."""
+    for language in LANGUAGES:
+        tr = translator(language)
+        code = None if language == DEFAULT_LANGUAGE else language
+        commands = [BotCommand(name, tr(text)) for name, text in texts.COMMANDS]
+        await application.bot.set_my_commands(commands, language_code=code)
+        admin_commands = commands + [
+            BotCommand(name, tr(text)) for name, text in texts.ADMIN_COMMANDS
+        ]
+        for admin in sorted(settings.telegram.admins):
+            try:
+                await application.bot.set_my_commands(
+                    admin_commands, scope=BotCommandScopeChat(admin), language_code=code
+                )
+            except TelegramError as exc:
+                # An admin who never opened a chat with the bot has no chat to scope to yet.
+                log.warning("no admin command menu for user %s: %s", admin, exc)
+                break
 
 
 def run(settings: Settings, *, token: str, webhook: bool, verbose: bool = False) -> int:

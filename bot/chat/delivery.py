@@ -44,6 +44,7 @@ from ..news import News, digest_due, zone_named
 from ..store import DatabaseUnusable, Delivery, StoreUnavailable
 from . import render
 from .errors import fatal_error, stop_for
+from .i18n import DEFAULT_LANGUAGE, translator
 
 log = logging.getLogger(__name__)
 
@@ -281,7 +282,8 @@ class Sender:
                 return None
             summary = self.news.cached_summary(stored) or await self.news.summary(stored)
             pictures = self.news.pictures(delivery.chat_id)
-            return render.delivery_message(stored, summary, pictures=pictures)
+            tr = translator(self.news.delivery_language(delivery.chat_id) or DEFAULT_LANGUAGE)
+            return render.delivery_message(tr, stored, summary, pictures=pictures)
         except Exception as exc:
             self._unwritten.append(partial(store.put_back, delivery.id, f"not sent: {exc!r}"))
             raise
@@ -363,7 +365,8 @@ class Sender:
             store.digest_done(chat_id, now)
             return False
         try:
-            message = await self.bot.send_message(chat_id, render.digest_message(entries))
+            tr = translator(self.news.delivery_language(chat_id) or DEFAULT_LANGUAGE)
+            message = await self.bot.send_message(chat_id, render.digest_message(tr, entries))
         except ChatMigrated as exc:
             self.news.chat_moved(chat_id, exc.new_chat_id)
             return False

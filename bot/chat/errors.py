@@ -20,6 +20,7 @@ from telegram.ext import Application, ContextTypes
 
 from ..store import DatabaseUnusable
 from . import texts
+from .i18n import language_of, translator
 
 log = logging.getLogger(__name__)
 
@@ -86,11 +87,14 @@ async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> N
     log.error("error while handling an update", exc_info=context.error)
     if not isinstance(update, Update):
         return
+    # The sender's Telegram language, not the chat's stored one: the database may be the error.
+    user = update.effective_user
+    tr = translator(language_of(user.language_code if user else None))
     try:
         if update.callback_query:
-            await update.callback_query.answer(texts.ERROR, show_alert=True)
+            await update.callback_query.answer(tr(texts.ERROR), show_alert=True)
         elif update.effective_message:
-            await update.effective_message.reply_text(texts.ERROR)
+            await update.effective_message.reply_text(tr(texts.ERROR))
     except TelegramError:
         # Telegram itself may be what failed; the log has the original error.
         log.warning("could not tell the user about the error", exc_info=True)

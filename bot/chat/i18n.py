@@ -56,6 +56,15 @@ DOMAIN = "newsbot"
 # The languages with a complete catalog; English is the messages themselves.
 LANGUAGES = ("en", "de", "fr", "es", "ru", "uk")
 DEFAULT_LANGUAGE = "en"
+# Each language by its own name, as a person looking for theirs reads it.
+AUTONYMS = {
+    "en": "English",
+    "de": "Deutsch",
+    "fr": "Français",
+    "es": "Español",
+    "ru": "Русский",
+    "uk": "Українська",
+}
 
 
 class Translator:

@@ -220,6 +220,8 @@ class LocalUser:
     chat_type: str = "private"
     thread_id: int | None = None
     first_name: str = "You"
+    # The language of the person's Telegram app (IETF code, "de"), if the client tells it.
+    language_code: str | None = None
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def message(self, text: str) -> Update:
@@ -300,7 +302,10 @@ class LocalUser:
         return chat
 
     def _user(self) -> dict[str, Any]:
-        return {"id": self.user_id, "is_bot": False, "first_name": self.first_name}
+        user: dict[str, Any] = {"id": self.user_id, "is_bot": False, "first_name": self.first_name}
+        if self.language_code:
+            user["language_code"] = self.language_code
+        return user
 
 
 def _mime_type(filename: str) -> str:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
+from babel.dates import format_date
 from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -29,6 +30,7 @@ from ..news import Entry, Page
 from ..store import MARK_END, MARK_START, ChatState, SearchResult, StoredArticle, Subscription
 from . import callbacks, texts
 from .callbacks import MAX_CALLBACK_DATA
+from .i18n import Translator
 
 # Telegram's limit, in UTF-16 code units; text is measured after HTML escaping, which counts
 # tags and entities too (Telegram counts the text they stand for): never over, sometimes under.
@@ -118,39 +120,40 @@ def button(label: str, data: str) -> InlineKeyboardButton:
     return InlineKeyboardButton(label, callback_data=data)
 
 
-def latest_page(page: Page, size: int) -> Reply:
+def latest_page(tr: Translator, page: Page, size: int) -> Reply:
     if not page.entries:
-        return Reply(texts.LATEST_EMPTY)
+        return Reply(tr(texts.LATEST_EMPTY))
     first, last = page.offset + 1, page.offset + len(page.entries)
     lines = [
-        texts.LATEST_TITLE.format(first=first, last=last, total=page.total),
-        texts.LIST_HINT.format(id=page.entries[0].id),
+        tr.format(texts.LATEST_TITLE, first=first, last=last, total=page.total),
+        tr.format(texts.LIST_HINT, id=page.entries[0].id),
         "",
     ]
-    lines += _entry_lines(page.entries)
-    keyboard = [_read_buttons([e.id for e in page.entries])]
+    lines += _entry_lines(tr, page.entries)
+    keyboard = [_read_buttons(tr, [e.id for e in page.entries])]
     paging = []
     if page.offset > 0:
         paging.append(
-            button(texts.BUTTON_NEWER, callbacks.LATEST.data(max(0, page.offset - size), size))
+            button(tr(texts.BUTTON_NEWER), callbacks.LATEST.data(max(0, page.offset - size), size))
         )
     if last < page.total:
-        paging.append(button(texts.BUTTON_OLDER, callbacks.LATEST.data(last, size)))
+        paging.append(button(tr(texts.BUTTON_OLDER), callbacks.LATEST.data(last, size)))
     if paging:
         keyboard.append(paging)
     return Reply(fit("\n".join(lines)), InlineKeyboardMarkup(keyboard))
 
 
-def start_message(entries: Sequence[Entry]) -> str:
+def start_message(tr: Translator, entries: Sequence[Entry]) -> str:
     if entries:
         lines = "\n".join(f"• {title(e.title)} — /read {e.id}" for e in entries)
-        headlines = texts.START_HEADLINES.format(lines=lines)
+        headlines = tr.format(texts.START_HEADLINES, lines=lines)
     else:
-        headlines = texts.START_EMPTY
-    return fit(texts.START.format(headlines=headlines))
+        headlines = tr(texts.START_EMPTY)
+    return fit(tr.format(texts.START, headlines=headlines))
 
 
 def article_card(
+    tr: Translator,
     stored: StoredArticle,
     summary: Sequence[str],
     *,
@@ -164,52 +167,59 @@ def article_card(
     longer summary, full text, latest. `lead` goes first (a delivery's 🆕). With `pictures`,
     the article's lead image (if it has one) is the preview above it."""
     article = stored.article
-    meta = [_date(article.published)]
+    meta = [_date(tr, article.published)]
     if article.author:
         meta.append(esc(shorten(article.author, 60)))
-    meta.append(link(article.url, texts.SOURCE_LINK) or esc(shorten(article.source, 100)))
+    meta.append(link(article.url, tr(texts.SOURCE_LINK)) or esc(shorten(article.source, 100)))
     head = f"{lead}<b>{title(article.title)}</b>\n<i>{' · '.join(meta)}</i>\n\n"
-    foot = "\n\n" + texts.ARTICLE_FOOT.format(id=stored.id)
+    foot = "\n\n" + tr.format(texts.ARTICLE_FOOT, id=stored.id)
     if article.tags:
         foot += " · " + esc(shorten(", ".join(article.tags), 100))
     if others:
-        foot += "\n" + _also_reported(others, _FOOT_UNITS - units(foot))
+        foot += "\n" + _also_reported(tr, others, _FOOT_UNITS - units(foot))
     lines = [f"• {esc(shorten(s, _SENTENCE_CHARS))}" for s in summary]
     body = _fit_lines(lines, MAX_MESSAGE - units(head) - units(foot))
     row = []
     if more:
-        row.append(button(texts.BUTTON_MORE, callbacks.READ.data(stored.id, sentences + 3)))
-    row.append(button(texts.BUTTON_FULL_TEXT, callbacks.FULL_TEXT.data(stored.id, 0)))
-    row.append(button(texts.BUTTON_LATEST, callbacks.LATEST.data(0, 5)))
+        row.append(button(tr(texts.BUTTON_MORE), callbacks.READ.data(stored.id, sentences + 3)))
+    row.append(button(tr(texts.BUTTON_FULL_TEXT), callbacks.FULL_TEXT.data(stored.id, 0)))
+    row.append(button(tr(texts.BUTTON_LATEST), callbacks.LATEST.data(0, 5)))
     preview = picture(article.image) if pictures else None
     return Reply(fit(head + body + foot), InlineKeyboardMarkup([row]), preview)
 
 
-def _also_reported(others: Sequence[tuple[int, str, str | None, str]], budget: int) -> str:
+def _also_reported(
+    tr: Translator, others: Sequence[tuple[int, str, str | None, str]], budget: int
+) -> str:
     """The story's other sources, as many as fit the budget (at most 8), then "+N"."""
     links: list[str] = []
     for other in others[:8]:
         candidate = _source_link(*other)
-        if units(texts.ALSO_REPORTED.format(links=", ".join([*links, candidate]))) + 6 > budget:
+        if units(tr.format(texts.ALSO_REPORTED, links=", ".join([*links, candidate]))) + 6 > budget:
             break
         links.append(candidate)
     rest = f" +{len(others) - len(links)}" if len(others) > len(links) else ""
-    return texts.ALSO_REPORTED.format(links=", ".join(links) + rest)
+    return tr.format(texts.ALSO_REPORTED, links=", ".join(links) + rest)
 
 
-def full_text_page(stored: StoredArticle, page: int, *, summary_sentences: int) -> Reply:
+def full_text_page(
+    tr: Translator, stored: StoredArticle, page: int, *, summary_sentences: int
+) -> Reply:
     """One page of the article's text, cut at paragraph or sentence boundaries."""
     pages = full_text_pages(stored)
     page = max(0, min(page, len(pages) - 1))
-    heading = texts.FULL_TEXT_TITLE.format(
-        title=title(stored.article.title, chars=200, budget=300), page=page + 1, pages=len(pages)
+    heading = tr.format(
+        texts.FULL_TEXT_TITLE,
+        title=title(stored.article.title, chars=200, budget=300),
+        page=page + 1,
+        pages=len(pages),
     )
     row = []
     if page > 0:
-        row.append(button(texts.BUTTON_PREVIOUS, callbacks.FULL_TEXT.data(stored.id, page - 1)))
+        row.append(button(tr(texts.BUTTON_PREVIOUS), callbacks.FULL_TEXT.data(stored.id, page - 1)))
     if page + 1 < len(pages):
-        row.append(button(texts.BUTTON_NEXT, callbacks.FULL_TEXT.data(stored.id, page + 1)))
-    row.append(button(texts.BUTTON_SUMMARY, callbacks.READ.data(stored.id, summary_sentences)))
+        row.append(button(tr(texts.BUTTON_NEXT), callbacks.FULL_TEXT.data(stored.id, page + 1)))
+    row.append(button(tr(texts.BUTTON_SUMMARY), callbacks.READ.data(stored.id, summary_sentences)))
     return Reply(f"{heading}\n\n{pages[page]}", InlineKeyboardMarkup([row]))
 
 
@@ -236,30 +246,38 @@ def full_text_pages(stored: StoredArticle) -> list[str]:
     return pages or [""]
 
 
-def search_page(result: SearchResult, query: str, query_id: int, offset: int, size: int) -> Reply:
+def search_page(
+    tr: Translator, result: SearchResult, query: str, query_id: int, offset: int, size: int
+) -> Reply:
     if not result.hits:
-        return Reply(texts.SEARCH_NONE.format(query=esc(shorten(query, 100))))
+        return Reply(tr.format(texts.SEARCH_NONE, query=esc(shorten(query, 100))))
     first, last = offset + 1, offset + len(result.hits)
     lines = [
-        texts.SEARCH_TITLE.format(
-            query=esc(shorten(query, 100)), first=first, last=last, total=result.total
+        tr.format(
+            texts.SEARCH_TITLE,
+            query=esc(shorten(query, 100)),
+            first=first,
+            last=last,
+            total=result.total,
         )
     ]
     if result.relaxed:
-        lines.append(texts.SEARCH_RELAXED)
-    lines.append(texts.LIST_HINT.format(id=result.hits[0].id))
+        lines.append(tr(texts.SEARCH_RELAXED))
+    lines.append(tr.format(texts.LIST_HINT, id=result.hits[0].id))
     lines.append("")
     for hit in result.hits:
-        lines.append(f"{hit.id}. <b>{title(hit.title)}</b> — {_date(hit.published)}")
+        lines.append(f"{hit.id}. <b>{title(hit.title)}</b> — {_date(tr, hit.published)}")
         lines.append(f"{marked_snippet(hit.snippet_marked)}\n")
-    keyboard = [_read_buttons([hit.id for hit in result.hits])]
+    keyboard = [_read_buttons(tr, [hit.id for hit in result.hits])]
     paging = []
     if offset > 0:
         paging.append(
-            button(texts.BUTTON_PREVIOUS, callbacks.SEARCH.data(query_id, max(0, offset - size)))
+            button(
+                tr(texts.BUTTON_PREVIOUS), callbacks.SEARCH.data(query_id, max(0, offset - size))
+            )
         )
     if last < result.total:
-        paging.append(button(texts.BUTTON_NEXT, callbacks.SEARCH.data(query_id, last)))
+        paging.append(button(tr(texts.BUTTON_NEXT), callbacks.SEARCH.data(query_id, last)))
     if paging:
         keyboard.append(paging)
     return Reply(fit("\n".join(lines).rstrip()), InlineKeyboardMarkup(keyboard))
@@ -272,37 +290,38 @@ def marked_snippet(snippet: str) -> str:
 
 
 def delivery_message(
-    stored: StoredArticle, summary: Sequence[str], *, pictures: bool = False
+    tr: Translator, stored: StoredArticle, summary: Sequence[str], *, pictures: bool = False
 ) -> Reply:
     """A new article for a subscriber: the article card, marked new, with a full-text button
     (and, with `pictures`, its lead image as the preview)."""
     card = article_card(
+        tr,
         stored,
         summary,
         sentences=len(summary) or 1,
         more=False,
-        lead=texts.NEW_ARTICLE,
+        lead=tr(texts.NEW_ARTICLE),
         pictures=pictures,
     )
     keyboard = InlineKeyboardMarkup(
-        [[button(texts.BUTTON_FULL_TEXT, callbacks.FULL_TEXT.data(stored.id, 0))]]
+        [[button(tr(texts.BUTTON_FULL_TEXT), callbacks.FULL_TEXT.data(stored.id, 0))]]
     )
     return Reply(card.text, keyboard, card.preview)
 
 
-def digest_message(entries: Sequence[Entry]) -> str:
+def digest_message(tr: Translator, entries: Sequence[Entry]) -> str:
     """The daily digest: each new headline with its first summary sentence and its /read."""
-    lines = [texts.DIGEST_TITLE.format(len(entries)), ""]
+    lines = [tr.format(texts.DIGEST_TITLE, count=len(entries)), ""]
     for entry in entries:
         lines.append(f"<b>{title(entry.title)}</b>")
         lines.append(f"{esc(shorten(entry.line, _LINE_CHARS))} /read {entry.id}\n")
     return fit("\n".join(lines).rstrip())
 
 
-def share_text(stored: StoredArticle, summary: Sequence[str]) -> str:
+def share_text(tr: Translator, stored: StoredArticle, summary: Sequence[str]) -> str:
     """What an inline result posts: headline, summary and source."""
     article = stored.article
-    source = link(article.url, texts.SOURCE_LINK)
+    source = link(article.url, tr(texts.SOURCE_LINK))
     foot = f"\n\n{source}" if source else ""
     lines = [f"• {esc(shorten(s, _SENTENCE_CHARS))}" for s in summary]
     head = f"<b>{title(article.title)}</b>\n\n"
@@ -348,32 +367,37 @@ def _cut_line(line: str, budget: int) -> str:
     return cut if units(cut) <= budget else "…"
 
 
-def _entry_lines(entries: Sequence[Entry]) -> Iterator[str]:
+def _entry_lines(tr: Translator, entries: Sequence[Entry]) -> Iterator[str]:
     """Each entry numbered by its id: the number /read takes."""
     for entry in entries:
         yield f"{entry.id}. <b>{title(entry.title)}</b>"
-        yield f"{esc(shorten(entry.line, _LINE_CHARS))} <i>{_date(entry.published)}</i>\n"
+        yield f"{esc(shorten(entry.line, _LINE_CHARS))} <i>{_date(tr, entry.published)}</i>\n"
 
 
-def _read_buttons(article_ids: Sequence[int]) -> list[InlineKeyboardButton]:
+def _read_buttons(tr: Translator, article_ids: Sequence[int]) -> list[InlineKeyboardButton]:
     return [
-        button(texts.BUTTON_READ.format(number=i), callbacks.READ.data(i, 0)) for i in article_ids
+        button(tr.format(texts.BUTTON_READ, number=i), callbacks.READ.data(i, 0))
+        for i in article_ids
     ]
 
 
-def which_article(number: int, by_id: StoredArticle, by_place: StoredArticle) -> Reply:
+def which_article(
+    tr: Translator, number: int, by_id: StoredArticle, by_place: StoredArticle
+) -> Reply:
     """`/read number` could mean article `number` or the number-th of the last list: ask."""
-    text = texts.READ_WHICH.format(
+    text = tr.format(
+        texts.READ_WHICH,
         number=number,
         by_id=title(by_id.article.title),
         by_place_id=by_place.id,
         by_place=title(by_place.article.title),
     )
-    return Reply(fit(text), InlineKeyboardMarkup([_read_buttons([by_id.id, by_place.id])]))
+    return Reply(fit(text), InlineKeyboardMarkup([_read_buttons(tr, [by_id.id, by_place.id])]))
 
 
-def _date(when: datetime) -> str:
-    return f"{when:%-d %b %Y}"
+def _date(tr: Translator, when: datetime) -> str:
+    """3 Jan 2026, in the reader's language (CLDR's month names, through Babel)."""
+    return format_date(when, "d MMM y", locale=tr.language)
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
@@ -437,22 +461,24 @@ def _source_link(article_id: int, headline: str, url: str | None, source: str) -
     return (site and link(url, esc(shorten(site, 40)))) or f"/read {article_id}"
 
 
-def subscriptions_message(current: Sequence[Subscription], state: ChatState | None) -> Reply:
+def subscriptions_message(
+    tr: Translator, current: Sequence[Subscription], state: ChatState | None
+) -> Reply:
     """/subscriptions: the chat's filters, each with a remove button, and how they arrive."""
     if not current:
-        return Reply(texts.SUBSCRIPTIONS_NONE)
+        return Reply(tr(texts.SUBSCRIPTIONS_NONE))
     if state and state.digest_time:
-        how = texts.DELIVERY_DIGEST.format(time=state.digest_time, zone=esc(state.timezone))
+        how = tr.format(texts.DELIVERY_DIGEST, time=state.digest_time, zone=esc(state.timezone))
     else:
-        how = texts.DELIVERY_INSTANT
-    labels = [s.query or texts.SUBSCRIPTION_ALL for s in current]
-    lines = [texts.SUBSCRIPTIONS_TITLE, ""]
+        how = tr(texts.DELIVERY_INSTANT)
+    labels = [s.query or tr(texts.SUBSCRIPTION_ALL) for s in current]
+    lines = [tr(texts.SUBSCRIPTIONS_TITLE), ""]
     lines += [f"• {esc(label)}" for label in labels]
     lines += ["", how]
     keyboard = [
         [
             button(
-                texts.BUTTON_REMOVE.format(label=shorten(label, 40)),
+                tr.format(texts.BUTTON_REMOVE, label=shorten(label, 40)),
                 callbacks.UNSUBSCRIBE.data(sub.id, 0),
             )
         ]
@@ -462,7 +488,7 @@ def subscriptions_message(current: Sequence[Subscription], state: ChatState | No
 
 
 def inline_result(
-    stored: StoredArticle, summary: Sequence[str], username: str | None
+    tr: Translator, stored: StoredArticle, summary: Sequence[str], username: str | None
 ) -> InlineQueryResultArticle:
     """An article offered in inline mode: picking it posts share_text, with a button that
     opens the article in the bot (when the bot has a username)."""
@@ -470,14 +496,14 @@ def inline_result(
     if username:
         link_to_bot = callbacks.start_read_link(username, stored.id)
         keyboard = InlineKeyboardMarkup(
-            [[InlineKeyboardButton(texts.BUTTON_OPEN_IN_BOT, url=link_to_bot)]]
+            [[InlineKeyboardButton(tr(texts.BUTTON_OPEN_IN_BOT), url=link_to_bot)]]
         )
     return InlineQueryResultArticle(
         id=f"a{stored.id}",
         title=shorten(stored.article.title, 200),
         description=shorten(summary[0] if summary else "", 200),
         input_message_content=InputTextMessageContent(
-            share_text(stored, summary), parse_mode=ParseMode.HTML
+            share_text(tr, stored, summary), parse_mode=ParseMode.HTML
         ),
         reply_markup=keyboard,
     )

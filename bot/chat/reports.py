@@ -11,6 +11,7 @@ from ..feed_lists import ImportReport
 from ..index import Report
 from ..store import DIGEST, DROPPED, FAILED, QUEUED, SENDING, SENT, FeedState
 from . import texts
+from .i18n import Translator
 from .render import esc, fit
 
 # The failed files a reload report names one by one; the rest are counted.
@@ -20,11 +21,12 @@ REPORT_FAILURES = 20
 REPORT_FEEDS = 25
 
 
-def stats_message(numbers: Mapping[str, object]) -> str:
+def stats_message(tr: Translator, numbers: Mapping[str, object]) -> str:
     """/stats: articles, subscribed chats, deliveries, the last reload, failing feeds."""
     deliveries = numbers["deliveries"]
     assert isinstance(deliveries, dict)
-    text = texts.STATS.format(
+    text = tr.format(
+        texts.STATS,
         articles=numbers["articles"],
         chats=numbers["chats"],
         sent=deliveries.get(SENT, 0),
@@ -32,18 +34,19 @@ def stats_message(numbers: Mapping[str, object]) -> str:
         held=deliveries.get(DIGEST, 0),
         failed=deliveries.get(FAILED, 0),
         dropped=deliveries.get(DROPPED, 0),
-        last_reload=_last_reload(numbers["last_reload"]),
+        last_reload=_last_reload(tr, numbers["last_reload"]),
     )
     feeds = numbers["feeds"]
     assert isinstance(feeds, list)
-    return fit(text + _stats_feeds(feeds))
+    return fit(text + _stats_feeds(tr, feeds))
 
 
-def _last_reload(last: object) -> str:
+def _last_reload(tr: Translator, last: object) -> str:
     if not isinstance(last, tuple):
-        return texts.STATS_NEVER
+        return tr(texts.STATS_NEVER)
     when, report = last
-    return texts.STATS_LAST_RELOAD.format(
+    return tr.format(
+        texts.STATS_LAST_RELOAD,
         when=when,
         added=report.get("added", 0),
         updated=report.get("updated", 0),
@@ -51,25 +54,31 @@ def _last_reload(last: object) -> str:
     )
 
 
-def _stats_feeds(feeds: Sequence[FeedState]) -> str:
+def _stats_feeds(tr: Translator, feeds: Sequence[FeedState]) -> str:
     if not feeds:
         return ""
     failing = [f for f in feeds if f.failures]
-    text = texts.STATS_FEEDS.format(count=len(feeds), failing=len(failing))
+    text = tr.format(texts.STATS_FEEDS, count=len(feeds), failing=len(failing))
     for feed in feeds:
         if feed.failures:
-            text += texts.STATS_FEED_FAILING.format(
-                feed.failures, name=esc(feed.name), error=esc(feed.last_error or "?")
+            text += tr.format(
+                texts.STATS_FEED_FAILING,
+                count=feed.failures,
+                name=esc(feed.name),
+                error=esc(feed.last_error or "?"),
             )
         elif feed.last_error:
-            text += texts.STATS_FEED_NOTE.format(name=esc(feed.name), error=esc(feed.last_error))
+            text += tr.format(
+                texts.STATS_FEED_NOTE, name=esc(feed.name), error=esc(feed.last_error)
+            )
     return text
 
 
-def reload_message(report: Report) -> str:
+def reload_message(tr: Translator, report: Report) -> str:
     """/reload's answer: what changed, and the files that could not be read."""
     lines = [
-        texts.RELOAD_REPORT.format(
+        tr.format(
+            texts.RELOAD_REPORT,
             queued=report.queued,
             seconds=report.seconds,
             added=report.added,
@@ -81,58 +90,64 @@ def reload_message(report: Report) -> str:
     ]
     for failure in report.failed[:REPORT_FAILURES]:
         lines.append(
-            texts.RELOAD_FAILED_LINE.format(path=esc(failure.path), error=esc(failure.error))
+            tr.format(texts.RELOAD_FAILED_LINE, path=esc(failure.path), error=esc(failure.error))
         )
     if len(report.failed) > REPORT_FAILURES:
-        lines.append(texts.RELOAD_MORE_FAILED.format(count=len(report.failed) - REPORT_FAILURES))
+        lines.append(
+            tr.format(texts.RELOAD_MORE_FAILED, count=len(report.failed) - REPORT_FAILURES)
+        )
     return fit("\n".join(lines))
 
 
-def feeds_message(feeds: Sequence[FeedState], now: float | None = None) -> str:
+def feeds_message(tr: Translator, feeds: Sequence[FeedState], now: float | None = None) -> str:
     """/feeds: every feed with its state; the newest problem of each."""
     if not feeds:
-        return texts.FEEDS_NONE
+        return tr(texts.FEEDS_NONE)
     now = time.time() if now is None else now
-    parts = [texts.FEEDS_TITLE.format(count=len(feeds))]
+    parts = [tr.format(texts.FEEDS_TITLE, count=len(feeds))]
     for feed in feeds:
         if feed.failures:
-            status = texts.FEED_FAILING.format(
-                feed.failures,
+            status = tr.format(
+                texts.FEED_FAILING,
+                count=feed.failures,
                 error=esc(feed.last_error or "?"),
-                next=_moment(feed.next_poll, now),
+                next=_moment(tr, feed.next_poll, now),
             )
         elif feed.last_ok_at is None:
-            status = texts.FEED_NEVER
+            status = tr(texts.FEED_NEVER)
         else:
-            status = texts.FEED_OK.format(feed.entries, when=_moment(feed.last_ok_at, now))
+            status = tr.format(
+                texts.FEED_OK, count=feed.entries, when=_moment(tr, feed.last_ok_at, now)
+            )
             if feed.last_error and (feed.last_error_at or 0) > feed.last_ok_at - 1:
-                status += texts.FEED_NOTE.format(error=esc(feed.last_error))
-        parts.append(texts.FEED_LINE.format(name=esc(feed.name), url=esc(feed.url), status=status))
+                status += tr.format(texts.FEED_NOTE, error=esc(feed.last_error))
+        parts.append(
+            tr.format(texts.FEED_LINE, name=esc(feed.name), url=esc(feed.url), status=status)
+        )
     return fit("".join(parts))
 
 
-def _moment(when: float, now: float) -> str:
+def _moment(tr: Translator, when: float, now: float) -> str:
     """'in 12 min', '3 h ago': how far a moment is from now, in the largest whole unit."""
     delta = when - now
     seconds = abs(delta)
     if seconds < 60:
-        amount = "under a minute"
-    elif seconds < 3600:
-        amount = f"{seconds // 60:.0f} min"
+        return tr(texts.MOMENT_NOW if delta >= 0 else texts.MOMENT_JUST_NOW)
+    if seconds < 3600:
+        count, future, past = seconds // 60, texts.MOMENT_IN_MINUTES, texts.MOMENT_MINUTES_AGO
     elif seconds < 86400:
-        amount = f"{seconds // 3600:.0f} h"
+        count, future, past = seconds // 3600, texts.MOMENT_IN_HOURS, texts.MOMENT_HOURS_AGO
     else:
-        amount = f"{seconds // 86400:.0f} days"
-    if seconds < 60:
-        return "now" if delta >= 0 else "just now"
-    return f"in {amount}" if delta > 0 else f"{amount} ago"
+        count, future, past = seconds // 86400, texts.MOMENT_IN_DAYS, texts.MOMENT_DAYS_AGO
+    return tr.format(future if delta > 0 else past, count=int(count))
 
 
-def import_message(report: ImportReport, name: str) -> str:
+def import_message(tr: Translator, report: ImportReport, name: str) -> str:
     """An OPML import's report: the counts, then the failed feeds with their reasons, the
     added ones, those already there, and what was wrong with the file."""
     lines = [
-        texts.OPML_REPORT.format(
+        tr.format(
+            texts.OPML_REPORT,
             name=esc(name),
             added=len(report.added),
             present=len(report.present),
@@ -140,31 +155,31 @@ def import_message(report: ImportReport, name: str) -> str:
         )
     ]
     failed = [
-        texts.OPML_FAILED_LINE.format(name=esc(f.name), reason=esc(shorten(f.reason, 200)))
+        tr.format(texts.OPML_FAILED_LINE, name=esc(f.name), reason=esc(shorten(f.reason, 200)))
         for f in report.failed
     ]
     added = [
-        texts.OPML_ADDED_WAITING.format(name=esc(feed))
+        tr.format(texts.OPML_ADDED_WAITING, name=esc(feed))
         if new is None
-        else texts.OPML_ADDED_LINE.format(new, name=esc(feed))
+        else tr.format(texts.OPML_ADDED_LINE, count=new, name=esc(feed))
         for feed, new in report.added
     ]
     present = [
-        texts.OPML_PRESENT_LINE.format(name=esc(shorten(title, 100)), why=esc(why))
+        tr.format(texts.OPML_PRESENT_LINE, name=esc(shorten(title, 100)), why=esc(why))
         for title, why in report.present
     ]
-    notes = [texts.OPML_NOTE_LINE.format(note=esc(shorten(n, 200))) for n in report.problems]
-    kept = [texts.OPML_FAILED_KEPT] if any(f.kept for f in report.failed) else []
+    notes = [tr.format(texts.OPML_NOTE_LINE, note=esc(shorten(n, 200))) for n in report.problems]
+    kept = [tr(texts.OPML_FAILED_KEPT)] if any(f.kept for f in report.failed) else []
     for heading, part, foot in (
-        (texts.OPML_FAILED, failed, kept),
-        (texts.OPML_ADDED, added, []),
-        (texts.OPML_PRESENT, present, []),
-        (texts.OPML_NOTES, notes, []),
+        (tr(texts.OPML_FAILED), failed, kept),
+        (tr(texts.OPML_ADDED), added, []),
+        (tr(texts.OPML_PRESENT), present, []),
+        (tr(texts.OPML_NOTES), notes, []),
     ):
         if part:
             lines.append(heading)
             lines.extend(part[:REPORT_FEEDS])
             if len(part) > REPORT_FEEDS:
-                lines.append(texts.OPML_MORE.format(count=len(part) - REPORT_FEEDS))
+                lines.append(tr.format(texts.OPML_MORE, count=len(part) - REPORT_FEEDS))
             lines.extend(foot)
     return fit("\n".join(lines))

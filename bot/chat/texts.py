@@ -16,6 +16,7 @@ COMMANDS = (
     ("timezone", N_("Your time zone: /timezone Europe/Berlin")),
     ("lang", N_("Only one language: /lang de, or /lang off")),
     ("pictures", N_("Articles with their picture: /pictures off, or on")),
+    ("language", N_("The language I speak: /language de, or auto")),
     ("help", N_("What I can do")),
     ("start", N_("Start over")),
 )
@@ -341,3 +342,32 @@ PICTURES_ON_BUT_DISABLED = N_(
 PICTURES_BAD = N_(
     "“{value}” is neither on nor off. Send /pictures on, /pictures off, or /pictures."
 )
+
+# The list of article languages (/lang) when there are none.
+LANG_NO_ARTICLES = N_("none")
+
+# How far a moment is from now (/feeds: last read, next try).
+MOMENT_NOW = N_("now")
+MOMENT_JUST_NOW = N_("just now")
+MOMENT_IN_MINUTES = NP_("in {count} min", "in {count} min")
+MOMENT_MINUTES_AGO = NP_("{count} min ago", "{count} min ago")
+MOMENT_IN_HOURS = NP_("in {count} h", "in {count} h")
+MOMENT_HOURS_AGO = NP_("{count} h ago", "{count} h ago")
+MOMENT_IN_DAYS = NP_("in {count} day", "in {count} days")
+MOMENT_DAYS_AGO = NP_("{count} day ago", "{count} days ago")
+
+# /language: the bot's own language in this chat. {name} is a language's own name (Deutsch),
+# {choices} the list of them with their codes.
+LANGUAGE_CHOSEN = N_(
+    "I speak {name} in this chat. Send /language and a code to change it ({choices}), or"
+    " /language auto to speak each person’s Telegram language."
+)
+LANGUAGE_FOLLOWS = N_(
+    "I speak each person’s Telegram language here ({name} for you). Send /language and a"
+    " code to choose one for this chat: {choices}."
+)
+LANGUAGE_SET = N_(
+    "From now on I speak {name} in this chat. /language auto: each person’s Telegram language."
+)
+LANGUAGE_AUTO = N_("From now on I speak each person’s Telegram language here.")
+LANGUAGE_UNKNOWN = N_("I don’t speak “{value}”. I speak {choices}.")

@@ -29,6 +29,22 @@ class Chats(Room):
             _ensure_chat(conn, chat_id, kind)
             conn.execute("UPDATE chats SET pictures = ? WHERE chat_id = ?", (int(on), chat_id))
 
+    def set_ui_language(self, chat_id: int, kind: str, language: str | None) -> None:
+        """The bot's language in this chat (/language); None: the Telegram language of whoever
+        writes."""
+        with self.transaction() as conn:
+            _ensure_chat(conn, chat_id, kind)
+            conn.execute("UPDATE chats SET ui_language = ? WHERE chat_id = ?", (language, chat_id))
+
+    def note_user_language(self, chat_id: int, language: str) -> None:
+        """The Telegram language of who subscribed or changed a setting here last: what
+        deliveries and digests are written in when the chat chose none."""
+        with self.transaction() as conn:
+            conn.execute(
+                "UPDATE chats SET user_language = ? WHERE chat_id = ? AND user_language IS NOT ?",
+                (language, chat_id, language),
+            )
+
     def chat(self, chat_id: int) -> ChatState | None:
         row = self.conn.execute("SELECT * FROM chats WHERE chat_id = ?", (chat_id,)).fetchone()
         return _chat_state(row) if row else None
@@ -178,4 +194,6 @@ def _chat_state(row: sqlite3.Row) -> ChatState:
         row["last_digest_at"],
         row["language"],
         bool(row["pictures"]),
+        row["ui_language"],
+        row["user_language"],
     )

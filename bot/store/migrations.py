@@ -263,6 +263,16 @@ MIGRATIONS: tuple[Migration, ...] = (
     ("0014_article_images", ("ALTER TABLE articles ADD COLUMN image TEXT",)),
     # /pictures off: a chat's articles come without their preview (on by default).
     ("0015_chat_pictures", ("ALTER TABLE chats ADD COLUMN pictures INTEGER NOT NULL DEFAULT 1",)),
+    (
+        # The bot speaks the chat's language: the one chosen with /language, else (for what
+        # it sends on its own: deliveries, digests) the Telegram language of whoever set the
+        # chat up.
+        "0016_chat_ui_language",
+        (
+            "ALTER TABLE chats ADD COLUMN ui_language TEXT",
+            "ALTER TABLE chats ADD COLUMN user_language TEXT",
+        ),
+    ),
 )
 
 

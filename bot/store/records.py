@@ -140,6 +140,8 @@ class ChatState:
     last_digest_at: float | None
     language: str | None = None  # /lang: /latest and /search narrowed to it
     pictures: bool = True  # /pictures: articles come with their lead image as the preview
+    ui_language: str | None = None  # /language: the bot's own language here, as chosen
+    user_language: str | None = None  # the Telegram language of who last set things up here
 
 
 @dataclass(frozen=True)

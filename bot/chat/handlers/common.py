@@ -15,6 +15,7 @@ from telegram.ext import ContextTypes
 from ...news import News
 from .. import render, texts
 from ..callbacks import Kind
+from ..i18n import Translator, language_of, translator
 from ..render import Reply
 
 log = logging.getLogger(__name__)
@@ -25,6 +26,15 @@ def news(context: ContextTypes.DEFAULT_TYPE) -> News:
     service = context.bot_data["news"]
     assert isinstance(service, News)
     return service
+
+
+def chat_translator(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Translator:
+    """The language the bot speaks here: the chat's choice (/language), else the Telegram
+    language of the person writing, else English."""
+    chat = update.effective_chat
+    chosen = news(context).ui_language(chat.id) if chat else None
+    user = update.effective_user
+    return translator(chosen or language_of(user.language_code if user else None))
 
 
 async def reply(update: Update, answer: Reply) -> None:
@@ -96,11 +106,14 @@ async def answer_button(update: Update, text: str, *, alert: bool = False) -> No
 
 async def flood_notice(update: Update) -> None:
     """The one answer to someone over the flood limit (see traffic.py); what they send until
-    it has passed is dropped without an answer."""
+    it has passed is dropped without an answer. (In the sender's Telegram language: a flood is
+    no time to read the database.)"""
+    user = update.effective_user
+    tr = translator(language_of(user.language_code if user else None))
     if update.callback_query:
-        await update.callback_query.answer(texts.FLOOD)
+        await update.callback_query.answer(tr(texts.FLOOD))
     elif update.message:
-        await reply(update, Reply(texts.FLOOD))
+        await reply(update, Reply(tr(texts.FLOOD)))
 
 
 def button_numbers(update: Update, kind: Kind) -> tuple[int, int]:
@@ -111,6 +124,7 @@ def button_numbers(update: Update, kind: Kind) -> tuple[int, int]:
 
 async def may_manage(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     """Anyone in a private chat; in a group, its admins (anonymous ones included)."""
+    tr = chat_translator(update, context)
     chat = update.effective_chat
     user = update.effective_user
     if chat is None or chat.type == ChatType.PRIVATE:
@@ -123,9 +137,9 @@ async def may_manage(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool
         if member.status in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER):
             return True
     if update.callback_query:
-        await answer_button(update, texts.GROUP_ADMINS_ONLY, alert=True)
+        await answer_button(update, tr(texts.GROUP_ADMINS_ONLY), alert=True)
     else:
-        await reply(update, Reply(texts.GROUP_ADMINS_ONLY))
+        await reply(update, Reply(tr(texts.GROUP_ADMINS_ONLY)))
     return False
 
 

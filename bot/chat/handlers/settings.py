@@ -12,14 +12,25 @@ from telegram.ext import ContextTypes
 from ...articles import shorten
 from ...news import Refused
 from .. import callbacks, delivery, render, texts
+from ..i18n import AUTONYMS, Translator, language_of, translator
 from ..render import Reply
-from .common import answer_button, button_numbers, command_text, edit, may_manage, news, reply
+from .common import (
+    answer_button,
+    button_numbers,
+    chat_translator,
+    command_text,
+    edit,
+    may_manage,
+    news,
+    reply,
+)
 
 log = logging.getLogger(__name__)
 
 
 async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/subscribe [words]: all new articles, or those matching the words (like a search)."""
+    tr = chat_translator(update, context)
     chat = update.effective_chat
     if chat is None or not await may_manage(update, context):
         return
@@ -27,26 +38,31 @@ async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     try:
         new = news(context).subscribe(chat.id, chat.type, words)
     except Refused as refused:
-        await reply(update, Reply(_refusal(refused, words)))
+        await reply(update, Reply(_refusal(tr, refused, words)))
         return
+    user = update.effective_user
+    if user and user.language_code:  # deliveries and digests will be in it (Sender)
+        news(context).note_user_language(chat.id, language_of(user.language_code))
     if not new:
-        text = texts.ALREADY_SUBSCRIBED
+        text = tr(texts.ALREADY_SUBSCRIBED)
     elif words:
-        text = texts.SUBSCRIBED_WORDS.format(words=render.esc(" ".join(words.split())))
+        text = tr.format(texts.SUBSCRIBED_WORDS, words=render.esc(" ".join(words.split())))
     else:
-        text = texts.SUBSCRIBED_ALL
+        text = tr(texts.SUBSCRIBED_ALL)
     await reply(update, Reply(text))
 
 
 async def subscriptions(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/subscriptions: the chat's filters, each with a remove button, and how they arrive."""
+    tr = chat_translator(update, context)
     chat = update.effective_chat
     if chat is not None:
-        await reply(update, _subscriptions_reply(context, chat.id))
+        await reply(update, _subscriptions_reply(tr, context, chat.id))
 
 
 async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/unsubscribe [words|all]: remove one filter, or all; with several and no words, ask."""
+    tr = chat_translator(update, context)
     chat = update.effective_chat
     if chat is None or not await may_manage(update, context):
         return
@@ -54,38 +70,40 @@ async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     words = command_text(update)
     current = service.subscriptions(chat.id)
     if not current:
-        await reply(update, Reply(texts.UNSUBSCRIBE_NOTHING))
+        await reply(update, Reply(tr(texts.UNSUBSCRIBE_NOTHING)))
         return
     if not words and len(current) > 1:
-        listed = _subscriptions_reply(context, chat.id)
-        await reply(update, Reply(texts.UNSUBSCRIBE_WHICH, listed.keyboard))
+        listed = _subscriptions_reply(tr, context, chat.id)
+        await reply(update, Reply(tr(texts.UNSUBSCRIBE_WHICH), listed.keyboard))
         return
     if words.lower() == "all" or (not words and len(current) == 1 and not current[0].query):
         service.unsubscribe(chat.id, None)
-        await reply(update, Reply(texts.UNSUBSCRIBED_ALL))
+        await reply(update, Reply(tr(texts.UNSUBSCRIBED_ALL)))
         return
     target = words or current[0].query
     if not service.unsubscribe(chat.id, target):
-        text = texts.UNSUBSCRIBE_UNKNOWN.format(words=render.esc(shorten(words, 100)))
+        text = tr.format(texts.UNSUBSCRIBE_UNKNOWN, words=render.esc(shorten(words, 100)))
         await reply(update, Reply(text))
         return
-    await reply(update, Reply(texts.UNSUBSCRIBED.format(label=render.esc(target))))
+    await reply(update, Reply(tr.format(texts.UNSUBSCRIBED, label=render.esc(target))))
 
 
 async def remove_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """us:<id>:0 under /subscriptions: remove that filter and show what is left."""
+    tr = chat_translator(update, context)
     chat = update.effective_chat
     if chat is None or not await may_manage(update, context):
         return
     subscription_id, _ = button_numbers(update, callbacks.UNSUBSCRIBE)
     if not news(context).unsubscribe_id(chat.id, subscription_id):
-        await answer_button(update, texts.SUBSCRIPTION_GONE, alert=True)
+        await answer_button(update, tr(texts.SUBSCRIPTION_GONE), alert=True)
         return
-    await edit(update, _subscriptions_reply(context, chat.id))
+    await edit(update, _subscriptions_reply(tr, context, chat.id))
 
 
 async def digest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/digest HH:MM | off: one message a day with the new articles, or one per article."""
+    tr = chat_translator(update, context)
     chat = update.effective_chat
     if chat is None:
         return
@@ -95,9 +113,9 @@ async def digest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     zone = state.timezone if state else "UTC"
     if not words:
         if state and state.digest_time:
-            text = texts.DIGEST_SHOW_ON.format(time=state.digest_time, zone=render.esc(zone))
+            text = tr.format(texts.DIGEST_SHOW_ON, time=state.digest_time, zone=render.esc(zone))
         else:
-            text = texts.DIGEST_SHOW_OFF
+            text = tr(texts.DIGEST_SHOW_OFF)
         await reply(update, Reply(text))
         return
     if not await may_manage(update, context):
@@ -105,54 +123,65 @@ async def digest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     try:
         at = service.set_digest(chat.id, chat.type, words)
     except Refused:
-        await reply(update, Reply(texts.DIGEST_BAD))
+        await reply(update, Reply(tr(texts.DIGEST_BAD)))
         return
     if context.job_queue is not None:
         delivery.schedule_digest(context.job_queue, chat.id, at, zone)
-    text = texts.DIGEST_SET.format(time=at, zone=render.esc(zone)) if at else texts.DIGEST_OFF
+    text = (
+        tr.format(texts.DIGEST_SET, time=at, zone=render.esc(zone)) if at else tr(texts.DIGEST_OFF)
+    )
     await reply(update, Reply(text))
 
 
 async def lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/lang [code|off]: narrow the chat's /latest and /search to one language, or show it."""
+    tr = chat_translator(update, context)
     chat = update.effective_chat
     if chat is None:
         return
     service = news(context)
     value = command_text(update).strip()
     counts = service.languages()
-    available = ", ".join(f"{_language_name(code)} ({code}) {n}" for code, n in counts[:20])
+    available = ", ".join(f"{_language_name(tr, code)} ({code}) {n}" for code, n in counts[:20])
     if not value:
         current = service.chat_language(chat.id)
         now = (
-            texts.LANG_ONE.format(name=_language_name(current), code=current)
+            tr.format(texts.LANG_ONE, name=_language_name(tr, current), code=current)
             if current
-            else texts.LANG_ALL
+            else tr(texts.LANG_ALL)
         )
         example = next((c for c, _ in counts if c != current), "en")
-        text = texts.LANG_NOW.format(current=now, available=available or "none", example=example)
+        text = tr.format(
+            texts.LANG_NOW,
+            current=now,
+            available=available or tr(texts.LANG_NO_ARTICLES),
+            example=example,
+        )
         await reply(update, Reply(render.fit(text)))
         return
     if not await may_manage(update, context):
         return
     if value.lower() in ("off", "all", "any", "none"):
         service.set_language(chat.id, chat.type, None)
-        await reply(update, Reply(texts.LANG_OFF))
+        await reply(update, Reply(tr(texts.LANG_OFF)))
         return
     try:
         code = service.set_language(chat.id, chat.type, value)
     except Refused:
-        text = texts.LANG_NONE.format(
-            value=render.esc(shorten(value, 40)), available=available or "none"
+        text = tr.format(
+            texts.LANG_NONE,
+            value=render.esc(shorten(value, 40)),
+            available=available or tr(texts.LANG_NO_ARTICLES),
         )
         await reply(update, Reply(render.fit(text)))
         return
     assert code is not None
-    await reply(update, Reply(texts.LANG_SET.format(name=_language_name(code), code=code)))
+    await reply(update, Reply(tr.format(texts.LANG_SET, name=_language_name(tr, code), code=code)))
 
 
 async def timezone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/timezone Area/City: the time zone of the chat's digest."""
+    tr = chat_translator(update, context)
     chat = update.effective_chat
     if chat is None:
         return
@@ -161,19 +190,19 @@ async def timezone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     state = service.chat(chat.id)
     if not name:
         zone = state.timezone if state else "UTC"
-        await reply(update, Reply(texts.TIMEZONE_SHOW.format(zone=render.esc(zone))))
+        await reply(update, Reply(tr.format(texts.TIMEZONE_SHOW, zone=render.esc(zone))))
         return
     if not await may_manage(update, context):
         return
     try:
         zone = service.set_timezone(chat.id, chat.type, name)
     except Refused:
-        text = texts.TIMEZONE_BAD.format(name=render.esc(shorten(name, 60)))
+        text = tr.format(texts.TIMEZONE_BAD, name=render.esc(shorten(name, 60)))
         await reply(update, Reply(text))
         return
     if state and state.digest_time and context.job_queue is not None:
         delivery.schedule_digest(context.job_queue, chat.id, state.digest_time, zone)
-    await reply(update, Reply(texts.TIMEZONE_SET.format(zone=render.esc(zone))))
+    await reply(update, Reply(tr.format(texts.TIMEZONE_SET, zone=render.esc(zone))))
 
 
 async def pictures(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -181,6 +210,7 @@ async def pictures(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     chat = update.effective_chat
     if chat is None:
         return
+    tr = chat_translator(update, context)
     service = news(context)
     value = command_text(update).strip().lower()
     allowed = service.settings.telegram.pictures
@@ -191,11 +221,11 @@ async def pictures(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             text = texts.PICTURES_SHOW_ON
         else:
             text = texts.PICTURES_SHOW_OFF
-        await reply(update, Reply(text))
+        await reply(update, Reply(tr(text)))
         return
     on = _PICTURE_WORDS.get(value)
     if on is None:
-        text = texts.PICTURES_BAD.format(value=render.esc(shorten(value, 40)))
+        text = tr.format(texts.PICTURES_BAD, value=render.esc(shorten(value, 40)))
         await reply(update, Reply(text))
         return
     if not await may_manage(update, context):
@@ -205,7 +235,7 @@ async def pictures(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         text = texts.PICTURES_ON_BUT_DISABLED
     else:
         text = texts.PICTURES_ON if on else texts.PICTURES_OFF
-    await reply(update, Reply(text))
+    await reply(update, Reply(tr(text)))
 
 
 _PICTURE_WORDS = {
@@ -239,19 +269,63 @@ async def membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         news(context).chat_back(chat_id)
 
 
-def _subscriptions_reply(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> Reply:
+def _subscriptions_reply(tr: Translator, context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> Reply:
     service = news(context)
     current = service.subscriptions(chat_id)
-    return render.subscriptions_message(current, service.chat(chat_id) if current else None)
+    return render.subscriptions_message(tr, current, service.chat(chat_id) if current else None)
 
 
-def _refusal(refused: Refused, words: str) -> str:
+def _refusal(tr: Translator, refused: Refused, words: str) -> str:
     if refused.reason == "too_long":
-        return texts.SUBSCRIBE_TOO_LONG.format(refused.limit)
+        return tr.format(texts.SUBSCRIBE_TOO_LONG, count=refused.limit)
     if refused.reason == "too_many":
-        return texts.SUBSCRIBE_TOO_MANY.format(refused.limit)
-    return texts.SUBSCRIBE_NO_WORDS.format(words=render.esc(shorten(words, 100)))
+        return tr.format(texts.SUBSCRIBE_TOO_MANY, count=refused.limit)
+    return tr.format(texts.SUBSCRIBE_NO_WORDS, words=render.esc(shorten(words, 100)))
 
 
-def _language_name(code: str | None) -> str:
-    return texts.LANGUAGE_NAMES.get(code or "", code or "?")
+def _language_name(tr: Translator, code: str | None) -> str:
+    name = texts.LANGUAGE_NAMES.get(code or "")
+    return tr(name) if name else code or "?"
+
+
+async def language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/language [code|auto]: the language the bot speaks in this chat, or show it."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    tr = chat_translator(update, context)
+    typed = command_text(update).strip()
+    value = typed.lower()
+    choices = ", ".join(f"{name} ({code})" for code, name in AUTONYMS.items())
+    service = news(context)
+    if not value:
+        chosen = service.ui_language(chat.id)
+        message = texts.LANGUAGE_CHOSEN if chosen else texts.LANGUAGE_FOLLOWS
+        text = tr.format(message, name=AUTONYMS[tr.language], choices=choices)
+        await reply(update, Reply(text))
+        return
+    if not await may_manage(update, context):
+        return
+    if value in ("auto", "off", "telegram"):
+        service.set_ui_language(chat.id, chat.type, None)
+        tr = chat_translator(update, context)
+        await reply(update, Reply(tr(texts.LANGUAGE_AUTO)))
+        return
+    code = _ui_language_code(value)
+    if code is None:
+        text = tr.format(
+            texts.LANGUAGE_UNKNOWN, value=render.esc(shorten(typed, 40)), choices=choices
+        )
+        await reply(update, Reply(text))
+        return
+    service.set_ui_language(chat.id, chat.type, code)
+    tr = translator(code)
+    await reply(update, Reply(tr.format(texts.LANGUAGE_SET, name=AUTONYMS[code])))
+
+
+def _ui_language_code(value: str) -> str | None:
+    """The shipped language a person means: a code ("de", "de-AT") or its own name
+    ("Deutsch"); None for any other."""
+    by_name = {name.lower(): code for code, name in AUTONYMS.items()}
+    code = by_name.get(value.lower()) or value.lower().replace("_", "-").split("-")[0]
+    return code if code in AUTONYMS else None
