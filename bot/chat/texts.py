@@ -239,3 +239,20 @@ LANGUAGE_NAMES = {
     "hi": "Hindi",
 }
 ALSO_REPORTED = "Also reported by: {links}"
+
+# -- chart --
+# The /stats chart (bot/chart.py): plain text, not HTML; the caption goes with the photo.
+STATS_CHART_CAPTION = (
+    "The last {days} days, by UTC day: articles added by source, deliveries sent and failed."
+)
+STATS_CHART_FAILED = "The chart could not be made this time; the log says why."
+CHART_TITLE = "Last {days} days: {first:%d %b} – {last:%d %b %Y} (days in UTC)"
+CHART_ARTICLES = "Articles added per day, by source"
+CHART_DELIVERIES = "Deliveries per day"
+CHART_SENT = "sent"
+CHART_FAILED = "failed"
+CHART_OTHER = "other"
+CHART_LEGEND = "{name} ({total:,})"
+CHART_DAY = "{day:%d %b}"
+CHART_NO_ARTICLES = "No articles were added in these days."
+CHART_NO_DELIVERIES = "No deliveries were sent or failed in these days."

@@ -157,6 +157,27 @@ class Articles(Room):
         )
         return [(int(r[0]), str(r[1]), r[2], str(r[3])) for r in rows]
 
+    def articles_per_day(
+        self, since: float, until: float, *, feeds: str | None = "feeds/"
+    ) -> list[tuple[int, str, int]]:
+        """(UTC day as days since 1970-01-01, where from, how many) for the articles added from
+        `since` to before `until` (epoch seconds). Where from is the first part of the file's
+        path in the articles folder: a folder ('reuters/') or a file ('wire.jsonl'); below
+        `feeds` (the feeds folder's path in it), the feed's own folder ('feeds/bbc-news/')."""
+        prefix = feeds or "\x00"  # a prefix no path has
+        rows = self.conn.execute(
+            "SELECT day, base || CASE WHEN instr(rest, '/')"
+            " THEN substr(rest, 1, instr(rest, '/')) ELSE rest END AS origin, count(*) FROM ("
+            "  SELECT CAST(added_at / 86400 AS INTEGER) AS day,"
+            "  CASE WHEN substr(source, 1, ?1) = ?2 THEN ?2 ELSE '' END AS base,"
+            "  CASE WHEN substr(source, 1, ?1) = ?2 THEN substr(source, ?1 + 1)"
+            "  ELSE source END AS rest"
+            "  FROM articles WHERE added_at >= ?3 AND added_at < ?4"
+            ") GROUP BY day, origin ORDER BY day, origin",
+            (len(prefix), prefix, since, until),
+        )
+        return [(int(r[0]), str(r[1]), int(r[2])) for r in rows]
+
     def languages(self) -> list[tuple[str, int]]:
         """Each language the articles are in, with how many, the commonest first."""
         rows = self.conn.execute(

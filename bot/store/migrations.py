@@ -246,6 +246,16 @@ MIGRATIONS: tuple[Migration, ...] = (
             "DROP TABLE queries_without_chat",
         ),
     ),
+    (
+        # The /stats chart counts deliveries per day by outcome: a sent row has its sent_at, a
+        # failed one had no time at all. Rows that failed before this get the last time known
+        # of them: their last retry's (not_before), else when they were queued.
+        "0015_outbox_times",
+        (
+            "ALTER TABLE outbox ADD COLUMN failed_at REAL",
+            "UPDATE outbox SET failed_at = max(created_at, not_before) WHERE status = 'failed'",
+        ),
+    ),
 )
 
 
