@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 from bot.config import Settings
 from bot.console import chat
 
-from .conftest import SAMPLE_PAGE, WriteFile
+from .conftest import SAMPLE_PAGE, WriteFile, png_size
 
 
 async def run_chat(settings: Settings, lines: list[str]) -> str:
@@ -51,3 +52,16 @@ async def test_blank_lines_are_skipped_and_end_of_input_ends_the_chat(
     out = await run_chat(settings, ["", "   ", "/help"])
     assert out.count("> ") == 1
     assert "What I can do" in out
+
+
+async def test_a_photo_is_saved_to_a_file_and_its_path_printed(
+    settings: Settings, write: WriteFile, tmp_path: Path
+) -> None:
+    write("sample.txt", SAMPLE_PAGE.read_bytes())
+    out = io.StringIO()
+    lines = io.StringIO("/stats\n")
+    assert await chat(settings, stdin=lines, stdout=out, photos=tmp_path) == 0
+    (saved,) = tmp_path.glob("photo-*.png")
+    assert f"[photo saved to {saved}] The last 30 days, by UTC day:" in out.getvalue()
+    assert "Articles: 2" in out.getvalue()
+    assert png_size(saved.read_bytes()) == (1280, 960)

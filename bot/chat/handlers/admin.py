@@ -6,8 +6,10 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
+from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
+from ... import chart
 from ...articles import shorten
 from ...news import Refused
 from .. import delivery, render, reports, texts
@@ -41,8 +43,24 @@ async def admins_only(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 
 async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/stats (admins): articles, subscribed chats, deliveries, the last reload."""
+    """/stats (admins): articles, subscribed chats, deliveries, the last reload; then a chart
+    of the last 30 days (made in a worker thread: nobody else waits for it)."""
     await reply(update, Reply(reports.stats_message(news(context).stats())))
+    message = update.effective_message
+    if message is None:
+        return
+    try:
+        png = await news(context).stats_chart()
+    except Exception:  # the numbers went out already; the chart is a bonus, not a reason to fail
+        log.exception("the /stats chart could not be made")
+        await reply(update, Reply(texts.STATS_CHART_FAILED))
+        return
+    await message.reply_photo(
+        png,
+        caption=texts.STATS_CHART_CAPTION.format(days=chart.DAYS),
+        filename="stats.png",
+        do_quote=message.chat.type != ChatType.PRIVATE,
+    )
 
 
 async def feeds(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
