@@ -423,17 +423,16 @@ def test_a_search_past_its_time_limit_is_stopped(
     assert memory_store.search("storm", time_limit=60.0).total == 20
 
 
-def test_queries_saved_before_chats_were_recorded_expire_and_ids_go_on(tmp_path: Path) -> None:
+def test_queries_saved_before_chats_were_recorded_expire_and_ids_go_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / "news.sqlite3"
+    version = [name for name, _ in MIGRATIONS].index("0012_queries_by_chat")
+    # A database made before 0012 (and every migration after it).
+    monkeypatch.setattr(store_module, "MIGRATIONS", MIGRATIONS[:version])
     with Store(path) as db:
-        version = [name for name, _ in MIGRATIONS].index("0012_queries_by_chat")
-        db.conn.execute(f"PRAGMA user_version = {version}")
-        db.conn.execute("DROP TABLE queries")
-        db.conn.execute(
-            "CREATE TABLE queries (id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE,"
-            " used_at REAL NOT NULL)"
-        )
         db.conn.execute("INSERT INTO queries (id, text, used_at) VALUES (41, 'old', 0)")
+    monkeypatch.undo()
     with Store(path) as db:
         assert db.schema_version == len(MIGRATIONS)
         assert db.query_text(41, 7) is None

@@ -163,18 +163,23 @@ class Articles(Room):
         """(UTC day as days since 1970-01-01, where from, how many) for the articles added from
         `since` to before `until` (epoch seconds). Where from is the first part of the file's
         path in the articles folder: a folder ('reuters/') or a file ('wire.jsonl'); below
-        `feeds` (the feeds folder's path in it), the feed's own folder ('feeds/bbc-news/')."""
+        `feeds` (the feeds folder's path in it, ending in '/'), the feed's own folder
+        ('feeds/bbc-news/').
+
+        A walk of the index on (added_at, source), never of the rows: 55 ms at 85,000 articles
+        in the window, where reading the rows took 300 ms (bench/stats_chart.py)."""
         prefix = feeds or "\x00"  # a prefix no path has
+        # Paths from `prefix` up to (not including) the next string after all that start with it.
+        after = prefix[:-1] + chr(ord(prefix[-1]) + 1)
         rows = self.conn.execute(
-            "SELECT day, base || CASE WHEN instr(rest, '/')"
-            " THEN substr(rest, 1, instr(rest, '/')) ELSE rest END AS origin, count(*) FROM ("
-            "  SELECT CAST(added_at / 86400 AS INTEGER) AS day,"
-            "  CASE WHEN substr(source, 1, ?1) = ?2 THEN ?2 ELSE '' END AS base,"
-            "  CASE WHEN substr(source, 1, ?1) = ?2 THEN substr(source, ?1 + 1)"
-            "  ELSE source END AS rest"
-            "  FROM articles WHERE added_at >= ?3 AND added_at < ?4"
-            ") GROUP BY day, origin ORDER BY day, origin",
-            (len(prefix), prefix, since, until),
+            "SELECT CAST(added_at / 86400 AS INTEGER) AS day, CASE"
+            " WHEN source >= ?2 AND source < ?3"
+            " THEN substr(source, 1, ?1 + instr(substr(source, ?1 + 1), '/'))"
+            " ELSE coalesce(nullif(substr(source, 1, instr(source, '/')), ''), source)"
+            " END AS origin, count(*)"
+            " FROM articles INDEXED BY articles_added WHERE added_at >= ?4 AND added_at < ?5"
+            " GROUP BY day, origin ORDER BY day, origin",
+            (len(prefix), prefix, after, since, until),
         )
         return [(int(r[0]), str(r[1]), int(r[2])) for r in rows]
 

@@ -256,6 +256,13 @@ MIGRATIONS: tuple[Migration, ...] = (
             "UPDATE outbox SET failed_at = max(created_at, not_before) WHERE status = 'failed'",
         ),
     ),
+    (
+        # The /stats chart counts the articles added per day and source: from this index alone
+        # that took 55 ms at 85,000 articles in its 30 days, reading the rows 300 ms (the rows
+        # hold the whole text, so a scan reads the whole database).
+        "0016_articles_added",
+        ("CREATE INDEX articles_added ON articles (added_at, source)",),
+    ),
 )
 
 
