@@ -113,10 +113,10 @@ def draw(activity: Activity) -> bytes:
     from matplotlib import rc_context
     from matplotlib.figure import Figure
 
-    with _drawing, rc_context({"font.size": 15, "axes.titlesize": 17, "legend.fontsize": 13}):
+    with _drawing, rc_context({"font.size": 15, "axes.titlesize": 17, "legend.fontsize": 12}):
         figure = Figure(figsize=(WIDTH / DPI, HEIGHT / DPI), dpi=DPI)
         # Margins set by hand: matplotlib's automatic layouts doubled the drawing time.
-        figure.subplots_adjust(left=0.07, right=0.78, top=0.9, bottom=0.07, hspace=0.22)
+        figure.subplots_adjust(left=0.08, right=0.74, top=0.9, bottom=0.07, hspace=0.22)
         top, bottom = figure.subplots(2, 1, sharex=True)
         first, last = activity.days[0], activity.days[-1]
         figure.suptitle(
@@ -159,10 +159,10 @@ def _deliveries(axes: Axes, activity: Activity) -> None:
 
 def _counts_axis(axes: Axes, total: int, nothing: str, *, reverse: bool = False) -> None:
     """Whole numbers from zero up; a panel with nothing to show says so in words."""
-    from matplotlib.ticker import MaxNLocator, StrMethodFormatter
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
 
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
-    axes.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+    axes.yaxis.set_major_formatter(FuncFormatter(_count))
     axes.set_ylim(bottom=0, top=None if total else 1)
     axes.grid(axis="y", alpha=0.3)
     axes.set_axisbelow(True)
@@ -181,5 +181,10 @@ def _day_axis(axes: Axes, days: Sequence[date]) -> None:
     axes.set_xlim(-0.6, last + 0.6)
 
 
-def _short(name: str, limit: int = 28) -> str:
+def _count(value: float, _: object = None) -> str:
+    """An axis number: 4,500; from 10,000 on in thousands (150k), so it fits the margin."""
+    return f"{value / 1000:,.0f}k" if value >= 10_000 else f"{value:,.0f}"
+
+
+def _short(name: str, limit: int = 18) -> str:
     return name if len(name) <= limit else name[: limit - 1] + "…"
