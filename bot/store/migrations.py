@@ -257,9 +257,10 @@ MIGRATIONS: tuple[Migration, ...] = (
         ),
     ),
     (
-        # The /stats chart counts the articles added per day and source: from this index alone
-        # that took 55 ms at 85,000 articles in its 30 days, reading the rows 300 ms (the rows
-        # hold the whole text, so a scan reads the whole database).
+        # The /stats chart counts the articles added per day and source: from this index, only
+        # the 30 days' entries are read (55 ms at 85,000 articles in them). Without it, every
+        # row of every article ever added, whole texts and all: 155 to 300 ms at 100,000
+        # articles, and growing with the history (bench/stats_chart.py).
         "0016_articles_added",
         ("CREATE INDEX articles_added ON articles (added_at, source)",),
     ),
