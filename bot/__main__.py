@@ -156,6 +156,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("query", nargs="*", help='words; "a phrase", word*, -word, title:word')
     p.add_argument("--limit", type=int, default=20, help="at most this many hits (20)")
     p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = sub.add_parser("stats", parents=[common], help="what /stats shows; --png: its chart")
+    p.add_argument(
+        "--png", type=Path, metavar="FILE", help="also write the chart of the last 30 days here"
+    )
     return parser
 
 
@@ -394,6 +399,28 @@ def _read_list(name: str, limit: int) -> bytes:
     return data
 
 
+def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
+    """What /stats shows, as plain text; with --png FILE, its chart written to FILE too."""
+    from . import chart
+    from .chat import render, reports
+    from .chat.i18n import DEFAULT_LANGUAGE, translator
+    from .news import News
+
+    with Store(settings.database) as store:
+        news = News(settings, store)
+        print(render.plain(reports.stats_message(translator(DEFAULT_LANGUAGE), news.stats())))
+        if args.png is None:
+            return 0
+        png = chart.draw(news.activity())
+    try:
+        args.png.write_bytes(png)
+    except OSError as exc:
+        print(f"newsbot: cannot write the chart to {args.png}: {exc.strerror}", file=sys.stderr)
+        return 1
+    print(f"\nChart of the last {chart.DAYS} days (UTC) written to {args.png}")
+    return 0
+
+
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     """The bot in Telegram: long polling, or a webhook server with --webhook."""
     from .chat.app import run
@@ -433,6 +460,7 @@ COMMANDS = {
     "index": cmd_index,
     "search": cmd_search,
     "feeds": cmd_feeds,
+    "stats": cmd_stats,
     "default": cmd_default,
 }
 

@@ -16,6 +16,7 @@ import logging
 import os
 import re
 import sys
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
@@ -39,11 +40,14 @@ WELCOME = (
 
 
 class Terminal:
-    """Prints what the bot sends and remembers the buttons of the last message that had any."""
+    """Prints what the bot sends and remembers the buttons of the last message that had any.
+    A photo (the /stats chart) is saved to a file in `photos` (a new temporary folder by
+    default), and its path printed."""
 
-    def __init__(self, out: TextIO) -> None:
+    def __init__(self, out: TextIO, *, photos: Path | None = None) -> None:
         self.out = out
         self.buttons: list[tuple[str, dict[str, Any]]] = []
+        self.photos = photos
 
     def show(self, call: Call) -> None:
         p = call.params
@@ -54,6 +58,10 @@ class Terminal:
                 prefix += f"[picture: {picture}]\n"
             self._print(prefix + render.plain(str(p.get("text", ""))))
             self._remember_buttons(call)
+        elif call.method == "sendPhoto":
+            path = self._save_photo(call)
+            caption = render.plain(str(p.get("caption", "")))
+            self._print(f"[photo saved to {path}] {caption}".rstrip())
         elif call.method == "answerCallbackQuery" and p.get("text"):
             self._print(f"[{p['text']}]")
         elif call.method == "sendDocument":
@@ -86,6 +94,16 @@ class Terminal:
         """A word from the terminal itself (not the bot), in brackets."""
         self._print(f"[{text}]")
 
+    def _save_photo(self, call: Call) -> Path:
+        data = call.files.get("photo", b"")
+        if self.photos is None:
+            self.photos = Path(tempfile.mkdtemp(prefix="newsbot-chat-"))
+        number = call.result.get("message_id", 0) if isinstance(call.result, dict) else 0
+        suffix = ".png" if data.startswith(b"\x89PNG") else ".jpg"
+        path = self.photos / f"photo-{number}{suffix}"
+        path.write_bytes(data)
+        return path
+
     def _print(self, text: str) -> None:
         print(text, file=self.out, flush=True)
         print(file=self.out, flush=True)
@@ -108,9 +126,11 @@ async def chat(
     stdin: TextIO | None = None,
     stdout: TextIO | None = None,
     language: str | None = None,
+    photos: Path | None = None,
 ) -> int:
     """Run the terminal chat until end of input; returns the exit status. `language` is the
-    user's (as Telegram's language_code), by default the terminal's locale."""
+    user's (as Telegram's language_code), by default the terminal's locale. Photos the bot
+    sends are saved in `photos` (default: a new temporary folder, made when the first comes)."""
     # Looked up now, not at import: tests and callers may have replaced them.
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
@@ -119,7 +139,7 @@ async def chat(
         settings.telegram, admins=settings.telegram.admins | {local_user_id}
     )
     settings = dataclasses.replace(settings, telegram=telegram)
-    terminal = Terminal(stdout)
+    terminal = Terminal(stdout, photos=photos)
     api = LocalBotApi(on_call=terminal.show)
     application = build_application(settings, token=LOCAL_TOKEN, request=api, rate_limit=False)
     async with application:

@@ -19,12 +19,14 @@ from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from . import index, languages, web
+from . import chart, index, languages, web
 from .config import Settings
 from .errors import NewsbotError
 from .feeds import FeedResult, PollReport, feed_name_for, poll_all
+from .feeds.records import folder_name
 from .store import (
     ChatState,
     DatabaseUnusable,
@@ -37,6 +39,9 @@ from .store import (
     Subscription,
     parse_filter,
 )
+
+if TYPE_CHECKING:
+    from .chat.i18n import Translator
 
 log = logging.getLogger(__name__)
 
@@ -201,14 +206,18 @@ class News:
             return await asyncio.to_thread(self._search_job, text, offset, limit, language)
 
     def _search_job(self, text: str, offset: int, limit: int, language: str | None) -> SearchResult:
-        try:
-            reader = self._readers.get_nowait()
-        except queue.Empty:
-            reader = Store(self.store.path)
+        reader = self._reader()
         try:
             return self._search_on(reader, text, offset, limit, language)
         finally:
             self._readers.put(reader)
+
+    def _reader(self) -> Store:
+        """An idle connection for a worker thread (give it back to self._readers)."""
+        try:
+            return self._readers.get_nowait()
+        except queue.Empty:
+            return Store(self.store.path)
 
     def _search_on(
         self, store: Store, text: str, offset: int, limit: int, language: str | None
@@ -388,6 +397,54 @@ class News:
             "last_reload": last,
             "feeds": self.store.feeds(),
         }
+
+    def activity(self, *, now: float | None = None, days: int = chart.DAYS) -> chart.Activity:
+        """What the /stats chart shows: the last `days` UTC days' articles added by source and
+        deliveries sent or failed, per day (counted by the database)."""
+        return self._activity_on(self.store, time.time() if now is None else now, days)
+
+    async def stats_chart(self, tr: Translator | None = None, *, now: float | None = None) -> bytes:
+        """The /stats chart as PNG bytes. Counted and drawn in a worker thread, on a connection
+        of its own: drawing takes a few tenths of a second of CPU, and nobody waits for it."""
+        when = time.time() if now is None else now
+        if self.store.path == ":memory:":  # no other connection can see it: count here
+            return await asyncio.to_thread(chart.draw, self.activity(now=when), tr)
+        return await asyncio.to_thread(self._chart_job, when, tr)
+
+    def _chart_job(self, now: float, tr: Translator | None) -> bytes:
+        reader = self._reader()
+        try:
+            activity = self._activity_on(reader, now, chart.DAYS)
+        finally:
+            self._readers.put(reader)
+        return chart.draw(activity, tr)
+
+    def _activity_on(self, store: Store, now: float, days: int) -> chart.Activity:
+        since, until, first = chart.window(now, days)
+        feeds = self._feeds_prefix()
+        # A feed's articles are in its folder below the feeds folder: shown by the feed's name.
+        names = {
+            f"{feeds}{folder_name(feed.name)}/": feed.name
+            for feed in (store.feeds(active_only=False) if feeds else ())
+        }
+        return chart.collect(
+            first,
+            days,
+            store.articles_per_day(since, until, feeds=feeds),
+            store.deliveries_per_day(since, until),
+            names=names,
+        )
+
+    def _feeds_prefix(self) -> str | None:
+        """The feeds folder as the start of article paths ('feeds/'), if it is in the articles
+        folder (else the index does not read it)."""
+        try:
+            inside = self.settings.feeds_folder.resolve().relative_to(
+                self.settings.articles_dir.resolve()
+            )
+        except ValueError:
+            return None
+        return f"{inside.as_posix()}/" if inside.parts else None
 
     # -- feeds ----------------------------------------------------------------------------------
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 import os
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from bot.chat import texts
 from bot.chat.local import LocalBotApi
@@ -98,3 +100,12 @@ def delivered(api: LocalBotApi) -> Counter[tuple[int, str]]:
             headline = text.split("<b>", 1)[1].split("</b>", 1)[0]
             counts[(int(call.params["chat_id"]), headline)] += 1
     return counts
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    """The size of a PNG; fails unless the bytes are a whole, valid PNG."""
+    assert data.startswith(b"\x89PNG\r\n\x1a\n")
+    Image.open(io.BytesIO(data)).verify()  # every chunk's checksum, the image data complete
+    with Image.open(io.BytesIO(data)) as image:
+        assert image.format == "PNG"
+        return image.size

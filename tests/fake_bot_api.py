@@ -12,6 +12,8 @@ polling bot can tell:
   press can carry the message as it is now. They answer 400 the way Telegram does for: an empty
   text, HTML that Telegram cannot parse, a text over 4096 characters, an unknown chat, a message
   to edit that is not there, an edit that changes nothing, callback_data over 64 bytes.
+- sendPhoto takes an uploaded PNG or JPEG of at most 10 MB with a caption of at most 1024
+  characters; the bytes are kept in the call's params["photo"]["content"].
 - answerCallbackQuery wants the id of a callback query that was pushed and not answered yet.
 - getFile and `/file/bot<token>/<file_path>` serve a file a test pushed (`push_document`);
   sendDocument keeps the upload in the call's params as {"filename", "content"}.
@@ -53,6 +55,8 @@ T = TypeVar("T")
 MAX_MESSAGE_LENGTH = 4096  # in UTF-16 code units of the text after entity parsing
 MAX_CALLBACK_DATA = 64  # bytes
 MAX_CALLBACK_ANSWER = 200  # characters
+MAX_CAPTION_LENGTH = 1024  # like a message's text, after entity parsing
+MAX_PHOTO_BYTES = 10 * 1024 * 1024  # an uploaded photo
 
 
 def _words(text: str) -> frozenset[str]:
@@ -82,7 +86,7 @@ _METHODS = {
         "getMe logOut close getUpdates setWebhook deleteWebhook getWebhookInfo sendMessage "
         "editMessageText editMessageReplyMarkup deleteMessage answerCallbackQuery "
         "answerInlineQuery setMyCommands deleteMyCommands getMyCommands sendChatAction "
-        "sendDocument getFile"
+        "sendDocument getFile sendPhoto"
     )
 }
 
@@ -522,6 +526,8 @@ def _answer(state: _State, call: Call) -> Any:
             return {"url": "", "has_custom_certificate": False, "pending_update_count": 0}
         if method in ("sendMessage", "editMessageText"):
             return _send_or_edit(state, call)
+        if method == "sendPhoto":
+            return _send_photo(state, call)
         if method == "answerCallbackQuery":
             query_id = str(p.get("callback_query_id", ""))
             if query_id not in state.open_callbacks:
@@ -655,6 +661,46 @@ def _send_or_edit(state: _State, call: Call) -> Any:
         edited["link_preview_options"] = preview
     state.messages[(chat_id, edited["message_id"])] = _Stored(edited, source)
     return json.loads(json.dumps(edited))
+
+
+def _send_photo(state: _State, call: Call) -> Any:
+    """An uploaded photo (multipart, as PTB sends bytes): a PNG or JPEG of at most 10 MB, with a
+    caption of at most 1024 characters. Its bytes stay in the call's params["photo"]."""
+    p = call.params
+    chat_id = p.get("chat_id")
+    if not isinstance(chat_id, int) or chat_id not in state.chats:
+        raise _bad_request("chat not found")
+    photo = p.get("photo")
+    data = photo.get("content") if isinstance(photo, dict) else None
+    if not isinstance(data, bytes) or not data:
+        raise _bad_request("there is no photo in the request")
+    if not data.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")):
+        raise _bad_request("IMAGE_PROCESS_FAILED")
+    if len(data) > MAX_PHOTO_BYTES:
+        raise _bad_request("PHOTO_SAVE_FILE_INVALID")
+    caption = _check_text({**p, "text": p.get("caption") or "-"})
+    if _utf16_length(caption) > MAX_CAPTION_LENGTH:
+        raise _bad_request("message caption is too long")
+    message_id = _next_message_id(state, chat_id)
+    message: dict[str, Any] = {
+        "message_id": message_id,
+        "from": dict(state.bot_user),
+        "chat": dict(state.chats[chat_id]),
+        "date": int(time.time()),
+        "photo": [
+            {
+                "file_id": f"photo{message_id}",
+                "file_unique_id": f"p{message_id}",
+                "width": 1280,
+                "height": 960,
+                "file_size": len(data),
+            }
+        ],
+    }
+    if p.get("caption"):
+        message["caption"] = caption
+    state.messages[(chat_id, message_id)] = _Stored(message)
+    return json.loads(json.dumps(message))
 
 
 def _check_text(p: dict[str, Any]) -> str:

@@ -8,12 +8,14 @@ import dataclasses
 import json
 import logging
 import threading
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bot import chart
 from bot.chat import texts
 from bot.chat.app import AnyApplication, build_application, close_news, open_news
 from bot.chat.handlers import news
@@ -25,7 +27,7 @@ from bot.news import News
 from bot.store import Store
 
 from . import telegram_html
-from .conftest import SAMPLE_PAGE, WriteFile, delivered, story
+from .conftest import SAMPLE_PAGE, WriteFile, delivered, png_size, story
 
 ADMIN = 42
 
@@ -554,6 +556,66 @@ async def test_reload_is_for_admins_and_reports_what_changed(
     assert started == texts.RELOAD_STARTED
     assert "1 added" in report and "1 failed" in report
     assert "• empty.txt: empty file" in report
+
+
+async def test_stats_sends_admins_the_numbers_then_one_chart_and_others_neither(
+    chat: Chat,
+) -> None:
+    admin = chat.as_user(user_id=ADMIN, chat_id=ADMIN)
+    calls = await chat.send("/stats", admin)
+    sends = [c for c in calls if c.method.startswith("send")]
+    assert [c.method for c in sends] == ["sendMessage", "sendPhoto"]
+    assert "Articles: 9" in str(sends[0].params["text"])
+    photo = sends[1]
+    assert photo.params["chat_id"] == ADMIN
+    assert photo.params["caption"] == texts.STATS_CHART_CAPTION.format(days=30)
+    assert png_size(photo.files["photo"]) == (1280, 960)
+    assert isinstance(photo.result, dict) and photo.result["photo"][0]["width"] == 1280
+
+    refused = await chat.send("/stats")
+    assert messages(refused) == [texts.ADMINS_ONLY]
+    assert not [c for c in refused if c.method == "sendPhoto"]
+
+
+async def test_stats_still_tells_the_numbers_when_the_chart_fails(
+    chat: Chat, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(activity: chart.Activity) -> bytes:
+        raise RuntimeError("no fonts today")
+
+    monkeypatch.setattr(chart, "draw", broken)
+    with caplog.at_level(logging.ERROR):
+        calls = await chat.send("/stats", chat.as_user(user_id=ADMIN, chat_id=ADMIN))
+    text, notice = messages(calls)
+    assert "Articles: 9" in text and notice == texts.STATS_CHART_FAILED
+    assert not [c for c in calls if c.method == "sendPhoto"]
+    assert "the /stats chart could not be made" in caplog.text and "no fonts today" in caplog.text
+
+
+async def test_a_chart_being_drawn_holds_up_no_other_chat(
+    chat: Chat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    drawing = threading.Event()
+    real = chart.draw
+
+    def slow(activity: chart.Activity) -> bytes:
+        drawing.set()
+        time.sleep(0.5)  # blocks its thread, as a long drawing would
+        return real(activity)
+
+    monkeypatch.setattr(chart, "draw", slow)
+    admin = chat.as_user(user_id=ADMIN, chat_id=ADMIN)
+    stats = asyncio.create_task(chat.app.process_update(admin.message("/stats")))
+    while not drawing.is_set():
+        await asyncio.sleep(0.005)
+    started = time.perf_counter()
+    assert "Latest news" in only_text(await chat.send("/latest"))
+    assert time.perf_counter() - started < 0.25
+    assert not stats.done()
+    await stats
+    assert [c.method for c in chat.api.calls if c.params.get("chat_id") == ADMIN][-1] == (
+        "sendPhoto"
+    )
 
 
 async def test_an_error_is_logged_and_told_and_the_bot_keeps_going(

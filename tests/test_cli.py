@@ -13,7 +13,7 @@ from bot import opml
 from bot.__main__ import main
 from bot.settings import SETTINGS
 
-from .conftest import REPO, SAMPLE_PAGE, WriteFile, story
+from .conftest import REPO, SAMPLE_PAGE, WriteFile, png_size, story
 from .feed_server import FeedServer, page, rss
 
 
@@ -272,6 +272,30 @@ def test_search_prints_hits_or_says_none_matched(
     assert "Volcano erupts again" in capsys.readouterr().out
     assert main(["search", "glacier"]) == 0
     assert capsys.readouterr().out == "No articles match 'glacier'.\n"
+
+
+def test_stats_prints_the_numbers_and_writes_the_chart(
+    capsys: pytest.CaptureFixture[str], env: Path, write: WriteFile, tmp_path: Path
+) -> None:
+    write("a.txt", story("Volcano erupts again", "Ash fell on the villages."))
+    write("b.txt", story("Markets calm", "Traders waited for news."))
+    main(["index"])
+    capsys.readouterr()
+    assert main(["stats"]) == 0
+    assert "Articles: 2" in capsys.readouterr().out
+    png = tmp_path / "stats.png"
+    assert main(["stats", "--png", str(png)]) == 0
+    out = capsys.readouterr().out
+    assert "Articles: 2" in out and "<b>" not in out
+    assert f"written to {png}" in out
+    assert png_size(png.read_bytes()) == (1280, 960)
+
+
+def test_stats_says_when_the_chart_cannot_be_written(
+    capsys: pytest.CaptureFixture[str], env: Path, tmp_path: Path
+) -> None:
+    assert main(["stats", "--png", str(tmp_path / "no" / "such" / "folder.png")]) == 1
+    assert "cannot write the chart to" in capsys.readouterr().err
 
 
 def test_no_command_without_a_token_is_the_terminal_chat(

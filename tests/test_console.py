@@ -10,7 +10,7 @@ from bot import opml
 from bot.config import Settings
 from bot.console import chat, terminal_language
 
-from .conftest import REPO, SAMPLE_PAGE, WriteFile
+from .conftest import REPO, SAMPLE_PAGE, WriteFile, png_size
 from .feed_server import FeedServer
 
 
@@ -112,3 +112,16 @@ def test_the_locale_gives_the_terminal_users_language() -> None:
     assert terminal_language({"LC_MESSAGES": "fr_FR@euro"}) == "fr-fr"
     assert terminal_language({"LANG": "C.UTF-8"}) is None
     assert terminal_language({}) is None
+
+
+async def test_a_photo_is_saved_to_a_file_and_its_path_printed(
+    settings: Settings, write: WriteFile, tmp_path: Path
+) -> None:
+    write("sample.txt", SAMPLE_PAGE.read_bytes())
+    out = io.StringIO()
+    lines = io.StringIO("/stats\n")
+    assert await chat(settings, stdin=lines, stdout=out, photos=tmp_path) == 0
+    (saved,) = tmp_path.glob("photo-*.png")
+    assert f"[photo saved to {saved}] The last 30 days, by UTC day:" in out.getvalue()
+    assert "Articles: 2" in out.getvalue()
+    assert png_size(saved.read_bytes()) == (1280, 960)

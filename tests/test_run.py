@@ -435,6 +435,23 @@ def test_pressing_the_first_latest_button_answers_the_press(chat: Chat) -> None:
     assert len(answers()) == 1
 
 
+def test_stats_by_the_admin_brings_the_numbers_and_a_png_chart(shared: Shared) -> None:
+    admin = Chat(shared.api, ADMIN_ID)
+    pushed, replies = admin.ask("/stats")
+    check_reply(replies[0], pushed)
+    assert "Articles: 3" in replies[0].text
+
+    def photos() -> list[Call]:
+        return [c for c in shared.api.calls("sendPhoto") if c.chat_id == ADMIN_ID and c.status]
+
+    assert shared.api.wait_for(photos, 10.0), "no sendPhoto within 10 s"
+    settle(shared.api)
+    (photo,) = photos()
+    assert photo.ok, photo.description
+    assert photo.params["photo"]["content"].startswith(b"\x89PNG\r\n\x1a\n")
+    assert photo.params["caption"].startswith("The last 30 days")
+
+
 # -- stopping, restarting, the token ------------------------------------------------------------
 
 

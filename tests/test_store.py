@@ -427,7 +427,9 @@ def test_a_search_past_its_time_limit_is_stopped(
     assert memory_store.search("storm", time_limit=60.0).total == 20
 
 
-def test_queries_saved_before_chats_were_recorded_expire_and_ids_go_on(tmp_path: Path) -> None:
+def test_queries_saved_before_chats_were_recorded_expire_and_ids_go_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / "news.sqlite3"
     version = [name for name, _ in MIGRATIONS].index("0012_queries_by_chat")
     with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as conn:

@@ -49,6 +49,7 @@ class Call:
     method: str
     params: dict[str, Any]
     result: Any = None  # what the local Bot API answered (a message, for sends and edits)
+    files: dict[str, bytes] = field(default_factory=dict)  # uploads (sendPhoto's photo), by name
 
 
 class LocalBotApi(BaseRequest):
@@ -101,7 +102,7 @@ class LocalBotApi(BaseRequest):
             request_data.multipart_data if request_data else {}
         ).items():
             params[field_name] = {"filename": filename, "content": content}
-        call = Call(name, params)
+        call = Call(name, params, files=_uploads(request_data))
         self.calls.append(call)
         try:
             failed = self.failure(call) if self.failure else None
@@ -151,6 +152,8 @@ class LocalBotApi(BaseRequest):
             return []
         if call.method == "sendMessage":
             return self._message(p, next(self._message_ids))
+        if call.method == "sendPhoto":
+            return self._photo(call, next(self._message_ids))
         if call.method == "editMessageText":
             if "inline_message_id" in p:
                 return True
@@ -208,6 +211,38 @@ class LocalBotApi(BaseRequest):
             message["message_thread_id"] = p["message_thread_id"]
             message["is_topic_message"] = True
         return message
+
+    def _photo(self, call: Call, message_id: int) -> dict[str, Any]:
+        message = self._message(call.params, message_id)
+        del message["text"]
+        data = call.files.get("photo", b"")
+        # A PNG says its size in its header; anything else is taken as Telegram's usual size.
+        is_png = data[:8] == b"\x89PNG\r\n\x1a\n"
+        width, height = (
+            (int.from_bytes(data[16:20]), int.from_bytes(data[20:24])) if is_png else (1280, 960)
+        )
+        message["photo"] = [
+            {
+                "file_id": f"photo-{message_id}",
+                "file_unique_id": f"p{message_id}",
+                "width": width,
+                "height": height,
+                "file_size": len(data),
+            }
+        ]
+        if call.params.get("caption"):
+            message["caption"] = call.params["caption"]
+        return message
+
+
+def _uploads(request_data: RequestData | None) -> dict[str, bytes]:
+    """The files of a multipart request, by part name, as bytes."""
+    if request_data is None or not request_data.contains_files:
+        return {}
+    files: dict[str, bytes] = {}
+    for name, (_, content, _) in request_data.multipart_data.items():
+        files[name] = content if isinstance(content, bytes) else content.read()
+    return files
 
 
 @dataclass

@@ -371,3 +371,19 @@ LANGUAGE_SET = N_(
 )
 LANGUAGE_AUTO = N_("From now on I speak each person’s Telegram language here.")
 LANGUAGE_UNKNOWN = N_("I don’t speak “{value}”. I speak {choices}.")
+
+# -- chart --
+# The /stats chart (bot/chart.py): plain text, not HTML; the caption goes with the photo.
+STATS_CHART_CAPTION = N_(
+    "The last {days} days, by UTC day: articles added by source, deliveries sent and failed."
+)
+STATS_CHART_FAILED = N_("The chart could not be made this time; the log says why.")
+CHART_TITLE = N_("Last {days} days: {first} – {last} (days in UTC)")
+CHART_ARTICLES = N_("Articles added per day, by source")
+CHART_DELIVERIES = N_("Deliveries per day")
+CHART_SENT = N_("sent")
+CHART_FAILED = N_("failed")
+CHART_OTHER = N_("other")
+CHART_LEGEND = N_("{name} ({total:,})")
+CHART_NO_ARTICLES = N_("No articles were added in these days.")
+CHART_NO_DELIVERIES = N_("No deliveries were sent or failed in these days.")

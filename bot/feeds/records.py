@@ -144,7 +144,7 @@ def check_readable(settings: Settings, record: dict[str, Any]) -> None:
 
 def write(folder: Path, feed_name: str, key: str, record: dict[str, Any]) -> Path:
     """One file per entry, written whole or not at all (a reader never sees half a file)."""
-    directory = folder / _slug(feed_name)
+    directory = folder / folder_name(feed_name)
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{hashlib.sha1(key.encode()).hexdigest()[:16]}.json"
     handle, temporary = tempfile.mkstemp(dir=directory, prefix=".", suffix=".part")
@@ -158,5 +158,6 @@ def write(folder: Path, feed_name: str, key: str, record: dict[str, Any]) -> Pat
     return path
 
 
-def _slug(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "feed"
+def folder_name(feed_name: str) -> str:
+    """The folder, in the feeds folder, that a feed's entries are written to."""
+    return re.sub(r"[^a-z0-9]+", "-", feed_name.lower()).strip("-") or "feed"

@@ -73,8 +73,8 @@ class Outbox(Room):
     def mark_failed(self, delivery_id: int, error: str) -> None:
         with self.transaction() as conn:
             conn.execute(
-                "UPDATE outbox SET status = ?, error = ? WHERE id = ?",
-                (FAILED, error, delivery_id),
+                "UPDATE outbox SET status = ?, error = ?, failed_at = ? WHERE id = ?",
+                (FAILED, error, time.time(), delivery_id),
             )
 
     def requeue_interrupted(self) -> int:
@@ -99,6 +99,18 @@ class Outbox(Room):
     def delivery_counts(self) -> dict[str, int]:
         rows = self.conn.execute("SELECT status, count(*) FROM outbox GROUP BY status")
         return {r[0]: int(r[1]) for r in rows}
+
+    def deliveries_per_day(self, since: float, until: float) -> list[tuple[int, str, int]]:
+        """(UTC day as days since 1970-01-01, 'sent' or 'failed', how many) for the deliveries
+        sent, or given up, from `since` to before `until` (epoch seconds)."""
+        rows = self.conn.execute(
+            "SELECT CAST(at / 86400 AS INTEGER) AS day, status, count(*) FROM ("
+            "  SELECT status, CASE status WHEN ? THEN sent_at ELSE failed_at END AS at"
+            "  FROM outbox WHERE status IN (?, ?)"
+            ") WHERE at >= ? AND at < ? GROUP BY day, status ORDER BY day, status",
+            (SENT, SENT, FAILED, since, until),
+        )
+        return [(int(r[0]), str(r[1]), int(r[2])) for r in rows]
 
 
 def _queue_deliveries(conn: sqlite3.Connection, article_ids: Sequence[int], now: float) -> int:

@@ -11,7 +11,7 @@ from telegram import Document, Update
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
-from ... import feed_lists, opml
+from ... import chart, feed_lists, opml
 from ...articles import shorten
 from ...index import Report
 from ...news import Refused
@@ -48,9 +48,25 @@ async def admins_only(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 
 async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/stats (admins): articles, subscribed chats, deliveries, the last reload."""
+    """/stats (admins): articles, subscribed chats, deliveries, the last reload; then a chart
+    of the last 30 days (made in a worker thread: nobody else waits for it)."""
     tr = chat_translator(update, context)
     await reply(update, Reply(reports.stats_message(tr, news(context).stats())))
+    message = update.effective_message
+    if message is None:
+        return
+    try:
+        png = await news(context).stats_chart(tr)
+    except Exception:  # the numbers went out already; the chart is a bonus, not a reason to fail
+        log.exception("the /stats chart could not be made")
+        await reply(update, Reply(tr(texts.STATS_CHART_FAILED)))
+        return
+    await message.reply_photo(
+        png,
+        caption=tr.format(texts.STATS_CHART_CAPTION, days=chart.DAYS),
+        filename="stats.png",
+        do_quote=message.chat.type != ChatType.PRIVATE,
+    )
 
 
 async def feeds(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
