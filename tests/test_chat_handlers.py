@@ -19,7 +19,7 @@ from bot import chart
 from bot.chat import texts
 from bot.chat.app import AnyApplication, build_application, close_news, open_news
 from bot.chat.handlers import news
-from bot.chat.i18n import translator
+from bot.chat.i18n import Translator, translator
 from bot.chat.local import LOCAL_TOKEN, Call, LocalBotApi, LocalUser
 from bot.chat.traffic import FairUpdateProcessor
 from bot.config import Settings
@@ -580,7 +580,7 @@ async def test_stats_sends_admins_the_numbers_then_one_chart_and_others_neither(
 async def test_stats_still_tells_the_numbers_when_the_chart_fails(
     chat: Chat, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    def broken(activity: chart.Activity) -> bytes:
+    def broken(activity: chart.Activity, tr: object = None) -> bytes:
         raise RuntimeError("no fonts today")
 
     monkeypatch.setattr(chart, "draw", broken)
@@ -598,16 +598,19 @@ async def test_a_chart_being_drawn_holds_up_no_other_chat(
     drawing = threading.Event()
     real = chart.draw
 
-    def slow(activity: chart.Activity) -> bytes:
+    def slow(activity: chart.Activity, tr: Translator | None = None) -> bytes:
         drawing.set()
         time.sleep(0.5)  # blocks its thread, as a long drawing would
-        return real(activity)
+        return real(activity, tr)
 
     monkeypatch.setattr(chart, "draw", slow)
     admin = chat.as_user(user_id=ADMIN, chat_id=ADMIN)
     stats = asyncio.create_task(chat.app.process_update(admin.message("/stats")))
-    while not drawing.is_set():
+    for _ in range(1000):
+        if drawing.is_set() or stats.done():
+            break
         await asyncio.sleep(0.005)
+    assert drawing.is_set(), stats.exception() if stats.done() else "the chart never started"
     started = time.perf_counter()
     assert "Latest news" in only_text(await chat.send("/latest"))
     assert time.perf_counter() - started < 0.25
