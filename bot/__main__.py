@@ -129,6 +129,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true", help="print JSON")
 
+    _add_library_commands(sub, common)
+    return parser
+
+
+def _add_library_commands(sub: argparse._SubParsersAction[_Parser], common: _Parser) -> None:
+    """evaluate, index, feeds, search and stats: the commands that work on the library."""
     p = sub.add_parser(
         "evaluate", parents=[common], help="score summary methods against reference summaries"
     )
@@ -161,7 +167,6 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--png", type=Path, metavar="FILE", help="also write the chart of the last 30 days here"
     )
-    return parser
 
 
 def _sentences(text: str) -> int:

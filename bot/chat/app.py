@@ -34,12 +34,13 @@ from ..index import IndexRunError
 from ..news import News
 from ..store import DatabaseUnusable, Store, StoreUnavailable
 from . import callbacks, texts
-from .delivery import Sender, schedule_all
+from .delivery import Sender
 from .errors import TOKEN_REFUSED, TOKEN_STATUS, Fatal, error_handler, stop_for, stopped_for
 from .handlers import admin as admin_handlers
 from .handlers import common, reading
 from .handlers import settings as chat_settings
 from .i18n import DEFAULT_LANGUAGE, LANGUAGES, translator
+from .jobs import schedule_all
 from .traffic import FairUpdateProcessor, FloodGate
 
 log = logging.getLogger(__name__)

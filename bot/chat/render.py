@@ -31,16 +31,15 @@ from ..store import MARK_END, MARK_START, ChatState, SearchResult, StoredArticle
 from . import callbacks, texts
 from .callbacks import MAX_CALLBACK_DATA
 from .i18n import Translator
+from .measure import MAX_MESSAGE as MAX_MESSAGE
+from .measure import esc as esc
+from .measure import units as units
+from .pages import full_text_pages as full_text_pages
 
-# Telegram's limit, in UTF-16 code units; text is measured after HTML escaping, which counts
-# tags and entities too (Telegram counts the text they stand for): never over, sometimes under.
-MAX_MESSAGE = 4096
 # A headline is cut to this many characters in a message (a feed once sent one of 6,300)...
 MAX_TITLE = 300
 # ...and to this many UTF-16 units once escaped ("&" is five): room is left for the rest.
 _TITLE_UNITS = 700
-# Room kept for a page's title and footer when packing full text into pages.
-_PAGE_BUDGET = MAX_MESSAGE - 400
 _LINE_CHARS = 160
 # A summary sentence longer than this (scraped text has sentences of thousands) is cut.
 _SENTENCE_CHARS = 1000
@@ -58,16 +57,6 @@ class Reply:
     # The article's lead image as a large preview above the text; None: no preview (the
     # Application's default), which is also what an edit to another page makes of it.
     preview: LinkPreviewOptions | None = None
-
-
-def esc(text: str) -> str:
-    """Escape text for Telegram HTML (&, <, > in text; quotes too, for attributes)."""
-    return html.escape(text, quote=True)
-
-
-def units(text: str) -> int:
-    """The length Telegram measures: UTF-16 code units (a character beyond U+FFFF is two)."""
-    return len(text.encode("utf-16-le")) // 2
 
 
 def title(text: str, *, chars: int = MAX_TITLE, budget: int = _TITLE_UNITS) -> str:
@@ -223,29 +212,6 @@ def full_text_page(
     return Reply(f"{heading}\n\n{pages[page]}", InlineKeyboardMarkup([row]))
 
 
-def full_text_pages(stored: StoredArticle) -> list[str]:
-    """The article's text in pages of at most _PAGE_BUDGET UTF-16 units, escaped."""
-    pieces: list[str] = []
-    for block in stored.article.blocks:
-        if block.heading:
-            pieces.extend(f"<b>{p}</b>" for p in _split_escaped(block.text, _PAGE_BUDGET - 7))
-        else:
-            pieces.extend(_split_escaped(block.text, _PAGE_BUDGET))
-    pages: list[str] = []
-    current: list[str] = []
-    size = 0
-    for piece in pieces:
-        piece_units = units(piece)
-        if current and size + piece_units + 2 > _PAGE_BUDGET:
-            pages.append("\n\n".join(current))
-            current, size = [], 0
-        current.append(piece)
-        size += piece_units + 2
-    if current:
-        pages.append("\n\n".join(current))
-    return pages or [""]
-
-
 def search_page(
     tr: Translator, result: SearchResult, query: str, query_id: int, offset: int, size: int
 ) -> Reply:
@@ -398,61 +364,6 @@ def which_article(
 def _date(tr: Translator, when: datetime) -> str:
     """3 Jan 2026, in the reader's language (CLDR's month names, through Babel)."""
     return format_date(when, "d MMM y", locale=tr.language)
-
-
-_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
-
-
-def _split_escaped(text: str, budget: int) -> Iterator[str]:
-    """A paragraph as escaped pieces of at most `budget` UTF-16 units: whole if it fits, else by
-    sentences, else by words (a 'sentence' of thousands of characters is not unheard of in
-    scraped text)."""
-    escaped = esc(text)
-    if units(escaped) <= budget:
-        yield escaped
-        return
-    pieces: list[str] = []
-    size = 0
-    for sentence in _SENTENCE_END.split(text):
-        for part in _by_words(esc(sentence), budget):
-            part_units = units(part)
-            if pieces and size + 1 + part_units > budget:
-                yield " ".join(pieces)
-                pieces, size = [], 0
-            size += part_units + (1 if pieces else 0)
-            pieces.append(part)
-    if pieces:
-        yield " ".join(pieces)
-
-
-def _by_words(escaped: str, budget: int) -> Iterator[str]:
-    """Escaped text in pieces of at most `budget` UTF-16 units, cut at spaces where there are
-    some, never inside an entity such as &amp;."""
-    start = 0
-    while start < len(escaped):
-        window = escaped[start : start + budget]
-        fits = _chars_within(window, budget)
-        if start + fits >= len(escaped):
-            yield escaped[start:]
-            return
-        cut = window.rfind(" ", 0, fits)
-        cut = cut if cut > 0 else fits
-        amp = window.rfind("&", max(0, cut - 8), cut)
-        if amp > 0 and ";" not in window[amp:cut]:
-            cut = amp
-        yield window[:cut].rstrip()
-        start += cut
-        while start < len(escaped) and escaped[start].isspace():
-            start += 1
-
-
-def _chars_within(text: str, budget: int) -> int:
-    """How many characters from the start of text fit in `budget` UTF-16 units."""
-    encoded = text.encode("utf-16-le")
-    if len(encoded) <= 2 * budget:
-        return len(text)
-    # A pair of surrogates cut in half is dropped, not counted.
-    return len(encoded[: 2 * budget].decode("utf-16-le", "ignore"))
 
 
 def _source_link(article_id: int, headline: str, url: str | None, source: str) -> str:

@@ -15,7 +15,7 @@ from ... import chart, feed_lists, opml
 from ...articles import shorten
 from ...index import Report
 from ...news import Refused
-from .. import delivery, render, reports, texts
+from .. import jobs, render, reports, texts
 from ..render import Reply
 from .common import chat_translator, news, reply
 
@@ -33,7 +33,7 @@ async def reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         error = render.esc(shorten(str(exc), 500))
         await reply(update, Reply(tr.format(texts.RELOAD_ERROR, error=error)))
         return
-    await delivery.after_index(context, report)
+    await jobs.after_index(context, report)
     await reply(update, Reply(reports.reload_message(tr, report)))
 
 
@@ -90,7 +90,7 @@ async def add_feed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     await reply(update, Reply(tr.format(texts.ADDFEED_DONE, name=render.esc(added))))
     report, reloaded = await news(context).poll_feeds(only=added)
-    await delivery.after_index(context, reloaded)
+    await jobs.after_index(context, reloaded)
     result = next((r for r in report.results if r.name == added), None)
     if result is not None and result.error:
         text = tr.format(
@@ -162,7 +162,7 @@ async def import_feeds(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     await reply(update, Reply(tr.format(texts.OPML_READING, count=count, name=render.esc(name))))
 
     async def send_new(reloaded: Report) -> None:
-        await delivery.after_index(context, reloaded)
+        await jobs.after_index(context, reloaded)
 
     report = await feed_lists.import_list(news(context), parsed, indexed=send_new)
     await reply(update, Reply(reports.import_message(tr, report, name)))

@@ -11,7 +11,7 @@ from telegram.ext import ContextTypes
 
 from ...articles import shorten
 from ...news import Refused
-from .. import callbacks, delivery, render, texts
+from .. import callbacks, jobs, render, texts
 from ..i18n import AUTONYMS, Translator, language_of, translator
 from ..render import Reply
 from .common import (
@@ -126,7 +126,7 @@ async def digest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update, Reply(tr(texts.DIGEST_BAD)))
         return
     if context.job_queue is not None:
-        delivery.schedule_digest(context.job_queue, chat.id, at, zone)
+        jobs.schedule_digest(context.job_queue, chat.id, at, zone)
     text = (
         tr.format(texts.DIGEST_SET, time=at, zone=render.esc(zone)) if at else tr(texts.DIGEST_OFF)
     )
@@ -201,7 +201,7 @@ async def timezone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update, Reply(text))
         return
     if state and state.digest_time and context.job_queue is not None:
-        delivery.schedule_digest(context.job_queue, chat.id, state.digest_time, zone)
+        jobs.schedule_digest(context.job_queue, chat.id, state.digest_time, zone)
     await reply(update, Reply(tr.format(texts.TIMEZONE_SET, zone=render.esc(zone))))
 
 
