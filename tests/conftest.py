@@ -109,3 +109,16 @@ def png_size(data: bytes) -> tuple[int, int]:
     with Image.open(io.BytesIO(data)) as image:
         assert image.format == "PNG"
         return image.size
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """How the test workers share the work (pyproject: --dist loadgroup): a file's tests stay on
+    one worker (its module fixtures are made once), except the end-to-end tests that start bots
+    of their own (tests/test_run.py without the shared bot), which are the longest and go to
+    whichever worker is free."""
+    for item in items:
+        module = item.nodeid.split("::")[0]
+        fixtures = getattr(item, "fixturenames", ())
+        if module.endswith("test_run.py") and "shared" not in fixtures:
+            continue
+        item.add_marker(pytest.mark.xdist_group(module))
