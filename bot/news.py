@@ -39,6 +39,7 @@ from .store import (
     SearchResult,
     Store,
     StoredArticle,
+    StoreUnavailable,
 )
 
 if TYPE_CHECKING:
@@ -90,6 +91,15 @@ class News(ChatChoices):
         """The delivery queue, for the sender (its only reader and writer besides the index
         run, which queues rows in the transaction that adds their articles)."""
         return self.store
+
+    def first_sight(self, update_id: int) -> bool:
+        """Is this the first time the bot gets this Telegram update? (Recorded either way.) A
+        busy database cannot say: then it is handled, as before this check existed."""
+        try:
+            return self.store.first_sight(update_id)
+        except StoreUnavailable as exc:
+            log.warning("update %s handled without the once-only check: %s", update_id, exc)
+            return True
 
     def requeue_interrupted(self) -> int:
         """At start: deliveries a stop left 'sending' are queued again; returns how many."""

@@ -832,11 +832,13 @@ async def test_in_groups_only_admins_change_subscriptions(bot: Bot) -> None:
 async def test_being_blocked_and_unblocked_stops_and_resumes_deliveries(bot: Bot) -> None:
     await bot.send(bot.user(1), "/subscribe")
 
+    update_ids = iter(range(9000, 9100))  # each update its own id, as Telegram gives them
+
     def member_update(status: str) -> Any:
         from telegram import Update
 
         data = {
-            "update_id": 9000,
+            "update_id": next(update_ids),
             "my_chat_member": {
                 "chat": {"id": 1, "type": "private", "first_name": "You"},
                 "from": {"id": 1, "is_bot": False, "first_name": "You"},

@@ -202,6 +202,14 @@ async def test_help_lists_every_command_with_an_example(chat: Chat) -> None:
     assert "/reload" in admin
 
 
+async def test_an_update_telegram_sends_again_is_answered_once(chat: Chat) -> None:
+    update = chat.user.message("/help")
+    first = await chat._process(update)
+    again = await chat._process(update)  # the same update_id, as Telegram re-sends it
+    assert len(messages(first)) == 1 and again == []
+    assert len(messages(await chat.send("/help"))) == 1  # a new update is answered
+
+
 # -- the bot's own language ----------------------------------------------------------------------
 
 

@@ -543,3 +543,16 @@ def test_a_locked_database_is_store_unavailable_and_nothing_is_written(tmp_path:
         blocker.close()
         assert store.subscriptions(1) == []
         assert store.subscribe(1, "private", "")  # and the next write works
+
+
+def test_an_update_id_is_seen_once_and_forgotten_after_two_days(store: Store) -> None:
+    assert store.first_sight(700_000_001) is True
+    assert store.first_sight(700_000_001) is False
+    assert store.first_sight(700_000_002) is True
+    store.conn.execute("UPDATE updates_seen SET seen_at = seen_at - 3 * 86400 WHERE update_id = 1")
+    store.conn.execute(
+        "UPDATE updates_seen SET seen_at = seen_at - 3 * 86400 WHERE update_id = 700000001"
+    )
+    assert store.forget_before(0) == 1  # only the old update id (no saved query is that old)
+    assert store.first_sight(700_000_001) is True
+    assert store.first_sight(700_000_002) is False

@@ -25,6 +25,7 @@ from telegram.ext import (
     Defaults,
     InlineQueryHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 from telegram.request import BaseRequest, HTTPXRequest, RequestData
@@ -120,6 +121,8 @@ def register_handlers(application: AnyApplication, settings: Settings) -> None:
     """Every handler, in the order PTB tries them (the first match in a group wins)."""
     admins = filters.User(user_id=settings.telegram.admins)
     private = filters.ChatType.PRIVATE
+    # Before every other handler: an update Telegram sends again is handled once.
+    application.add_handler(TypeHandler(Update, common.once_only), group=-1)
     for handler in (
         CommandHandler("start", reading.start),
         CommandHandler("help", reading.help_command),

@@ -245,6 +245,11 @@ def _uploads(request_data: RequestData | None) -> dict[str, bytes]:
     return files
 
 
+# Update ids as Telegram gives them: unique to the bot and growing, here across every local user
+# and every run of the terminal chat (the bot handles an update id once: app.py, once_only).
+_UPDATE_IDS = itertools.count(int(time.time() * 1000))
+
+
 @dataclass
 class LocalUser:
     """A person chatting with the bot: makes the Updates Telegram would send for them."""
@@ -323,7 +328,7 @@ class LocalUser:
         return self._update(inline_query=query)
 
     def _update(self, **payload: Any) -> Update:
-        update = Update.de_json({"update_id": next(self._ids), **payload}, self.bot)
+        update = Update.de_json({"update_id": next(_UPDATE_IDS), **payload}, self.bot)
         assert update is not None
         return update
 

@@ -291,6 +291,18 @@ MIGRATIONS: tuple[Migration, ...] = (
         "0018_articles_added",
         ("CREATE INDEX articles_added ON articles (added_at, source)",),
     ),
+    (
+        # Telegram sends an update again when it did not get an answer in time (a webhook), and
+        # a bot killed before confirming its last batch gets that batch again: each update id
+        # is recorded here, and one seen already is not handled twice.
+        "0019_updates_seen",
+        (
+            """CREATE TABLE updates_seen (
+                update_id INTEGER PRIMARY KEY,
+                seen_at REAL NOT NULL
+            )""",
+        ),
+    ),
 )
 
 

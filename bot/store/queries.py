@@ -40,7 +40,21 @@ class Queries(Room):
         with self.transaction() as conn:
             queries = conn.execute("DELETE FROM queries WHERE used_at < ?", (when,)).rowcount
             lists = conn.execute("DELETE FROM shown_lists WHERE shown_at < ?", (when,)).rowcount
-        return int(queries) + int(lists)
+            # Telegram re-sends an update for at most a day: two are plenty to remember it.
+            seen = conn.execute(
+                "DELETE FROM updates_seen WHERE seen_at < ?", (time.time() - 2 * 86400,)
+            ).rowcount
+        return int(queries) + int(lists) + int(seen)
+
+    def first_sight(self, update_id: int) -> bool:
+        """Record a Telegram update id; False when it was recorded already (a re-sent update)."""
+        with self.transaction() as conn:
+            return bool(
+                conn.execute(
+                    "INSERT OR IGNORE INTO updates_seen (update_id, seen_at) VALUES (?, ?)",
+                    (update_id, time.time()),
+                ).rowcount
+            )
 
     def remember_list(self, chat_id: int, article_ids: list[int]) -> None:
         """The articles of the list this chat was shown last, in their order."""

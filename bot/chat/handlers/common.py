@@ -10,7 +10,7 @@ from telegram._utils.defaultvalue import DEFAULT_NONE
 from telegram._utils.types import ODVInput
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest
-from telegram.ext import ContextTypes
+from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from ...news import News
 from .. import render, texts
@@ -26,6 +26,14 @@ def news(context: ContextTypes.DEFAULT_TYPE) -> News:
     service = context.bot_data["news"]
     assert isinstance(service, News)
     return service
+
+
+async def once_only(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Telegram sends an update again when it did not see it answered (a webhook reply lost or
+    late, a bot killed before it confirmed a batch): the second time, no handler runs."""
+    if not news(context).first_sight(update.update_id):
+        log.info("update %s came again: handled once already", update.update_id)
+        raise ApplicationHandlerStop
 
 
 def chat_translator(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Translator:
