@@ -10,7 +10,6 @@ from typing import Any
 
 import yaml
 
-from .. import images
 from ..articles import (
     Article,
     ArticleError,
@@ -21,7 +20,7 @@ from ..articles import (
     _strip_blank_edges,
 )
 from ..config import Boilerplate, normalize_phrase
-from .meta import _author, _inline_markup_free, _published, _tags, _text_field
+from .meta import _inline_markup_free, _text_field, article_from_meta
 
 _FRONT_MATTER = re.compile(r"\A(---|\+\+\+)[ \t]*\n(.*?)\n\1[ \t]*(?:\n|\Z)", re.DOTALL)
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
@@ -76,20 +75,13 @@ def parse_markdown(text: str, *, source: str, bp: Boilerplate, mtime: datetime) 
     blocks = tuple(_md_blocks(body))
     if not any(not b.heading for b in blocks):
         raise ArticleError("no body text after the headline")
-    published, dated = _published(meta, mtime)
-    url = _text_field(meta, "url", "link", "canonical_url") or None
-    return Article(
+    return article_from_meta(
+        meta,
         title=title.lstrip("\x00"),
         blocks=blocks,
         source=source,
-        published=published,
-        dated=dated,
-        url=url,
-        tags=_tags(meta),
-        language=_text_field(meta, "language", "lang") or None,
-        external_id=_text_field(meta, "id", "guid") or None,
-        author=_author(meta),
-        image=images.in_record(meta, url),
+        mtime=mtime,
+        url_keys=("url", "link", "canonical_url"),
     )
 
 

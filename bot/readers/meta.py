@@ -9,7 +9,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from ..articles import parse_date, shorten
+from .. import images
+from ..articles import Article, Block, parse_date, shorten
 
 # Inline tags and entities a title picked up from a page ("<b>Breaking</b>: Tom &amp; Jerry");
 # anything else in angle brackets ("std::vector<bool>") is text.
@@ -71,3 +72,33 @@ def _published(meta: Mapping[str, Any], mtime: datetime) -> tuple[datetime, bool
             if parsed:
                 return parsed, True
     return mtime, False
+
+
+def article_from_meta(
+    meta: Mapping[str, Any],
+    *,
+    title: str,
+    blocks: tuple[Block, ...],
+    source: str,
+    mtime: datetime,
+    url_keys: tuple[str, ...],
+    ordinal: int = 0,
+) -> Article:
+    """The Article of a front-matter or JSON record: its text as read, everything else from
+    the record's fields (date, url, tags, language, id, author, picture)."""
+    published, dated = _published(meta, mtime)
+    url = _text_field(meta, *url_keys) or None
+    return Article(
+        title=title,
+        blocks=blocks,
+        source=source,
+        published=published,
+        dated=dated,
+        ordinal=ordinal,
+        url=url,
+        tags=_tags(meta),
+        language=_text_field(meta, "language", "lang") or None,
+        external_id=_text_field(meta, "id", "guid") or None,
+        author=_author(meta),
+        image=images.in_record(meta, url),
+    )

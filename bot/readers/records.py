@@ -8,7 +8,6 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
-from .. import images
 from ..articles import (
     Article,
     ArticleError,
@@ -20,7 +19,7 @@ from ..articles import (
     normalize_text,
 )
 from ..config import Boilerplate
-from .meta import _author, _inline_markup_free, _published, _tags, _text_field
+from .meta import _inline_markup_free, _text_field, article_from_meta
 
 # HTML that marks paragraphs: a record's text that has it is a page's HTML, not plain text.
 _HTML_BLOCK = re.compile(r"<(?:p|br|div|h[1-6]|li|blockquote|article|section)\b[^<>]*>", re.I)
@@ -104,19 +103,12 @@ def _record_article(
     blocks = tuple(_body_blocks(lines))
     if not any(not b.heading for b in blocks):
         raise ArticleError("no body text (only headings)")
-    published, dated = _published(meta, mtime)
-    url = _text_field(meta, "url", "link") or None
-    return Article(
+    return article_from_meta(
+        meta,
         title=" ".join(title.split()),
         blocks=blocks,
         source=source,
-        published=published,
-        dated=dated,
+        mtime=mtime,
+        url_keys=("url", "link"),
         ordinal=ordinal,
-        url=url,
-        tags=_tags(meta),
-        language=_text_field(meta, "language", "lang") or None,
-        external_id=_text_field(meta, "id", "guid") or None,
-        author=_author(meta),
-        image=images.in_record(meta, url),
     )
