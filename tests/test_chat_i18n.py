@@ -76,11 +76,12 @@ def test_every_sentence_in_texts_is_marked_for_translation() -> None:
 
 
 def test_a_plural_message_takes_the_english_form_for_its_count() -> None:
+    english = translator("en")
     message = Plural("{count} new article in {name}", "{count} new articles in {name}")
-    assert message.format(1, name="Gazette") == "1 new article in Gazette"
-    assert message.format(0, name="Gazette") == "0 new articles in Gazette"
-    assert message.format(21, name="Gazette") == "21 new articles in Gazette"
-    assert texts.ADDFEED_RESULT.format(2, name="X") == "<b>X</b>: 2 new articles."
+    assert english.format(message, count=1, name="Gazette") == "1 new article in Gazette"
+    assert english.format(message, count=0, name="Gazette") == "0 new articles in Gazette"
+    assert english.format(message, count=21, name="Gazette") == "21 new articles in Gazette"
+    assert english.format(texts.ADDFEED_RESULT, count=2, name="X") == "<b>X</b>: 2 new articles."
 
 
 def russian_catalog() -> gettext.GNUTranslations:

@@ -38,11 +38,6 @@ class Plural:
     singular: str
     plural: str
 
-    def format(self, count: int, **values: Any) -> str:
-        """The English text for this count (the number goes into {count})."""
-        text = self.singular if count == 1 else self.plural
-        return text.format(count=count, **values)
-
 
 def NP_(singular: str, plural: str) -> Plural:
     """Marks a message with singular and plural forms for extraction."""
