@@ -14,6 +14,7 @@ from telegram.ext import CallbackContext
 from bot import opml
 from bot.chat import render, texts
 from bot.chat.app import AnyApplication, build_application, close_news, open_news
+from bot.chat.i18n import translator
 from bot.chat.jobs import feeds_job
 from bot.chat.local import LOCAL_TOKEN, LocalBotApi, LocalUser
 from bot.config import FeedSettings, Settings
@@ -29,6 +30,8 @@ BODY = (
     "The town council approved a second bridge over the river on Monday evening.",
     "Building work will start in the spring and should take about two years to finish.",
 )
+
+ENGLISH = translator("en")
 
 
 @dataclasses.dataclass
@@ -246,7 +249,7 @@ async def test_an_opml_file_is_imported_with_a_report_and_export_gives_it_back(c
     await chat.send(1, "/subscribe")
     data = three_feeds(chat)
     reading, report = await send_file(chat, ADMIN, "feeds.opml", data)
-    assert reading == texts.OPML_READING.format(3, name="feeds.opml")
+    assert reading == ENGLISH.format(texts.OPML_READING, count=3, name="feeds.opml")
     assert report.startswith("<b>Imported feeds.opml</b>: 2 added, 0 already there, 1 failed.")
     assert "• Broken: HTTP 500" in report and texts.OPML_FAILED_KEPT in report
     assert "• Gazette: 1 new article" in report and "• Tribune: 1 new article" in report
@@ -262,7 +265,7 @@ async def test_an_opml_file_is_imported_with_a_report_and_export_gives_it_back(c
     (sent,) = chat.api.sent("sendDocument")
     document = sent.params["document"]
     assert document["filename"] == "newsbot-feeds.opml"
-    assert sent.params["caption"] == texts.EXPORT_CAPTION.format(3)
+    assert sent.params["caption"] == ENGLISH.format(texts.EXPORT_CAPTION, count=3)
     exported = {(f.title, f.url, f.categories) for f in opml.read(document["content"]).feeds}
     assert exported == {(f.title, f.url, f.categories) for f in opml.read(data).feeds}
 
