@@ -132,7 +132,6 @@ def button_numbers(update: Update, kind: Kind) -> tuple[int, int]:
 
 async def may_manage(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     """Anyone in a private chat; in a group, its admins (anonymous ones included)."""
-    tr = chat_translator(update, context)
     chat = update.effective_chat
     user = update.effective_user
     if chat is None or chat.type == ChatType.PRIVATE:
@@ -144,6 +143,7 @@ async def may_manage(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool
         member = await context.bot.get_chat_member(chat.id, user.id)
         if member.status in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER):
             return True
+    tr = chat_translator(update, context)  # only now: a refusal is the rare case
     if update.callback_query:
         await answer_button(update, tr(texts.GROUP_ADMINS_ONLY), alert=True)
     else:
