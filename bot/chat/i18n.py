@@ -81,11 +81,19 @@ class Translator:
         return self._translations.gettext(message).format(**values)
 
 
+def shipped_language(value: str | None) -> str | None:
+    """The shipped language a code ("de", "pt-br", "de_AT") or a language's own name
+    ("Deutsch") means; None for any other."""
+    text = (value or "").strip().lower()
+    by_name = {name.lower(): code for code, name in AUTONYMS.items()}
+    code = by_name.get(text) or text.replace("_", "-").split("-")[0]
+    return code if code in LANGUAGES else None
+
+
 def language_of(code: str | None) -> str:
     """The supported language for a Telegram language_code ("de", "pt-br", "uk"), else
     English."""
-    base = (code or "").lower().replace("_", "-").split("-")[0]
-    return base if base in LANGUAGES else DEFAULT_LANGUAGE
+    return shipped_language(code) or DEFAULT_LANGUAGE
 
 
 @cache

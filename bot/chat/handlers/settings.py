@@ -12,7 +12,7 @@ from telegram.ext import ContextTypes
 from ...articles import shorten
 from ...news import Refused
 from .. import callbacks, jobs, render, texts
-from ..i18n import AUTONYMS, Translator, language_of, translator
+from ..i18n import AUTONYMS, Translator, language_of, shipped_language, translator
 from ..render import Reply
 from .common import (
     answer_button,
@@ -311,7 +311,7 @@ async def language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         tr = chat_translator(update, context)
         await reply(update, Reply(tr(texts.LANGUAGE_AUTO)))
         return
-    code = _ui_language_code(value)
+    code = shipped_language(value)
     if code is None:
         text = tr.format(
             texts.LANGUAGE_UNKNOWN, value=render.esc(shorten(typed, 40)), choices=choices
@@ -321,11 +321,3 @@ async def language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     service.set_ui_language(chat.id, chat.type, code)
     tr = translator(code)
     await reply(update, Reply(tr.format(texts.LANGUAGE_SET, name=AUTONYMS[code])))
-
-
-def _ui_language_code(value: str) -> str | None:
-    """The shipped language a person means: a code ("de", "de-AT") or its own name
-    ("Deutsch"); None for any other."""
-    by_name = {name.lower(): code for code, name in AUTONYMS.items()}
-    code = by_name.get(value.lower()) or value.lower().replace("_", "-").split("-")[0]
-    return code if code in AUTONYMS else None
