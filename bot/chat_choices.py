@@ -114,7 +114,8 @@ class ChatChoices:
     def forget_old_queries(self, now: float) -> int:
         """Daily: saved searches and shown lists unused for QUERY_DAYS go (a chat's history is
         not kept for ever, and the tables stop growing); returns how many rows went."""
-        return self.store.forget_before(now - QUERY_DAYS * 86400)
+        # Telegram re-sends an update for at most a day: two are plenty to remember its id.
+        return self.store.forget_before(now - QUERY_DAYS * 86400, now - 2 * 86400)
 
     def remember_list(self, chat_id: int, article_ids: list[int]) -> None:
         """The list of articles this chat was just shown, for `/read <place>` (pick). Only a

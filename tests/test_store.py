@@ -6,6 +6,7 @@ import random
 import sqlite3
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -553,6 +554,7 @@ def test_an_update_id_is_seen_once_and_forgotten_after_two_days(store: Store) ->
     store.conn.execute(
         "UPDATE updates_seen SET seen_at = seen_at - 3 * 86400 WHERE update_id = 700000001"
     )
-    assert store.forget_before(0) == 1  # only the old update id (no saved query is that old)
+    # Only the old update id (no saved query is that old).
+    assert store.forget_before(0, updates_before=time.time() - 2 * 86400) == 1
     assert store.first_sight(700_000_001) is True
     assert store.first_sight(700_000_002) is False

@@ -34,15 +34,15 @@ class Queries(Room):
         ).fetchone()
         return str(row["text"]) if row else None
 
-    def forget_before(self, when: float) -> int:
+    def forget_before(self, when: float, updates_before: float) -> int:
         """Saved queries not used and lists not shown since `when` are deleted (their
-        buttons then say the search expired); returns how many rows went."""
+        buttons then say the search expired), and update ids seen before `updates_before`;
+        returns how many rows went."""
         with self.transaction() as conn:
             queries = conn.execute("DELETE FROM queries WHERE used_at < ?", (when,)).rowcount
             lists = conn.execute("DELETE FROM shown_lists WHERE shown_at < ?", (when,)).rowcount
-            # Telegram re-sends an update for at most a day: two are plenty to remember it.
             seen = conn.execute(
-                "DELETE FROM updates_seen WHERE seen_at < ?", (time.time() - 2 * 86400,)
+                "DELETE FROM updates_seen WHERE seen_at < ?", (updates_before,)
             ).rowcount
         return int(queries) + int(lists) + int(seen)
 
