@@ -40,7 +40,7 @@ from telegram.error import (
 from ..news import News
 from ..store import DatabaseUnusable, Delivery, StoreUnavailable
 from . import render
-from .i18n import DEFAULT_LANGUAGE, translator
+from .i18n import DEFAULT_LANGUAGE, Translator, translator
 
 log = logging.getLogger(__name__)
 
@@ -278,11 +278,15 @@ class Sender:
                 return None
             summary = self.news.cached_summary(stored) or await self.news.summary(stored)
             pictures = self.news.pictures(delivery.chat_id)
-            tr = translator(self.news.delivery_language(delivery.chat_id) or DEFAULT_LANGUAGE)
+            tr = self._translator(delivery.chat_id)
             return render.delivery_message(tr, stored, summary, pictures=pictures)
         except Exception as exc:
             self._unwritten.append(partial(store.put_back, delivery.id, f"not sent: {exc!r}"))
             raise
+
+    def _translator(self, chat_id: int) -> Translator:
+        """What the bot writes first in (a delivery, a digest): the chat's language."""
+        return translator(self.news.delivery_language(chat_id) or DEFAULT_LANGUAGE)
 
     def _retry(self, delivery: Delivery, error: str) -> Callable[[], None]:
         attempts = delivery.attempts + 1
@@ -361,7 +365,7 @@ class Sender:
             store.digest_done(chat_id, now)
             return False
         try:
-            tr = translator(self.news.delivery_language(chat_id) or DEFAULT_LANGUAGE)
+            tr = self._translator(chat_id)
             message = await self.bot.send_message(chat_id, render.digest_message(tr, entries))
         except ChatMigrated as exc:
             self.news.chat_moved(chat_id, exc.new_chat_id)
