@@ -17,10 +17,35 @@ MAX_QUERY_TERMS = 32
 
 
 @dataclass(frozen=True)
+class Term:
+    """One thing looked for: a word or a phrase, maybe a word beginning (`prefix`, with the
+    indexed `stem` it may stand for), maybe in one column only ('title' or 'body')."""
+
+    words: tuple[str, ...]
+    prefix: bool = False
+    stem: str | None = None
+    column: str | None = None
+
+    @property
+    def fts5(self) -> str:
+        """This term as an FTS5 expression: words quoted, so no FTS5 syntax gets in."""
+        term = '"' + " ".join(self.words) + '"'
+        if self.prefix:
+            term += "*"
+            if self.stem:
+                term = f'({term} OR "{self.stem}")'
+        return f"{self.column} : {term}" if self.column else term
+
+
+@dataclass(frozen=True)
 class ParsedQuery:
     strict: str
     relaxed: str | None  # every word optional, when strict needs several
     highlight: str = ""  # any of the words looked for (not those excluded): what snippets mark
+    # The same query as terms, for an engine that does not speak FTS5: any group of terms
+    # that all match (`groups`), and none of `excluded`.
+    groups: tuple[tuple[Term, ...], ...] = ()
+    excluded: tuple[Term, ...] = ()
 
 
 _TOKEN = re.compile(r'(-?)(?:(title|body):)?(?:"([^"]*)"?|(\S+))', re.IGNORECASE)
@@ -42,12 +67,18 @@ def parse_query(text: str, stem_of: StemOf | None = None) -> ParsedQuery | None:
     groups, excluded = _terms(text, stem_of)
     if not groups:
         return None
-    strict = _any_group(groups) + "".join(f" NOT {term}" for term in excluded)
-    all_terms = [t for g in groups for t in g]
+    strict = _any_group(groups) + "".join(f" NOT {term.fts5}" for term in excluded)
+    all_terms = [t.fts5 for g in groups for t in g]
     relaxed = None
     if len(all_terms) > 1 and len(groups) == 1:
-        relaxed = f"({' OR '.join(all_terms)})" + "".join(f" NOT {t}" for t in excluded)
-    return ParsedQuery(strict, relaxed, " OR ".join(all_terms))
+        relaxed = f"({' OR '.join(all_terms)})" + "".join(f" NOT {t.fts5}" for t in excluded)
+    return ParsedQuery(
+        strict,
+        relaxed,
+        " OR ".join(all_terms),
+        tuple(tuple(g) for g in groups),
+        tuple(excluded),
+    )
 
 
 @dataclass(frozen=True)
@@ -57,6 +88,9 @@ class Filter:
 
     match: str | None
     exclude: str | None
+    # The same as terms (see ParsedQuery).
+    groups: tuple[tuple[Term, ...], ...] = ()
+    excluded: tuple[Term, ...] = ()
 
 
 def parse_filter(text: str, stem_of: StemOf | None = None) -> Filter | None:
@@ -65,17 +99,22 @@ def parse_filter(text: str, stem_of: StemOf | None = None) -> Filter | None:
     groups, excluded = _terms(text, stem_of)
     if not groups and not excluded:
         return None
-    return Filter(_any_group(groups) if groups else None, " OR ".join(excluded) or None)
+    return Filter(
+        _any_group(groups) if groups else None,
+        " OR ".join(t.fts5 for t in excluded) or None,
+        tuple(tuple(g) for g in groups),
+        tuple(excluded),
+    )
 
 
-def _terms(text: str, stem_of: StemOf | None = None) -> tuple[list[list[str]], list[str]]:
-    """Quoted FTS5 terms: groups of terms that must all match (OR between groups), exclusions.
+def _terms(text: str, stem_of: StemOf | None = None) -> tuple[list[list[Term]], list[Term]]:
+    """Terms: groups of terms that must all match (OR between groups), and exclusions.
 
     The index holds Porter stems ("election" is "elect"), so a word beginning typed past its
     stem ("electi*") matches no stem; with `stem_of` it also matches the stem it stands for.
     """
-    groups: list[list[str]] = [[]]
-    excluded: list[str] = []
+    groups: list[list[Term]] = [[]]
+    excluded: list[Term] = []
     seen: set[str] = set()
     stems: dict[str, str | None] = {}
     for match in _TOKEN.finditer(text[:2000]):
@@ -90,19 +129,16 @@ def _terms(text: str, stem_of: StemOf | None = None) -> tuple[list[list[str]], l
         words = _WORD.findall(raw or "")
         if not words or len(seen) >= MAX_QUERY_TERMS:
             continue
-        term = '"' + " ".join(words) + '"'
-        if phrase is None and raw.endswith("*") and len(words) == 1:
-            term += "*"
+        prefix = phrase is None and raw.endswith("*") and len(words) == 1
+        stem = None
+        if prefix:
             if words[0] not in stems:  # a word beginning said again is looked up once
                 stems[words[0]] = stem_of(words[0]) if stem_of else None
             stem = stems[words[0]]
-            if stem:
-                term = f'({term} OR "{stem}")'
-        if column:
-            term = f"{column.lower()} : {term}"
-        if (minus + term).lower() in seen:  # a word said twice is looked for once
+        term = Term(tuple(words), prefix, stem, column.lower() if column else None)
+        if (minus + term.fts5).lower() in seen:  # a word said twice is looked for once
             continue
-        seen.add((minus + term).lower())
+        seen.add((minus + term.fts5).lower())
         if minus:
             excluded.append(term)
         else:
@@ -110,9 +146,11 @@ def _terms(text: str, stem_of: StemOf | None = None) -> tuple[list[list[str]], l
     return [g for g in groups if g], excluded
 
 
-def _any_group(groups: list[list[str]]) -> str:
+def _any_group(groups: list[list[Term]]) -> str:
     # AND said, not implied: FTS5 implies it between phrases only, not after a "(… OR …)".
-    positive = " OR ".join(f"({' AND '.join(g)})" if len(g) > 1 else g[0] for g in groups)
+    positive = " OR ".join(
+        f"({' AND '.join(t.fts5 for t in g)})" if len(g) > 1 else g[0].fts5 for g in groups
+    )
     return f"({positive})" if len(groups) > 1 else positive
 
 

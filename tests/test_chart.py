@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot import chart
-from bot import store as store_module
+from bot.store import sqlite as store_module
 from bot.articles import Article, Block
 from bot.chat import texts
 from bot.config import Settings

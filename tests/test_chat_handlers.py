@@ -853,7 +853,7 @@ async def test_a_search_past_its_time_limit_says_so_and_the_next_one_works(
     chat: Chat, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("bot.news.SEARCH_SECONDS", 0.0)
-    monkeypatch.setattr("bot.store.PROGRESS_STEPS", 1)
+    monkeypatch.setattr("bot.store.sqlite.PROGRESS_STEPS", 1)
     assert only_text(await chat.send("/search harbour")) == texts.SEARCH_TOO_SLOW
     assert only_text(await chat.send("harbour")) == texts.SEARCH_TOO_SLOW
     before = len(chat.api.calls)

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot import store as store_module
+from bot.store import sqlite as sqlite_engine
 from bot.articles import Article, Block
 from bot.store import (
     MARK_END,
@@ -420,7 +421,7 @@ def test_a_search_past_its_time_limit_is_stopped(
     memory_store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     add(memory_store, *(article(f"Storm {i}", "Wind and rain.", ordinal=i) for i in range(20)))
-    monkeypatch.setattr(store_module, "PROGRESS_STEPS", 1)
+    monkeypatch.setattr(sqlite_engine, "PROGRESS_STEPS", 1)
     with pytest.raises(SearchTimeout):
         memory_store.search("storm", time_limit=0.0)
     # The connection is as before: no limit left behind, the next search answers.

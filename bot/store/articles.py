@@ -24,7 +24,7 @@ from .records import (
     StoreUnavailable,
     _from_epoch,
 )
-from .room import Room, rows_in_chunks
+from .room import Database, Room, Row, rows_in_chunks
 
 log = logging.getLogger(__name__)
 
@@ -172,14 +172,14 @@ class Articles(Room):
         # Paths from `prefix` up to (not including) the next string after all that start with it.
         after = prefix[:-1] + chr(ord(prefix[-1]) + 1)
         rows = self.conn.execute(
-            "SELECT CAST(added_at / 86400 AS INTEGER) AS day, CASE"
-            " WHEN source >= ?2 AND source < ?3"
-            " THEN substr(source, 1, ?1 + instr(substr(source, ?1 + 1), '/'))"
+            "SELECT CAST(floor(added_at / 86400) AS INTEGER) AS day, CASE"
+            " WHEN source >= ? AND source < ?"
+            " THEN substr(source, 1, ? + instr(substr(source, ? + 1), '/'))"
             " ELSE coalesce(nullif(substr(source, 1, instr(source, '/')), ''), source)"
             " END AS origin, count(*)"
-            " FROM articles INDEXED BY articles_added WHERE added_at >= ?4 AND added_at < ?5"
+            " FROM articles INDEXED BY articles_added WHERE added_at >= ? AND added_at < ?"
             " GROUP BY day, origin ORDER BY day, origin",
-            (len(prefix), prefix, after, since, until),
+            (prefix, after, len(prefix), len(prefix), since, until),
         )
         return [(int(r[0]), str(r[1]), int(r[2])) for r in rows]
 
@@ -193,7 +193,7 @@ class Articles(Room):
 
 
 def _edit(
-    conn: sqlite3.Connection, changes: Changes, failed: list[tuple[str, str]], now: float
+    conn: Database, changes: Changes, failed: list[tuple[str, str]], now: float
 ) -> None:
     """An index run's removals, moves and updates, and the rows of files with no new article."""
     adding = {a.source for a in changes.added}
@@ -233,7 +233,7 @@ def _edit(
     _write_files(conn, [f for f in changes.files if f.path not in adding], failed)
 
 
-def _finish(conn: sqlite3.Connection, changes: Changes, applied: Applied, now: float) -> None:
+def _finish(conn: Database, changes: Changes, applied: Applied, now: float) -> None:
     """The end of an index run: summaries no article needs go, the run's report is kept."""
     # Summaries of texts no article has any more would only grow the file.
     if changes.removed_ids or changes.updated:
@@ -253,7 +253,7 @@ def _finish(conn: sqlite3.Connection, changes: Changes, applied: Applied, now: f
 
 
 def _write_files(
-    conn: sqlite3.Connection, files: Sequence[FileState], failed: Sequence[tuple[str, str]]
+    conn: Database, files: Sequence[FileState], failed: Sequence[tuple[str, str]]
 ) -> None:
     """Record files as read, with the problems of their entries (also those the database
     would not take)."""
@@ -282,15 +282,15 @@ def _write_files(
 
 @contextmanager
 def _one_article(
-    conn: sqlite3.Connection, article: Article, failed: list[tuple[str, str]]
+    conn: Database, article: Article, failed: list[tuple[str, str]]
 ) -> Iterator[None]:
-    """One article's writes in a savepoint: if anything in them fails (a bug, a value SQLite
-    will not take), only that article is left out and reported, never the whole run."""
+    """One article's writes in a savepoint: if anything in them fails (a bug, a value the
+    database will not take), only that article is left out and reported, never the whole run."""
     conn.execute("SAVEPOINT one_article")
     try:
         yield
-    except (sqlite3.DatabaseError, ValueError, TypeError, OverflowError, KeyError) as exc:
-        if isinstance(exc, sqlite3.DatabaseError) and _is_fatal(exc):
+    except Exception as exc:
+        if not _refused(exc):
             raise  # the database itself failed (disk full, locked, damaged): nothing can be
         conn.execute("ROLLBACK TO one_article")
         conn.execute("RELEASE one_article")
@@ -318,6 +318,22 @@ _FATAL_CODES = frozenset(
 )
 
 
+# PostgreSQL's error classes (SQLSTATE's first two characters) that are about the row being
+# written: a value refused (22: a NUL character, say), a constraint (23), a size limit (54: a
+# search entry over 1 MB), a statement wrong for it (42).
+_REFUSED_CLASSES = frozenset({"22", "23", "54", "42"})
+
+
+def _refused(exc: Exception) -> bool:
+    """Whether an error is about the article's values (leave it out) rather than about the
+    database itself (full, locked, damaged, unreachable: stop the run)."""
+    if isinstance(exc, (ValueError, TypeError, OverflowError, KeyError)):
+        return True
+    if isinstance(exc, sqlite3.DatabaseError):  # StoreUnavailable is one too: never refused
+        return not _is_fatal(exc)
+    return str(getattr(exc, "sqlstate", "") or "")[:2] in _REFUSED_CLASSES
+
+
 def _is_fatal(exc: sqlite3.DatabaseError) -> bool:
     if isinstance(exc, StoreUnavailable):
         return True
@@ -329,14 +345,14 @@ def _is_fatal(exc: sqlite3.DatabaseError) -> bool:
     return any(word in text for word in words)
 
 
-def _insert(conn: sqlite3.Connection, article: Article, now: float) -> int:
+def _insert(conn: Database, article: Article, now: float) -> int:
     """A new article, its search entry and its story; returns its id."""
     cursor = conn.execute(
         f"INSERT INTO articles ({', '.join(_ARTICLE_COLUMNS)}, added_at, updated_at)"
-        f" VALUES ({', '.join('?' * len(_ARTICLE_COLUMNS))}, ?, ?)",
+        f" VALUES ({', '.join('?' * len(_ARTICLE_COLUMNS))}, ?, ?) RETURNING id",
         (*_article_row(article), now, now),
     )
-    article_id = int(cursor.lastrowid or 0)
+    article_id = int(cursor.fetchone()[0])
     conn.execute(
         "INSERT INTO articles_fts (rowid, title, body) VALUES (?, ?, ?)",
         (article_id, article.title, article.body),
@@ -348,7 +364,7 @@ def _insert(conn: sqlite3.Connection, article: Article, now: float) -> int:
     return article_id
 
 
-def _story_of(conn: sqlite3.Connection, article_id: int, article: Article) -> int:
+def _story_of(conn: Database, article_id: int, article: Article) -> int:
     """The story a new article belongs to: the story of an article with the same canonical
     URL, or of one whose text it nearly repeats (candidates by sketch); else its own. Also
     records the article's sketch for the articles to come."""
@@ -377,7 +393,7 @@ def _story_of(conn: sqlite3.Connection, article_id: int, article: Article) -> in
         f"""SELECT a.id, a.story_id, a.title, a.blocks FROM articles a JOIN (
                SELECT article_id, count(*) AS shared FROM story_sketch
                WHERE hash IN ({marks}) AND article_id != ?
-               GROUP BY article_id HAVING shared >= ? ORDER BY shared DESC LIMIT 5
+               GROUP BY article_id HAVING count(*) >= ? ORDER BY shared DESC LIMIT 5
            ) c ON c.article_id = a.id
            WHERE a.published BETWEEN ? AND ?""",
         (*hashes, article_id, stories.SKETCH_SHARED, published - window, published + window),
@@ -430,7 +446,7 @@ def _article_row(a: Article) -> tuple[object, ...]:
     )
 
 
-def _stored(row: sqlite3.Row) -> StoredArticle:
+def _stored(row: Row) -> StoredArticle:
     article = Article(
         title=row["title"],
         blocks=tuple(Block(text, bool(heading)) for text, heading in json.loads(row["blocks"])),

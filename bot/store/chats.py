@@ -13,7 +13,7 @@ from .records import (
     ChatState,
     Subscription,
 )
-from .room import Room
+from .room import Database, Room, Row
 
 
 class Chats(Room):
@@ -41,7 +41,8 @@ class Chats(Room):
         deliveries and digests are written in when the chat chose none."""
         with self.transaction() as conn:
             conn.execute(
-                "UPDATE chats SET user_language = ? WHERE chat_id = ? AND user_language IS NOT ?",
+                "UPDATE chats SET user_language = ? WHERE chat_id = ?"
+                " AND (user_language IS NULL OR user_language != ?)",
                 (language, chat_id, language),
             )
 
@@ -57,7 +58,8 @@ class Chats(Room):
                 "UPDATE chats SET active = 1, inactive_reason = NULL WHERE chat_id = ?", (chat_id,)
             )
             cursor = conn.execute(
-                "INSERT OR IGNORE INTO subscriptions (chat_id, query, created_at) VALUES (?, ?, ?)",
+                "INSERT INTO subscriptions (chat_id, query, created_at) VALUES (?, ?, ?)"
+                " ON CONFLICT DO NOTHING",
                 (chat_id, query, time.time()),
             )
             return cursor.rowcount == 1
@@ -148,20 +150,24 @@ class Chats(Room):
         """A group became a supergroup with a new id: its filters and waiting deliveries move."""
         with self.transaction() as conn:
             conn.execute(
-                "INSERT OR IGNORE INTO chats (chat_id, kind, active, timezone, digest_time,"
+                "INSERT INTO chats (chat_id, kind, active, timezone, digest_time,"
                 " last_digest_at, created_at, language, pictures) SELECT ?, 'supergroup',"
                 " active, timezone, digest_time, last_digest_at, created_at, language, pictures"
-                " FROM chats WHERE chat_id = ?",
+                " FROM chats WHERE chat_id = ? ON CONFLICT DO NOTHING",
                 (new, old),
             )
             conn.execute(
-                "UPDATE OR IGNORE subscriptions SET chat_id = ? WHERE chat_id = ?", (new, old)
+                # The new chat may have some of these filters already: those stay as they are.
+                "UPDATE subscriptions SET chat_id = ? WHERE chat_id = ?"
+                " AND query NOT IN (SELECT query FROM subscriptions WHERE chat_id = ?)",
+                (new, old, new),
             )
             conn.execute("DELETE FROM subscriptions WHERE chat_id = ?", (old,))
             conn.execute(
-                "UPDATE OR IGNORE outbox SET chat_id = ?, status = CASE status WHEN ? THEN ?"
-                " ELSE status END WHERE chat_id = ? AND status IN (?, ?, ?)",
-                (new, SENDING, QUEUED, old, QUEUED, DIGEST, SENDING),
+                "UPDATE outbox SET chat_id = ?, status = CASE status WHEN ? THEN ?"
+                " ELSE status END WHERE chat_id = ? AND status IN (?, ?, ?)"
+                " AND article_id NOT IN (SELECT article_id FROM outbox WHERE chat_id = ?)",
+                (new, SENDING, QUEUED, old, QUEUED, DIGEST, SENDING, new),
             )
             conn.execute(
                 "UPDATE chats SET active = 0, inactive_reason = ? WHERE chat_id = ?",
@@ -177,14 +183,14 @@ class Chats(Room):
         )
 
 
-def _ensure_chat(conn: sqlite3.Connection, chat_id: int, kind: str) -> None:
+def _ensure_chat(conn: Database, chat_id: int, kind: str) -> None:
     conn.execute(
-        "INSERT OR IGNORE INTO chats (chat_id, kind, created_at) VALUES (?, ?, ?)",
+        "INSERT INTO chats (chat_id, kind, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
         (chat_id, kind, time.time()),
     )
 
 
-def _chat_state(row: sqlite3.Row) -> ChatState:
+def _chat_state(row: Row) -> ChatState:
     return ChatState(
         row["chat_id"],
         row["kind"],

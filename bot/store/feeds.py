@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from .records import (
     FeedState,
 )
-from .room import Room, rows_in_chunks
+from .room import Database, Room, Row, rows_in_chunks
 
 # add_feed's answer when another feed has the name (an import then numbers its name).
 NAME_TAKEN = "name taken"
@@ -88,13 +88,13 @@ class Feeds(Room):
         take (key, url, reason), and those to try again at the next poll (key, error)."""
         with self.transaction() as conn:
             conn.executemany(
-                "INSERT OR IGNORE INTO feed_entries (feed, key, url, path, seen_at)"
-                " VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO feed_entries (feed, key, url, path, seen_at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 [(name, key, url, path, now) for key, url, path in entries],
             )
             conn.executemany(
-                "INSERT OR IGNORE INTO feed_entries (feed, key, url, path, seen_at, reason)"
-                " VALUES (?, ?, ?, NULL, ?, ?)",
+                "INSERT INTO feed_entries (feed, key, url, path, seen_at, reason)"
+                " VALUES (?, ?, ?, NULL, ?, ?) ON CONFLICT DO NOTHING",
                 [(name, key, url, now, reason) for key, url, reason in rejected],
             )
             conn.executemany(
@@ -141,7 +141,7 @@ class Feeds(Room):
         """The newest entries a feed will never take: (url or key, reason, when), newest first."""
         rows = self.conn.execute(
             "SELECT coalesce(url, key) AS what, reason, seen_at FROM feed_entries"
-            " WHERE feed = ? AND reason IS NOT NULL ORDER BY seen_at DESC, rowid DESC LIMIT ?",
+            " WHERE feed = ? AND reason IS NOT NULL ORDER BY seen_at DESC, key LIMIT ?",
             (name, limit),
         )
         return [(str(r["what"]), str(r["reason"]), float(r["seen_at"])) for r in rows]
@@ -151,7 +151,7 @@ class Feeds(Room):
         return {str(r[0]) for r in rows_in_chunks(self.conn, sql, (name,), keys)}
 
 
-def _feed(row: sqlite3.Row) -> FeedState:
+def _feed(row: Row) -> FeedState:
     return FeedState(
         name=row["name"],
         url=row["url"],

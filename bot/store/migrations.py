@@ -15,7 +15,7 @@ Step = str | Callable[[sqlite3.Connection], None]
 Migration = tuple[str, tuple[Step, ...]]
 
 
-def _fill_url_keys(conn: sqlite3.Connection) -> None:
+def _fill_url_keys(conn: Database) -> None:
     """0007_stories: each existing article's URL key (stories.url_key)."""
     rows = conn.execute("SELECT id, url FROM articles WHERE url IS NOT NULL")
     conn.executemany(
@@ -280,7 +280,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         "0017_outbox_times",
         (
             "ALTER TABLE outbox ADD COLUMN failed_at REAL",
-            "UPDATE outbox SET failed_at = max(created_at, not_before) WHERE status = 'failed'",
+            "UPDATE outbox SET failed_at = CASE WHEN created_at > not_before THEN created_at ELSE not_before END WHERE status = 'failed'",
         ),
     ),
     (
@@ -306,7 +306,7 @@ MIGRATIONS: tuple[Migration, ...] = (
 )
 
 
-def run_step(conn: sqlite3.Connection, step: Step) -> None:
+def run_step(conn: Database, step: Step) -> None:
     if isinstance(step, str):
         conn.execute(step)
     else:

@@ -17,7 +17,7 @@ from .records import (
     SENT,
     Delivery,
 )
-from .room import Room
+from .room import Database, Room, Row
 from .search import _stem_of
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,8 @@ class Outbox(Room):
         refused): queued again as it was, the attempt not counted."""
         with self.transaction() as conn:
             conn.execute(
-                "UPDATE outbox SET status = ?, attempts = max(attempts - 1, 0), error = ?"
+                "UPDATE outbox SET status = ?,"
+                " attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, error = ?"
                 " WHERE id = ? AND status = ?",
                 (QUEUED, error, delivery_id, SENDING),
             )
@@ -104,16 +105,16 @@ class Outbox(Room):
         """(UTC day as days since 1970-01-01, 'sent' or 'failed', how many) for the deliveries
         sent, or given up, from `since` to before `until` (epoch seconds)."""
         rows = self.conn.execute(
-            "SELECT CAST(at / 86400 AS INTEGER) AS day, status, count(*) FROM ("
+            "SELECT CAST(floor(at / 86400) AS INTEGER) AS day, status, count(*) FROM ("
             "  SELECT status, CASE status WHEN ? THEN sent_at ELSE failed_at END AS at"
             "  FROM outbox WHERE status IN (?, ?)"
-            ") WHERE at >= ? AND at < ? GROUP BY day, status ORDER BY day, status",
+            ") AS done WHERE at >= ? AND at < ? GROUP BY day, status ORDER BY day, status",
             (SENT, SENT, FAILED, since, until),
         )
         return [(int(r[0]), str(r[1]), int(r[2])) for r in rows]
 
 
-def _queue_deliveries(conn: sqlite3.Connection, article_ids: Sequence[int], now: float) -> int:
+def _queue_deliveries(conn: Database, article_ids: Sequence[int], now: float) -> int:
     """One outbox row per (new article, subscribed chat whose filters match it)."""
     if not article_ids:
         return 0
@@ -156,14 +157,14 @@ def _queue_deliveries(conn: sqlite3.Connection, article_ids: Sequence[int], now:
         else:
             taken.add(key)
     conn.executemany(
-        "INSERT OR IGNORE INTO outbox (article_id, chat_id, status, created_at)"
-        " VALUES (?, ?, ?, ?)",
+        "INSERT INTO outbox (article_id, chat_id, status, created_at)"
+        " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
         sorted((a, c, status, now) for (a, c), status in rows.items()),
     )
     return len(rows)
 
 
-def _matching(conn: sqlite3.Connection, query: str, article_ids: Sequence[int]) -> list[int]:
+def _matching(conn: Database, query: str, article_ids: Sequence[int]) -> list[int]:
     """Which of these (new, consecutive) articles a subscription filter matches."""
     wanted = set(article_ids)
     if not query:
@@ -184,5 +185,5 @@ def _matching(conn: sqlite3.Connection, query: str, article_ids: Sequence[int]) 
     return sorted(hits & wanted)
 
 
-def _delivery(row: sqlite3.Row) -> Delivery:
+def _delivery(row: Row) -> Delivery:
     return Delivery(row["id"], row["article_id"], row["chat_id"], row["status"], row["attempts"])

@@ -213,7 +213,7 @@ def snippet_window(marked: str, *, more: bool = False) -> str:
     return ("…" if start else "") + text + ("…" if more or end < len(words) else "")
 
 
-def _stem_of(conn: sqlite3.Connection, prefix: str) -> str | None:
+def _stem_of(conn: Database, prefix: str) -> str | None:
     """The indexed stem that a word beginning typed past it stands for: "electi" -> "elect"
     (election, electing), None when the beginning is itself a stem's beginning."""
     plain, shorter = stem_candidates(prefix)

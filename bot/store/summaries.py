@@ -28,7 +28,9 @@ class Summaries(Room):
     def put_summaries(self, items: Sequence[tuple[SummaryKey, Sequence[str]]]) -> None:
         with self.transaction() as conn:
             conn.executemany(
-                "INSERT OR REPLACE INTO summaries VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO summaries (content_hash, algorithm, sentences, language, summary)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (content_hash, algorithm, sentences,"
+                " language) DO UPDATE SET summary = excluded.summary",
                 [
                     (k.content_hash, k.algorithm, k.sentences, k.language, json.dumps(list(s)))
                     for k, s in items
