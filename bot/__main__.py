@@ -20,7 +20,7 @@ from typing import NoReturn
 from . import articles, index, languages
 from .config import ALGORITHM_NAMES, MAX_SENTENCES, ConfigError, Settings, load_settings
 from .settings import help_text as settings_help
-from .store import DatabaseUnusable, Store
+from .store import DatabaseUnusable, open_store
 
 log = logging.getLogger(__name__)
 
@@ -287,7 +287,7 @@ def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     progress = _progress_bar if sys.stderr.isatty() and not args.json else None
-    with Store(settings.database) as store:
+    with open_store(settings.database) as store:
         report = index.run(settings, store, progress=progress)
     if progress:
         print(file=sys.stderr)
@@ -306,7 +306,7 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     query = " ".join(args.query)
-    with Store(settings.database) as store:
+    with open_store(settings.database) as store:
         if store.last_reload() is None:
             print(
                 f"newsbot: {settings.database} holds no index yet; run `python -m bot index` first",
@@ -348,7 +348,7 @@ def cmd_feeds(args: argparse.Namespace, settings: Settings) -> int:
     from . import feed_lists, opml
     from .news import News
 
-    news = News(settings, Store(settings.database))
+    news = News(settings, open_store(settings.database))
     try:
         if args.action == "export":
             data = feed_lists.export_list(news)
@@ -411,7 +411,7 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     from .chat.i18n import DEFAULT_LANGUAGE, translator
     from .news import News
 
-    with Store(settings.database) as store:
+    with open_store(settings.database) as store:
         news = News(settings, store)
         print(render.plain(reports.stats_message(translator(DEFAULT_LANGUAGE), news.stats())))
         if args.png is None:

@@ -61,6 +61,8 @@ def load_settings(
         **_read_section(data, "database", env, base),
         **_read_section(data, "index", env, base),
     }
+    # [database] url (or NEWSBOT_DATABASE), when set, names the database instead of path.
+    top["database"] = top.pop("database_url") or top["database"]
     return Settings(
         **top,
         summary=SummaryOptions(**_read_section(data, "summary", env, base)),
@@ -109,6 +111,24 @@ def _read_path(
         base if row.key in section else DEFAULT_CONFIG.parent,
         row.name,
     )
+
+
+def _read_database(
+    row: Setting, section: Mapping[str, Any], env: Mapping[str, str], base: Path
+) -> Path | str:
+    """A postgresql:// URL as it is, a SQLite file's path resolved (as other paths), or ''."""
+    from_env = env.get(row.env) if row.env else None
+    value = from_env or section.get(row.key, row.default)
+    if not isinstance(value, str):
+        raise ConfigError(f"{row.name}: expected a postgresql:// URL or a path, got {value!r}")
+    if not value or value.startswith(("postgresql://", "postgres://")):
+        return value
+    if "://" in value:
+        raise ConfigError(
+            f"{row.name} / {row.env}: only PostgreSQL servers (postgresql://...) or SQLite"
+            f" files' paths are databases here, got {value.split('://')[0]}://..."
+        )
+    return _path_setting(from_env, value, base, row.name)
 
 
 def _read_boilerplate(
@@ -233,6 +253,7 @@ _READERS: dict[str, Reader] = {
     "bool": _read_bool,
     "ids": _read_ids,
     "feeds": _read_feeds,
+    "database": _read_database,
 }
 
 

@@ -9,7 +9,6 @@ and nltk are imported only when something needs summarizing.
 from __future__ import annotations
 
 import errno
-import fcntl
 import hashlib
 import logging
 import multiprocessing
@@ -17,7 +16,6 @@ import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -99,21 +97,8 @@ def run(settings: Settings, store: Store, *, progress: Progress | None = None) -
     Runs on one database are taken one at a time, across processes too (the CLI beside the
     bot): a second run waits, then finds the first one's work done.
     """
-    with _one_run_at_a_time(store):
+    with store.index_turn():
         return _index(settings, store, progress=progress)
-
-
-@contextmanager
-def _one_run_at_a_time(store: Store) -> Iterator[None]:
-    if store.path == ":memory:":
-        yield
-        return
-    with open(f"{store.path}.index-lock", "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _index(settings: Settings, store: Store, *, progress: Progress | None) -> Report:

@@ -40,6 +40,7 @@ from .store import (
     Store,
     StoredArticle,
     StoreUnavailable,
+    open_store,
 )
 
 if TYPE_CHECKING:
@@ -188,7 +189,7 @@ class News(ChatChoices):
         try:
             return self._readers.get_nowait()
         except queue.Empty:
-            return Store(self.store.path)
+            return self.store.another()
 
     def _search_on(
         self, store: Store, text: str, offset: int, limit: int, language: str | None
@@ -313,7 +314,7 @@ class News(ChatChoices):
     def _index(self) -> index.Report:
         # Where the bot's database was removed, opening the path would make a new, empty one.
         self.store.check_file()
-        with Store(self.settings.database) as own:
+        with open_store(self.settings.database) as own:
             return index.run(self.settings, own)
 
     async def warm_up(self) -> None:

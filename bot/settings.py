@@ -55,10 +55,11 @@ MB = 1024 * 1024
 # int, float: a number from low to high (mb: in megabytes, kept in bytes); choice: one of
 # choices; path: relative to the config file's folder; text: any string (url: http(s);
 # secret: Telegram's webhook secret rule); port: 1-65535; bool; ids: Telegram user ids;
-# feeds: the list of {name, url, tags} tables; file: the boilerplate file's name.
+# feeds: the list of {name, url, tags} tables; file: the boilerplate file's name; database: a
+# postgresql:// URL, or a SQLite file's path.
 Kind = (
     Literal["int", "float", "mb", "choice", "path", "text", "url", "secret", "port", "bool", "ids"]
-    | Literal["feeds", "file"]
+    | Literal["feeds", "file", "database"]
 )
 
 
@@ -107,8 +108,11 @@ SETTINGS: tuple[Setting, ...] = (
       help="the method for articles too long for KL-Sum"),
     S("summary", "max_sentences", "int", 600, 1, 10**6,
       help="only the first max_sentences body sentences are rated, whatever the method"),
-    S("database", "path", "path", "../var/newsbot.sqlite3", env="NEWSBOT_DATABASE",
-      attr="database", help="the SQLite file"),
+    S("database", "path", "path", "../var/newsbot.sqlite3", attr="database",
+      help="the SQLite file (when no url is set)"),
+    S("database", "url", "database", "", env="NEWSBOT_DATABASE", attr="database_url",
+      help="a PostgreSQL server (postgresql://user:password@host/db) for several processes;"
+      " or a SQLite file's path"),
     S("index", "workers", "int", 0, 0, 1024,
       help="processes that read article files (0: one per CPU)"),
     S("telegram", "admins", "ids", (), env="NEWSBOT_ADMIN_IDS",
@@ -277,7 +281,8 @@ class FeedSettings:
 @dataclass(frozen=True)
 class Settings:
     articles_dir: Path
-    database: Path
+    # A SQLite file's path, or a postgresql:// URL (store.open_store takes either).
+    database: Path | str
     max_file_bytes: int = default("articles.max_file_mb")
     boilerplate: Boilerplate = field(default_factory=Boilerplate)
     summary: SummaryOptions = field(default_factory=SummaryOptions)

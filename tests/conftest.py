@@ -1,4 +1,9 @@
-"""Shared fixtures: settings pointing into tmp_path, a store per test, a file writer."""
+"""Shared fixtures: settings pointing into tmp_path, a store per test, a file writer.
+
+The database engine: SQLite, unless NEWSBOT_TEST_ENGINE=postgresql (then every test's
+database is a fresh one on a PostgreSQL server: tests/postgres.py). `engine_store` runs a test
+on both engines whatever the setting.
+"""
 
 from __future__ import annotations
 
@@ -15,9 +20,12 @@ from PIL import Image
 from bot.chat import texts
 from bot.chat.local import LocalBotApi
 from bot.config import DEFAULT_CONFIG, Boilerplate, Settings, load_boilerplate, load_settings
-from bot.store import Store
+from bot.store import Store, open_store
 
+from . import postgres as postgres_server
 from .feed_server import FeedServer
+
+ENGINE = os.environ.get("NEWSBOT_TEST_ENGINE", "sqlite")
 
 # The terminal chat speaks the locale's language (LANG, LC_ALL): tests and the bots they start
 # get English unless a test asks for another.
@@ -41,25 +49,71 @@ def articles_dir(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[postgres_server.Databases]:
+    """Fresh databases on a real PostgreSQL server; skipped, saying why, where none can be
+    started (failed instead where NEWSBOT_REQUIRE_POSTGRES is set: CI)."""
+    try:
+        url, started = postgres_server.server_url()
+    except postgres_server.Unavailable as exc:
+        if postgres_server.REQUIRED:
+            pytest.fail(f"PostgreSQL is required (NEWSBOT_REQUIRE_POSTGRES) but: {exc}")
+        pytest.skip(f"no PostgreSQL server here: {exc}")
+    try:
+        yield postgres_server.Databases(url)
+    finally:
+        if started is not None:
+            started.stop()
+
+
+def _database(request: pytest.FixtureRequest, engine: str, tmp_path: Path) -> Iterator[str | Path]:
+    if engine == "sqlite":
+        yield tmp_path / "db" / "news.sqlite3"
+        return
+    databases: postgres_server.Databases = request.getfixturevalue("postgres")
+    url = databases.fresh()
+    yield url
+    databases.drop(url)
+
+
 @pytest.fixture
-def settings(tmp_path: Path, articles_dir: Path) -> Settings:
-    """The committed defaults, with the folder and database in tmp_path and no process pool."""
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str | Path]:
+    """A new database on the engine the tests run on (NEWSBOT_TEST_ENGINE)."""
+    yield from _database(request, ENGINE, tmp_path)
+
+
+@pytest.fixture
+def settings(articles_dir: Path, database: str | Path) -> Settings:
+    """The committed defaults, with the folder in tmp_path, a new database and no process
+    pool."""
     base = load_settings(DEFAULT_CONFIG, environ={})
-    return dataclasses.replace(
-        base, articles_dir=articles_dir, database=tmp_path / "db" / "news.sqlite3", workers=1
-    )
+    return dataclasses.replace(base, articles_dir=articles_dir, database=database, workers=1)
 
 
 @pytest.fixture
 def store(settings: Settings) -> Iterator[Store]:
-    with Store(settings.database) as db:
+    with open_store(settings.database) as db:
         yield db
 
 
 @pytest.fixture
-def memory_store() -> Iterator[Store]:
-    with Store(":memory:") as db:
-        yield db
+def memory_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """A throwaway store: SQLite in memory, or a new PostgreSQL database."""
+    if ENGINE == "sqlite":
+        with Store(":memory:") as db:
+            yield db
+        return
+    for url in _database(request, ENGINE, tmp_path):
+        with open_store(url) as db:
+            yield db
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """A new store on each engine in turn: the store's behaviour is the same on both."""
+    for target in _database(request, request.param, tmp_path):
+        with open_store(target) as db:
+            yield db
 
 
 @pytest.fixture

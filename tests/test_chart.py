@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 
 from bot import chart
-from bot.store import sqlite as store_module
 from bot.articles import Article, Block
 from bot.chat import texts
 from bot.config import Settings
 from bot.news import News
 from bot.store import DROPPED, FAILED, MIGRATIONS, QUEUED, SENT, Changes, Store
+from bot.store import sqlite as store_module
 
 from .conftest import REPO, png_size
 

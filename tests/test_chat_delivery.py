@@ -15,6 +15,7 @@ import sys
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -694,7 +695,7 @@ async def test_the_database_watch_notices_a_replaced_file_with_nothing_to_write(
 
     context = SimpleNamespace(bot_data=bot.app.bot_data)
     await watch_database(context)  # type: ignore[arg-type]  # the file is fine: nothing
-    replacement = settings.database.with_name("other.sqlite3")
+    replacement = Path(settings.database).with_name("other.sqlite3")
     with contextlib.closing(sqlite3.connect(replacement)) as other:
         other.execute("CREATE TABLE other (x)")
     os.replace(replacement, settings.database)

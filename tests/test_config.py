@@ -189,3 +189,17 @@ def test_pictures_are_on_by_default_and_turned_off_in_the_file_or_the_environmen
     assert load_settings(on, environ={"NEWSBOT_PICTURES": "0"}).telegram.pictures is False
     with pytest.raises(ConfigError, match=r"telegram\.pictures: expected true or false"):
         load_settings(write_config(tmp_path, '[telegram]\npictures = "no"\n'), environ={})
+
+
+def test_the_database_is_a_postgresql_url_or_a_sqlite_path(tmp_path: Path) -> None:
+    url = "postgresql://newsbot:secret@db.example:5432/newsbot"
+    assert load_settings(environ={"NEWSBOT_DATABASE": url}).database == url
+    from_env = load_settings(environ={"NEWSBOT_DATABASE": "x/news.sqlite3"}).database
+    assert from_env == Path("x/news.sqlite3").resolve()
+    config = tmp_path / "newsbot.toml"
+    config.write_text(f'[database]\npath = "a.sqlite3"\nurl = "{url}"\n')
+    assert load_settings(config, environ={}).database == url  # url names it when set
+    config.write_text('[database]\npath = "a.sqlite3"\n')
+    assert load_settings(config, environ={}).database == tmp_path / "a.sqlite3"
+    with pytest.raises(ConfigError, match="only PostgreSQL servers"):
+        load_settings(environ={"NEWSBOT_DATABASE": "mysql://x/y"})

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from bot import store as store_module
-from bot.store import sqlite as sqlite_engine
 from bot.articles import Article, Block
 from bot.store import (
     MARK_END,
@@ -26,10 +25,13 @@ from bot.store import (
     Store,
     StoreUnavailable,
     SummaryKey,
+    is_url,
     parse_query,
+    pg_search,
 )
 from bot.store import articles as store_articles
 from bot.store import search as store_search
+from bot.store import sqlite as sqlite_engine
 from bot.store.migrations import run_step
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -73,7 +75,7 @@ def test_reopening_keeps_the_data_and_runs_no_migration_twice(tmp_path: Path) ->
         assert db.schema_version == len(MIGRATIONS)
 
 
-def test_articles_round_trip_with_all_their_fields(memory_store: Store) -> None:
+def test_articles_round_trip_with_all_their_fields(engine_store: Store) -> None:
     original = Article(
         title="Title",
         blocks=(Block("Para one."), Block("Sub", heading=True), Block("Para two.")),
@@ -88,25 +90,25 @@ def test_articles_round_trip_with_all_their_fields(memory_store: Store) -> None:
         author="A. Writer",
         image="https://img.example.org/x.jpg?w=1200&q=80",
     )
-    (article_id,) = add(memory_store, original)
-    stored = memory_store.get(article_id)
+    (article_id,) = add(engine_store, original)
+    stored = engine_store.get(article_id)
     assert stored is not None
     assert stored.article == original
     assert stored.article.fingerprint == original.fingerprint
 
 
-def test_ids_of_removed_articles_are_never_given_again(memory_store: Store) -> None:
-    first, second = add(memory_store, article("A", "a."), article("B", "b.", ordinal=1))
-    memory_store.apply(Changes([], [], [], [], [second], {}))
-    (third,) = add(memory_store, article("C", "c.", ordinal=2))
+def test_ids_of_removed_articles_are_never_given_again(engine_store: Store) -> None:
+    first, second = add(engine_store, article("A", "a."), article("B", "b.", ordinal=1))
+    engine_store.apply(Changes([], [], [], [], [second], {}))
+    (third,) = add(engine_store, article("C", "c.", ordinal=2))
     assert third > second > first
-    assert memory_store.get(second) is None
+    assert engine_store.get(second) is None
 
 
 def test_a_failure_inside_apply_leaves_the_previous_state(
-    memory_store: Store, monkeypatch: pytest.MonkeyPatch
+    engine_store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    add(memory_store, article("Old", "Old text."))
+    add(engine_store, article("Old", "Old text."))
     real_row = store_articles._article_row
     calls = []
 
@@ -120,14 +122,14 @@ def test_a_failure_inside_apply_leaves_the_previous_state(
     files = [FileState("n.txt", 1, 1, "sha")]
     new = [article("N1", "x.", source="n.txt", ordinal=1), article("N2", "y.", source="n.txt")]
     with pytest.raises(RuntimeError, match="power cut"):
-        memory_store.apply(Changes(files, [], new, [], [], {}))
-    assert [s.article.title for s in memory_store.latest()] == ["Old"]
-    assert memory_store.file_states() == {}
-    assert memory_store.search("x").total == 0
+        engine_store.apply(Changes(files, [], new, [], [], {}))
+    assert [s.article.title for s in engine_store.latest()] == ["Old"]
+    assert engine_store.file_states() == {}
+    assert engine_store.search("x").total == 0
 
 
 def test_a_crash_between_batches_keeps_what_was_written_and_the_file_is_read_again(
-    memory_store: Store, monkeypatch: pytest.MonkeyPatch
+    engine_store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     real_row = store_articles._article_row
 
@@ -142,146 +144,147 @@ def test_a_crash_between_batches_keeps_what_was_written_and_the_file_is_read_aga
         article(f"N{i}", f"Text {i}.", source="ab"[i // 4] + ".txt", ordinal=i) for i in range(8)
     ]
     with pytest.raises(RuntimeError, match="power cut"):
-        memory_store.apply(Changes(files, [], new, [], [], {}), batch_size=2)
+        engine_store.apply(Changes(files, [], new, [], [], {}), batch_size=2)
     # a.txt's four articles were written with its row; b.txt is read again on the next run.
-    assert sorted(s.article.title for s in memory_store.latest()) == ["N0", "N1", "N2", "N3"]
-    assert set(memory_store.file_states()) == {"a.txt"}
+    assert sorted(s.article.title for s in engine_store.latest()) == ["N0", "N1", "N2", "N3"]
+    assert set(engine_store.file_states()) == {"a.txt"}
 
 
-def test_a_run_larger_than_sqlites_variable_limit_is_written(memory_store: Store) -> None:
+def test_a_run_larger_than_sqlites_variable_limit_is_written(engine_store: Store) -> None:
     # Builds differ in how many values one statement may take (999 in old ones, 32,766 in
     # common ones): no statement may take one value per new article.
-    memory_store.conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 50)
-    memory_store.subscribe(7, "private", "")
+    if not is_url(engine_store.path):
+        engine_store.sqlite.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 50)
+    engine_store.subscribe(7, "private", "")
     new = [article(f"Story {i}", f"Text number {i} here.", ordinal=i) for i in range(120)]
-    applied = memory_store.apply(Changes([], [], new, [], [], {}), batch_size=100)
+    applied = engine_store.apply(Changes([], [], new, [], [], {}), batch_size=100)
     assert len(applied.added_ids) == 120
     assert applied.queued == 120
 
 
-def test_latest_is_newest_first(memory_store: Store) -> None:
+def test_latest_is_newest_first(engine_store: Store) -> None:
     add(
-        memory_store,
+        engine_store,
         article("Old", "o.", days=1),
         article("New", "n.", ordinal=1, days=3),
         article("Mid", "m.", ordinal=2, days=2),
     )
-    assert [s.article.title for s in memory_store.latest(2)] == ["New", "Mid"]
-    assert [s.article.title for s in memory_store.latest(2, offset=2)] == ["Old"]
-    assert memory_store.count() == 3
+    assert [s.article.title for s in engine_store.latest(2)] == ["New", "Mid"]
+    assert [s.article.title for s in engine_store.latest(2, offset=2)] == ["Old"]
+    assert engine_store.count() == 3
 
 
 # -- summaries -----------------------------------------------------------------------------------
 
 
 def test_summary_cache_is_keyed_by_text_algorithm_length_and_language(
-    memory_store: Store,
+    engine_store: Store,
 ) -> None:
     key = SummaryKey("hash", "lexrank", 3, "english")
-    assert memory_store.summary(key) is None
-    memory_store.put_summaries([(key, ["One.", "Two."])])
-    assert memory_store.summary(key) == ["One.", "Two."]
+    assert engine_store.summary(key) is None
+    engine_store.put_summaries([(key, ["One.", "Two."])])
+    assert engine_store.summary(key) == ["One.", "Two."]
     other = SummaryKey("hash", "lexrank", 4, "english")
-    assert memory_store.missing_summaries([key, other]) == {other}
+    assert engine_store.missing_summaries([key, other]) == {other}
 
 
-def test_summaries_of_texts_no_article_has_are_dropped(memory_store: Store) -> None:
+def test_summaries_of_texts_no_article_has_are_dropped(engine_store: Store) -> None:
     kept, dropped = article("K", "k."), article("D", "d.", ordinal=1)
-    _, dropped_id = add(memory_store, kept, dropped)
+    _, dropped_id = add(engine_store, kept, dropped)
     keys = [SummaryKey(a.content_hash, "lead", 3, "english") for a in (kept, dropped)]
-    memory_store.put_summaries([(k, ["s."]) for k in keys])
-    memory_store.apply(Changes([], [], [], [], [dropped_id], {}))
-    assert memory_store.missing_summaries(keys) == {keys[1]}
+    engine_store.put_summaries([(k, ["s."]) for k in keys])
+    engine_store.apply(Changes([], [], [], [], [dropped_id], {}))
+    assert engine_store.missing_summaries(keys) == {keys[1]}
 
 
 # -- search ------------------------------------------------------------------------------------
 
 
-def test_search_ranks_a_title_match_above_a_body_match(memory_store: Store) -> None:
+def test_search_ranks_a_title_match_above_a_body_match(engine_store: Store) -> None:
     add(
-        memory_store,
+        engine_store,
         article("Council meets", "The budget for the harbour was discussed at length.", days=5),
         article("Harbour reopens", "Boats are back after the repairs.", ordinal=1),
     )
-    result = memory_store.search("harbour")
+    result = engine_store.search("harbour")
     assert [h.title for h in result.hits] == ["Harbour reopens", "Council meets"]
     assert result.total == 2
 
 
-def test_search_stems_words(memory_store: Store) -> None:
-    add(memory_store, article("Rivers", "Heavy flooding closed the roads."))
-    assert memory_store.search("floods").total == 1
-    assert memory_store.search("road").total == 1
+def test_search_stems_words(engine_store: Store) -> None:
+    add(engine_store, article("Rivers", "Heavy flooding closed the roads."))
+    assert engine_store.search("floods").total == 1
+    assert engine_store.search("road").total == 1
 
 
-def test_search_ignores_accents(memory_store: Store) -> None:
-    add(memory_store, article("Café", "The café reopened."))
-    assert memory_store.search("cafe").total == 1
+def test_search_ignores_accents(engine_store: Store) -> None:
+    add(engine_store, article("Café", "The café reopened."))
+    assert engine_store.search("cafe").total == 1
 
 
-def test_search_snippet_marks_the_match(memory_store: Store) -> None:
-    add(memory_store, article("T", "Nothing here. The rare platypus was seen. Nothing more."))
-    (hit,) = memory_store.search("platypus").hits
+def test_search_snippet_marks_the_match(engine_store: Store) -> None:
+    add(engine_store, article("T", "Nothing here. The rare platypus was seen. Nothing more."))
+    (hit,) = engine_store.search("platypus").hits
     assert f"{MARK_START}platypus{MARK_END}" in hit.snippet_marked
     assert "platypus" in hit.snippet and MARK_START not in hit.snippet
 
 
-def test_search_puts_the_newest_first_among_equals(memory_store: Store) -> None:
+def test_search_puts_the_newest_first_among_equals(engine_store: Store) -> None:
     add(
-        memory_store,
+        engine_store,
         article("Storm", "Wind.", days=1),
         article("Storm", "Wind.", ordinal=1, days=9),
         article("Storm", "Wind.", ordinal=2, days=5),
     )
-    published = [h.published for h in memory_store.search("storm").hits]
+    published = [h.published for h in engine_store.search("storm").hits]
     assert published == sorted(published, reverse=True)
 
 
-def test_search_with_several_words_needs_all_then_relaxes(memory_store: Store) -> None:
+def test_search_with_several_words_needs_all_then_relaxes(engine_store: Store) -> None:
     add(
-        memory_store,
+        engine_store,
         article("Trains", "The trains are late."),
         article("Buses", "The buses are late too.", ordinal=1),
     )
-    both = memory_store.search("late trains")
+    both = engine_store.search("late trains")
     assert ([h.title for h in both.hits], both.relaxed) == (["Trains"], False)
-    either = memory_store.search("trains buses")
+    either = engine_store.search("trains buses")
     assert (either.total, either.relaxed) == (2, True)
 
 
-def test_search_understands_phrases_prefixes_exclusions_and_title(memory_store: Store) -> None:
+def test_search_understands_phrases_prefixes_exclusions_and_title(engine_store: Store) -> None:
     add(
-        memory_store,
+        engine_store,
         article("Election night", "The prime minister conceded early.", days=1),
         article("Minister resigns", "A minister resigned over the election.", ordinal=1),
     )
-    assert [h.title for h in memory_store.search('"prime minister"').hits] == ["Election night"]
-    assert memory_store.search("elect*").total == 2
-    assert [h.title for h in memory_store.search("election -resigned").hits] == ["Election night"]
-    assert [h.title for h in memory_store.search("title:minister").hits] == ["Minister resigns"]
-    assert memory_store.search("conceded OR resigned").total == 2
+    assert [h.title for h in engine_store.search('"prime minister"').hits] == ["Election night"]
+    assert engine_store.search("elect*").total == 2
+    assert [h.title for h in engine_store.search("election -resigned").hits] == ["Election night"]
+    assert [h.title for h in engine_store.search("title:minister").hits] == ["Minister resigns"]
+    assert engine_store.search("conceded OR resigned").total == 2
 
 
 def test_a_word_beginning_matches_words_as_written_not_only_their_stems(
-    memory_store: Store,
+    engine_store: Store,
 ) -> None:
     # The index holds Porter stems: "election" is "elect", which "electi*" does not begin.
     add(
-        memory_store,
+        engine_store,
         article("Election night", "The count went on until dawn.", days=1),
         article("Electricity prices", "Power bills rose again.", ordinal=1),
         article("Harbour news", "Ferries were late.", ordinal=2),
     )
-    assert [h.title for h in memory_store.search("electi*").hits] == ["Election night"]
-    assert [h.title for h in memory_store.search("title:electi* count").hits] == ["Election night"]
-    assert memory_store.search("electr*").total == 1
-    assert memory_store.search("ferri*").total == 1
-    assert memory_store.search("elect*").total == 2
+    assert [h.title for h in engine_store.search("electi*").hits] == ["Election night"]
+    assert [h.title for h in engine_store.search("title:electi* count").hits] == ["Election night"]
+    assert engine_store.search("electr*").total == 1
+    assert engine_store.search("ferri*").total == 1
+    assert engine_store.search("elect*").total == 2
 
 
-def test_search_pages(memory_store: Store) -> None:
-    add(memory_store, *(article(f"Storm {i}", "Wind.", ordinal=i, days=i) for i in range(5)))
-    page = memory_store.search("storm", limit=2, offset=2)
+def test_search_pages(engine_store: Store) -> None:
+    add(engine_store, *(article(f"Storm {i}", "Wind.", ordinal=i, days=i) for i in range(5)))
+    page = engine_store.search("storm", limit=2, offset=2)
     assert (len(page.hits), page.total) == (2, 5)
 
 
@@ -318,10 +321,10 @@ NASTY = [
 
 @pytest.mark.parametrize("query", NASTY)
 def test_any_text_is_a_valid_query(
-    memory_store: Store, query: str, caplog: pytest.LogCaptureFixture
+    engine_store: Store, query: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    add(memory_store, article("Flood", "Water everywhere."))
-    result = memory_store.search(query)
+    add(engine_store, article("Flood", "Water everywhere."))
+    result = engine_store.search(query)
     assert result.total == len(result.hits) <= 1
     # The search answers nothing rather than fail when FTS5 rejects a query, and says so in
     # the log: that answer must never have been needed.
@@ -329,9 +332,9 @@ def test_any_text_is_a_valid_query(
 
 
 def test_random_punctuation_soup_never_reaches_fts5_as_a_syntax_error(
-    memory_store: Store,
+    engine_store: Store,
 ) -> None:
-    add(memory_store, article("Flood", "Water everywhere."))
+    add(engine_store, article("Flood", "Water everywhere."))
     alphabet = list("\"*()-:^+{}[],.;NEAR AND OR NOT flood title body 🎉'\\")
     rng = random.Random(1)
     for _ in range(500):
@@ -339,12 +342,16 @@ def test_random_punctuation_soup_never_reaches_fts5_as_a_syntax_error(
         parsed = parse_query(query)
         if parsed is None:
             continue
-        for expression in filter(None, (parsed.strict, parsed.relaxed)):
+        if is_url(engine_store.path):  # the same terms, as PostgreSQL's tsquery
+            strict, relaxed, _ = pg_search.queries(parsed)
+            sql = "SELECT count(*) FROM articles_fts WHERE document @@ to_tsquery('newsbot', ?)"
+        else:
+            strict, relaxed = parsed.strict, parsed.relaxed
+            sql = "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ?"
+        for expression in filter(None, (strict, relaxed)):
             try:
-                memory_store.conn.execute(
-                    "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ?", (expression,)
-                ).fetchone()
-            except sqlite3.OperationalError as exc:  # pragma: no cover - the failure message
+                engine_store.conn.execute(sql, (expression,)).fetchone()
+            except Exception as exc:  # pragma: no cover - the failure message
                 pytest.fail(f"{query!r} -> {expression!r}: {exc}")
 
 
@@ -362,14 +369,14 @@ def test_query_words_are_quoted_and_capped() -> None:
 
 
 def test_search_ranks_only_the_newest_matches_of_a_very_common_word(
-    memory_store: Store, monkeypatch: pytest.MonkeyPatch
+    engine_store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(store_search, "RANK_WINDOW", 3)
-    ids = add(memory_store, *(article(f"Storm {i}", "Wind.", ordinal=i, days=i) for i in range(5)))
-    result = memory_store.search("storm", limit=10)
+    ids = add(engine_store, *(article(f"Storm {i}", "Wind.", ordinal=i, days=i) for i in range(5)))
+    result = engine_store.search("storm", limit=10)
     assert result.total == 3
     assert sorted(h.id for h in result.hits) == ids[-3:]
-    assert memory_store.search("storm 4").total == 1  # a rarer query is ranked whole
+    assert engine_store.search("storm 4").total == 1  # a rarer query is ranked whole
 
 
 def test_a_word_said_again_is_looked_for_once() -> None:
@@ -384,14 +391,14 @@ def test_a_word_said_again_is_looked_for_once() -> None:
     assert '"w30"' in many.strict
 
 
-def test_snippets_come_from_the_first_64_kb_of_a_body(memory_store: Store) -> None:
+def test_snippets_come_from_the_first_64_kb_of_a_body(engine_store: Store) -> None:
     filler = "Nothing happens on this quiet coast today. " * 2000  # 86,000 characters
     near, far = add(
-        memory_store,
+        engine_store,
         article("Near", "The harbour reopened. " + filler + " The harbour again."),
         article("Far", filler + " The harbour flooded.", ordinal=1),
     )
-    hits = {hit.id: hit.snippet_marked for hit in memory_store.search("harbour").hits}
+    hits = {hit.id: hit.snippet_marked for hit in engine_store.search("harbour").hits}
     assert hits[near].startswith(f"The {MARK_START}harbour{MARK_END} reopened.")
     # A match only past the first 64 KB gives the text's beginning, unmarked.
     assert hits[far].startswith("Nothing happens") and MARK_START not in hits[far]
@@ -418,15 +425,15 @@ def test_a_snippet_has_the_most_matches_and_whole_marks_where_cut() -> None:
 
 
 def test_a_search_past_its_time_limit_is_stopped(
-    memory_store: Store, monkeypatch: pytest.MonkeyPatch
+    engine_store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    add(memory_store, *(article(f"Storm {i}", "Wind and rain.", ordinal=i) for i in range(20)))
+    add(engine_store, *(article(f"Storm {i}", "Wind and rain.", ordinal=i) for i in range(20)))
     monkeypatch.setattr(sqlite_engine, "PROGRESS_STEPS", 1)
     with pytest.raises(SearchTimeout):
-        memory_store.search("storm", time_limit=0.0)
+        engine_store.search("storm", time_limit=0.0)
     # The connection is as before: no limit left behind, the next search answers.
-    assert memory_store.search("storm").total == 20
-    assert memory_store.search("storm", time_limit=60.0).total == 20
+    assert engine_store.search("storm").total == 20
+    assert engine_store.search("storm", time_limit=60.0).total == 20
 
 
 def test_queries_saved_before_chats_were_recorded_expire_and_ids_go_on(
@@ -472,17 +479,17 @@ def test_articles_and_chats_from_before_pictures_have_none_and_show_them(tmp_pat
 
 
 def test_a_chat_turns_pictures_off_and_keeps_it_when_it_becomes_a_supergroup(
-    memory_store: Store,
+    engine_store: Store,
 ) -> None:
-    memory_store.set_chat_pictures(-5, "group", False)
-    memory_store.set_chat_language(-5, "group", "de")
-    state = memory_store.chat(-5)
+    engine_store.set_chat_pictures(-5, "group", False)
+    engine_store.set_chat_language(-5, "group", "de")
+    state = engine_store.chat(-5)
     assert state is not None and not state.pictures
-    memory_store.migrate_chat(-5, -1005)
-    moved = memory_store.chat(-1005)
+    engine_store.migrate_chat(-5, -1005)
+    moved = engine_store.chat(-1005)
     assert moved is not None and (moved.pictures, moved.language) == (False, "de")
-    memory_store.set_chat_pictures(-1005, "supergroup", True)
-    again = memory_store.chat(-1005)
+    engine_store.set_chat_pictures(-1005, "supergroup", True)
+    again = engine_store.chat(-1005)
     assert again is not None and again.pictures
 
 
@@ -547,7 +554,8 @@ def test_a_locked_database_is_store_unavailable_and_nothing_is_written(tmp_path:
         assert store.subscribe(1, "private", "")  # and the next write works
 
 
-def test_an_update_id_is_seen_once_and_forgotten_after_two_days(store: Store) -> None:
+def test_an_update_id_is_seen_once_and_forgotten_after_two_days(engine_store: Store) -> None:
+    store = engine_store
     assert store.first_sight(700_000_001) is True
     assert store.first_sight(700_000_001) is False
     assert store.first_sight(700_000_002) is True

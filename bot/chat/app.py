@@ -33,7 +33,7 @@ from telegram.request import BaseRequest, HTTPXRequest, RequestData
 from ..config import ConfigError, Settings
 from ..index import IndexRunError
 from ..news import News
-from ..store import DatabaseUnusable, Store, StoreUnavailable
+from ..store import DatabaseUnusable, StoreUnavailable, open_store
 from . import callbacks, texts
 from .delivery import Sender
 from .errors import TOKEN_REFUSED, TOKEN_STATUS, Fatal, error_handler, stop_for, stopped_for
@@ -181,7 +181,7 @@ def register_handlers(application: AnyApplication, settings: Settings) -> None:
 async def open_news(application: AnyApplication) -> None:
     """post_init: open the store, index the folder before answering, show the command menu."""
     settings: Settings = application.bot_data["settings"]
-    news = News(settings, Store(settings.database))
+    news = News(settings, open_store(settings.database))
     application.bot_data["news"] = news
     news.sync_feeds()
     try:

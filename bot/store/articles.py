@@ -192,9 +192,7 @@ class Articles(Room):
         return [(str(r[0]), int(r[1])) for r in rows]
 
 
-def _edit(
-    conn: Database, changes: Changes, failed: list[tuple[str, str]], now: float
-) -> None:
+def _edit(conn: Database, changes: Changes, failed: list[tuple[str, str]], now: float) -> None:
     """An index run's removals, moves and updates, and the rows of files with no new article."""
     adding = {a.source for a in changes.added}
     conn.executemany("DELETE FROM files WHERE path = ?", [(p,) for p in changes.removed_files])
@@ -281,9 +279,7 @@ def _write_files(
 
 
 @contextmanager
-def _one_article(
-    conn: Database, article: Article, failed: list[tuple[str, str]]
-) -> Iterator[None]:
+def _one_article(conn: Database, article: Article, failed: list[tuple[str, str]]) -> Iterator[None]:
     """One article's writes in a savepoint: if anything in them fails (a bug, a value the
     database will not take), only that article is left out and reported, never the whole run."""
     conn.execute("SAVEPOINT one_article")

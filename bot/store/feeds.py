@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
 
 from .records import (
     FeedState,
 )
-from .room import Database, Room, Row, rows_in_chunks
+from .room import Room, Row, rows_in_chunks
 
 # add_feed's answer when another feed has the name (an import then numbers its name).
 NAME_TAKEN = "name taken"

@@ -1,17 +1,37 @@
-"""The schema's history: named, ordered migrations, recorded in PRAGMA user_version.
+"""The schema's history: named, ordered migrations, the same for both engines, recorded by each
+(SQLite: PRAGMA user_version; PostgreSQL: the schema_migrations table).
 
 Each migration is a name and its steps, run in order in one transaction (Store.migrate): a step
-is an SQL statement, or a Python callable given the connection for what SQL cannot compute.
+is an SQL statement, a Python callable given the connection for what SQL cannot compute, or,
+where the engines need different SQL (the search index, a sequence), an Engines pair.
+
+SQL statements are written for SQLite; on PostgreSQL their column types are read as what they
+mean in SQLite (postgres_ddl): INTEGER is a 64-bit integer, REAL a double, an INTEGER PRIMARY KEY
+an identity column.
 """
 
 from __future__ import annotations
 
-import sqlite3
+import logging
+import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from .. import stories
+from .room import Database
 
-Step = str | Callable[[sqlite3.Connection], None]
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Engines:
+    """One step written for each engine."""
+
+    sqlite: tuple[str, ...]
+    postgresql: tuple[str | Callable[[Database], None], ...]
+
+
+Step = str | Callable[[Database], None] | Engines
 Migration = tuple[str, tuple[Step, ...]]
 
 
@@ -22,6 +42,51 @@ def _fill_url_keys(conn: Database) -> None:
         "UPDATE articles SET url_key = ? WHERE id = ?",
         [(stories.url_key(r["url"]), r["id"]) for r in rows.fetchall()],
     )
+
+
+def _unaccent(conn: Database) -> None:
+    """Accents are ignored in search, as SQLite's remove_diacritics does, with PostgreSQL's
+    unaccent extension where the server has it (Debian's and Docker's do); without it, an
+    accent counts. The extension needs no superuser: it is a trusted one."""
+    conn.execute("SAVEPOINT unaccent")
+    try:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS unaccent")
+    except Exception as exc:  # the extension is not installed on this server
+        conn.execute("ROLLBACK TO unaccent")
+        log.warning("search will tell accents apart: no unaccent extension (%s)", exc)
+        mapping = "newsbot_stem"
+    else:
+        mapping = "unaccent, newsbot_stem"
+    conn.execute("RELEASE unaccent")
+    conn.execute(
+        "ALTER TEXT SEARCH CONFIGURATION newsbot ALTER MAPPING FOR"
+        f" asciiword, asciihword, hword_asciipart, word, hword, hword_part WITH {mapping}"
+    )
+
+
+# PostgreSQL's search index (in place of FTS5's): the English Snowball stemmer without a stop
+# word list (FTS5 keeps every word: "the" is a word a person may look for), accents folded, the
+# title weighted A and the body B. The table keeps FTS5's name and columns, so the writes
+# (insert, update, delete by rowid) are the same SQL on both engines. A tsvector holds at most
+# 1 MB: the body's first 256 kB are indexed (about 40,000 words).
+_POSTGRES_SEARCH = (
+    "CREATE TEXT SEARCH DICTIONARY newsbot_stem (TEMPLATE = snowball, LANGUAGE = english)",
+    "CREATE TEXT SEARCH CONFIGURATION newsbot (COPY = simple)",
+    _unaccent,
+    """CREATE TABLE articles_fts (
+        rowid BIGINT PRIMARY KEY,
+        title TEXT NOT NULL,
+        body TEXT NOT NULL,
+        document tsvector GENERATED ALWAYS AS (
+            setweight(to_tsvector('newsbot', title), 'A')
+            || setweight(to_tsvector('newsbot', left(body, 262144)), 'B')
+        ) STORED
+    )""",
+    "CREATE INDEX articles_fts_document ON articles_fts USING gin (document)",
+    # SQLite's instr(), which the /stats counts use.
+    "CREATE FUNCTION instr(haystack TEXT, needle TEXT) RETURNS INTEGER"
+    " LANGUAGE sql IMMUTABLE STRICT AS 'SELECT strpos(haystack, needle)'",
+)
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -64,9 +129,14 @@ MIGRATIONS: tuple[Migration, ...] = (
                 summary TEXT NOT NULL,
                 PRIMARY KEY (content_hash, algorithm, sentences, language)
             ) WITHOUT ROWID""",
-            """CREATE VIRTUAL TABLE articles_fts USING fts5 (
-                title, body, tokenize = 'porter unicode61 remove_diacritics 2'
-            )""",
+            Engines(
+                sqlite=(
+                    """CREATE VIRTUAL TABLE articles_fts USING fts5 (
+                        title, body, tokenize = 'porter unicode61 remove_diacritics 2'
+                    )""",
+                ),
+                postgresql=_POSTGRES_SEARCH,
+            ),
             """CREATE TABLE reloads (
                 id INTEGER PRIMARY KEY,
                 finished_at REAL NOT NULL,
@@ -241,8 +311,16 @@ MIGRATIONS: tuple[Migration, ...] = (
                 used_at REAL NOT NULL,
                 UNIQUE (chat_id, text)
             )""",
-            "INSERT INTO sqlite_sequence (name, seq)"
-            " SELECT 'queries', coalesce(max(id), 0) FROM queries_without_chat",
+            Engines(
+                sqlite=(
+                    "INSERT INTO sqlite_sequence (name, seq)"
+                    " SELECT 'queries', coalesce(max(id), 0) FROM queries_without_chat",
+                ),
+                postgresql=(
+                    "SELECT setval(pg_get_serial_sequence('queries', 'id'),"
+                    " (SELECT coalesce(max(id), 0) + 1 FROM queries_without_chat), false)",
+                ),
+            ),
             "DROP TABLE queries_without_chat",
         ),
     ),
@@ -280,7 +358,8 @@ MIGRATIONS: tuple[Migration, ...] = (
         "0017_outbox_times",
         (
             "ALTER TABLE outbox ADD COLUMN failed_at REAL",
-            "UPDATE outbox SET failed_at = CASE WHEN created_at > not_before THEN created_at ELSE not_before END WHERE status = 'failed'",
+            "UPDATE outbox SET failed_at = CASE WHEN created_at > not_before"
+            " THEN created_at ELSE not_before END WHERE status = 'failed'",
         ),
     ),
     (
@@ -306,8 +385,27 @@ MIGRATIONS: tuple[Migration, ...] = (
 )
 
 
-def run_step(conn: Database, step: Step) -> None:
-    if isinstance(step, str):
-        conn.execute(step)
+def run_step(conn: Database, step: Step, engine: str = "sqlite") -> None:
+    """One step on `engine` ('sqlite' or 'postgresql')."""
+    if isinstance(step, Engines):
+        for part in step.sqlite if engine == "sqlite" else step.postgresql:
+            run_step(conn, part, engine)
+    elif isinstance(step, str):
+        conn.execute(step if engine == "sqlite" else postgres_ddl(step))
     else:
         step(conn)
+
+
+def postgres_ddl(sql: str) -> str:
+    """A statement written for SQLite, with SQLite's column types said as PostgreSQL says them:
+    an INTEGER PRIMARY KEY (SQLite's rowid: numbered when not given) is an identity column,
+    INTEGER a 64-bit integer (chat ids need more than 32 bits), REAL a double (epoch seconds
+    need more than a float's 24 bits). WITHOUT ROWID is SQLite's storage choice."""
+    sql = re.sub(
+        r"\bINTEGER PRIMARY KEY( AUTOINCREMENT)?",
+        "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY",
+        sql,
+    )
+    sql = re.sub(r"\bINTEGER\b", "BIGINT", sql)
+    sql = re.sub(r"\bREAL\b", "DOUBLE PRECISION", sql)
+    return sql.replace("WITHOUT ROWID", "")

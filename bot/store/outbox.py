@@ -169,6 +169,11 @@ def _matching(conn: Database, query: str, article_ids: Sequence[int]) -> list[in
     wanted = set(article_ids)
     if not query:
         return sorted(wanted)
+    if getattr(conn, "engine", "sqlite") == "postgresql":  # its search index is no FTS5 table
+        from . import pg_search
+
+        found = parse_filter(query, lambda prefix: pg_search.stem_of(conn, prefix))
+        return sorted(pg_search.matching(conn, found, article_ids)) if found else []
     parsed = parse_filter(query, lambda prefix: _stem_of(conn, prefix))
     if parsed is None:
         return []

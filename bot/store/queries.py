@@ -51,7 +51,8 @@ class Queries(Room):
         with self.transaction() as conn:
             return bool(
                 conn.execute(
-                    "INSERT INTO updates_seen (update_id, seen_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                    "INSERT INTO updates_seen (update_id, seen_at) VALUES (?, ?)"
+                    " ON CONFLICT DO NOTHING",
                     (update_id, time.time()),
                 ).rowcount
             )

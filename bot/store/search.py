@@ -15,7 +15,7 @@ from .records import (
     SearchResult,
     _from_epoch,
 )
-from .room import Room
+from .room import Database, Room
 
 log = logging.getLogger(__name__)
 

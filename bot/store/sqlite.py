@@ -11,13 +11,14 @@ PostgreSQL.
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import sqlite3
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from types import TracebackType
 
@@ -28,6 +29,7 @@ from .migrations import MIGRATIONS, run_step
 from .outbox import Outbox
 from .queries import Queries
 from .records import DatabaseUnusable, SearchTimeout, StoreUnavailable
+from .room import Database
 from .search import Search
 from .summaries import Summaries
 
@@ -102,8 +104,10 @@ class Store(Articles, Summaries, Chats, Outbox, Feeds, Queries, Search):
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         # Autocommit mode: transactions are explicit (see `transaction`), never implicit.
-        self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        self.conn.row_factory = sqlite3.Row
+        self.conn = self.sqlite = sqlite3.connect(
+            self.path, isolation_level=None, check_same_thread=False
+        )
+        self.sqlite.row_factory = sqlite3.Row
         try:
             # The timeout first: switching to WAL needs a lock another process may hold.
             self.conn.execute(f"PRAGMA busy_timeout = {round(busy_timeout * 1000)}")
@@ -138,7 +142,7 @@ class Store(Articles, Summaries, Chats, Outbox, Feeds, Queries, Search):
                 time.sleep(0.05)
 
     def close(self) -> None:
-        self.conn.close()
+        self.sqlite.close()
         if self._identity is not None:
             _watched.release(self._identity)
             self._identity = None
@@ -155,7 +159,7 @@ class Store(Articles, Summaries, Chats, Outbox, Feeds, Queries, Search):
         self.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[Database]:
         """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception.
 
         At the start and before the commit, the file is checked to be the one opened
@@ -172,7 +176,7 @@ class Store(Articles, Summaries, Chats, Outbox, Feeds, Queries, Search):
                 self.conn.execute("COMMIT")
             except BaseException:
                 # SQLite ends a transaction itself on some errors (a full disk, for one).
-                if self.conn.in_transaction:
+                if self.sqlite.in_transaction:
                     self.conn.execute("ROLLBACK")
                 raise
         except StoreUnavailable:
@@ -184,6 +188,15 @@ class Store(Articles, Summaries, Chats, Outbox, Feeds, Queries, Search):
             if unusable is None:
                 raise
             raise unusable from exc
+
+    def index_turn(self) -> AbstractContextManager[None]:
+        """Index runs on this database take turns, across processes too (a lock file beside
+        the database: the CLI's run waits for the bot's)."""
+        return _index_lock(self.path)
+
+    def another(self) -> Store:
+        """Another store on this database, for another thread (its own connection)."""
+        return Store(self.path)
 
     def check_file(self) -> None:
         """Raise DatabaseUnusable unless the path still names the file this store opened and
@@ -261,7 +274,7 @@ class Store(Articles, Summaries, Chats, Outbox, Feeds, Queries, Search):
             self._limit_reached = self._limit_reached or time.monotonic() > deadline
             return int(self._limit_reached)
 
-        self.conn.set_progress_handler(past_deadline, PROGRESS_STEPS)
+        self.sqlite.set_progress_handler(past_deadline, PROGRESS_STEPS)
         try:
             yield
         except sqlite3.OperationalError:
@@ -269,8 +282,21 @@ class Store(Articles, Summaries, Chats, Outbox, Feeds, Queries, Search):
                 raise SearchTimeout(f"the search took over {seconds:g} s") from None
             raise
         finally:
-            self.conn.set_progress_handler(None, 0)
+            self.sqlite.set_progress_handler(None, 0)
             self._limit_reached = False
+
+
+@contextmanager
+def _index_lock(path: str) -> Iterator[None]:
+    if path == ":memory:":
+        yield
+        return
+    with open(f"{path}.index-lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _transient(exc: sqlite3.OperationalError) -> bool:

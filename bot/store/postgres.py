@@ -1,0 +1,381 @@
+"""PostgreSQL, the store's second engine: one database for several bot processes, on several
+machines. psycopg 3 and its connection pool.
+
+The subjects' SQL is written once, with sqlite3's ? marks (room.Database): Connection runs it
+here, its marks made psycopg's and SQLite's planner hints (INDEXED BY) left out. Rows are read
+by column name or position, as sqlite3.Row. Where the engines differ (the search index,
+migrations' records, locks between processes), PostgresStore says so.
+
+A statement outside a transaction borrows a pooled connection for itself; a transaction holds
+one connection for its thread until it ends. Advisory locks keep what must happen once at a
+time: migrations (several processes starting together), index runs, and the leader's jobs.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from functools import lru_cache
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+import psycopg
+from psycopg import errors as pg_errors
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from ..query import parse_query
+from . import pg_search
+from .migrations import MIGRATIONS, run_step
+from .records import SearchResult, SearchTimeout, StoreUnavailable
+from .room import Database
+from .sqlite import Store
+
+log = logging.getLogger(__name__)
+
+ENGINE = "postgresql"
+
+# Connections per process and database: the event loop, searches, summaries, an index run and
+# the leader's lock each take one at a time.
+POOL_SIZE = 12
+
+# Advisory lock keys (one namespace of the database's, "news" in ASCII): what must happen once
+# at a time across processes.
+LOCK_SPACE = 0x6E657773
+LOCK_MIGRATE = 1
+LOCK_INDEX = 2
+LOCK_LEADER = 3
+
+
+def redacted(url: str) -> str:
+    """The server and database a URL names, without its password: what a log may say."""
+    parts = urlsplit(url)
+    where = parts.hostname or "localhost"
+    if parts.port:
+        where += f":{parts.port}"
+    user = f"{parts.username}@" if parts.username else ""
+    return f"postgresql://{user}{where}{parts.path}"
+
+
+class Row(tuple[Any, ...]):
+    """A row read by column name or position, as sqlite3.Row."""
+
+    __slots__ = ()
+    _index: ClassVar[dict[str, int]] = {}
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, str):
+            return tuple.__getitem__(self, self._index[key])
+        return tuple.__getitem__(self, key)
+
+    def keys(self) -> list[str]:
+        return list(self._index)
+
+
+@lru_cache(maxsize=512)
+def _row_class(names: tuple[str, ...]) -> type[Row]:
+    return type("Row", (Row,), {"__slots__": (), "_index": {n: i for i, n in enumerate(names)}})
+
+
+def _row_factory(cursor: Any) -> Any:
+    if cursor.description is None:
+        return tuple
+    return _row_class(tuple(c.name for c in cursor.description))
+
+
+class Result:
+    """A statement's rows (all read at once: its connection goes back to the pool) and count."""
+
+    def __init__(self, rows: list[Any], rowcount: int) -> None:
+        self._rows = rows
+        self.rowcount = rowcount
+
+    def fetchone(self) -> Any:
+        return self._rows[0] if self._rows else None
+
+    def fetchall(self) -> list[Any]:
+        return self._rows
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._rows)
+
+
+_INDEXED_BY = re.compile(r"\s+INDEXED BY \w+")
+
+
+@lru_cache(maxsize=2048)
+def translate(sql: str) -> str:
+    """The store's SQL as psycopg takes it: ? marks as %s (a literal % doubled), and no
+    INDEXED BY (SQLite's planner hint; PostgreSQL's planner chooses for itself). Numbered
+    marks (?1) are not used by the store."""
+    if re.search(r"\?\d", sql):
+        raise ValueError(f"numbered parameters are not supported: {sql}")
+    return _INDEXED_BY.sub("", sql.replace("%", "%%")).replace("?", "%s")
+
+
+def _unavailable(exc: Exception) -> bool:
+    """A lost or refused connection, a lock or deadlock, a full disk: the same statement may
+    work later. (Not a search stopped by its time limit: QueryCanceled is one too.)"""
+    if isinstance(exc, PoolTimeout):
+        return True
+    return isinstance(exc, psycopg.OperationalError) and not isinstance(
+        exc, pg_errors.QueryCanceled
+    )
+
+
+class Connection:
+    """sqlite3.Connection's execute and executemany, on a pool of PostgreSQL connections."""
+
+    engine = ENGINE
+
+    def __init__(self, pool: ConnectionPool[Any]) -> None:
+        self.pool = pool
+        self._local = threading.local()
+
+    @property
+    def held(self) -> psycopg.Connection[Any] | None:
+        """The connection this thread holds (in a transaction or a time limit), if any."""
+        return getattr(self._local, "conn", None)
+
+    @contextmanager
+    def hold(self) -> Iterator[psycopg.Connection[Any]]:
+        """One pooled connection for this thread's statements until the block ends."""
+        if self.held is not None:
+            yield self.held
+            return
+        with self.pool.connection() as conn:
+            self._local.conn = conn
+            try:
+                yield conn
+            finally:
+                self._local.conn = None
+
+    def execute(self, sql: str, parameters: Sequence[Any] = (), /) -> Result:
+        try:
+            with self.hold() as conn:
+                cursor = conn.execute(translate(sql), parameters)
+                rows = cursor.fetchall() if cursor.description is not None else []
+                return Result(rows, cursor.rowcount)
+        except Exception as exc:
+            if _unavailable(exc):
+                raise StoreUnavailable(f"PostgreSQL: {exc}") from exc
+            raise
+
+    def executemany(self, sql: str, parameters: Iterable[Sequence[Any]], /) -> Result:
+        try:
+            with self.hold() as conn, conn.cursor() as cursor:
+                cursor.executemany(translate(sql), parameters)
+                return Result([], cursor.rowcount)
+        except Exception as exc:
+            if _unavailable(exc):
+                raise StoreUnavailable(f"PostgreSQL: {exc}") from exc
+            raise
+
+
+class _Pools:
+    """One pool per database URL in a process, shared by its Stores (the bot opens one for
+    each search thread) and closed with the last of them."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pools: dict[str, tuple[ConnectionPool[Any], int]] = {}
+
+    def take(self, url: str, timeout: float) -> ConnectionPool[Any]:
+        with self._lock:
+            pool, users = self._pools.get(url, (None, 0))
+            if pool is None:
+                pool = _open_pool(url, timeout)
+            self._pools[url] = (pool, users + 1)
+            return pool
+
+    def give_back(self, url: str) -> None:
+        with self._lock:
+            pool, users = self._pools[url]
+            if users > 1:
+                self._pools[url] = (pool, users - 1)
+                return
+            del self._pools[url]
+        pool.close()
+
+
+def _open_pool(url: str, timeout: float) -> ConnectionPool[Any]:
+    pool: ConnectionPool[Any] = ConnectionPool(
+        url,
+        min_size=1,
+        max_size=POOL_SIZE,
+        timeout=timeout,
+        open=False,
+        name="newsbot",
+        kwargs={
+            "autocommit": True,  # transactions are explicit (Store.transaction)
+            "row_factory": _row_factory,
+            "connect_timeout": max(1, round(timeout)),
+            # A server that went away is noticed in about 20 s, not the system's 2 hours.
+            "keepalives": 1,
+            "keepalives_idle": 10,
+            "keepalives_interval": 5,
+            "keepalives_count": 2,
+        },
+    )
+    try:
+        pool.open(wait=True, timeout=timeout)
+    except PoolTimeout as exc:
+        pool.close()
+        raise StoreUnavailable(
+            f"PostgreSQL at {redacted(url)} did not answer within {timeout:g} s: is it running,"
+            " and are the user, password and database right?"
+        ) from exc
+    return pool
+
+
+_pools = _Pools()
+
+
+class PostgresStore(Store):
+    """The Store on PostgreSQL: the same subjects' methods; connections, transactions,
+    migrations, search and locks between processes here."""
+
+    def __init__(self, url: str, *, busy_timeout: float = 10.0) -> None:
+        self.path = url
+        self._url = url
+        self._identity = None
+        self._header_fd = -1
+        self._pool: ConnectionPool[Any] | None = _pools.take(url, busy_timeout)
+        self.conn = self.pg = Connection(self._pool)
+        try:
+            self.migrate()
+        except BaseException:
+            self.close()
+            raise
+
+    def __repr__(self) -> str:
+        return f"PostgresStore({redacted(self._url)!r})"
+
+    def close(self) -> None:
+        if self._pool is not None:
+            _pools.give_back(self._url)
+            self._pool = None
+
+    @contextmanager
+    def transaction(self) -> Iterator[Database]:
+        """BEGIN ... COMMIT on one connection, or ROLLBACK on any exception. Raises
+        StoreUnavailable when the server cannot be reached or the write did not go through
+        (nothing written: try again later)."""
+        try:
+            with self.pg.hold() as conn:
+                if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                    # As SQLite: psycopg would make the inner block a savepoint.
+                    raise RuntimeError("a transaction is already open in this thread")
+                with conn.transaction():
+                    yield self.pg
+        except Exception as exc:
+            if _unavailable(exc):
+                raise StoreUnavailable(f"PostgreSQL: {exc}") from exc
+            raise
+
+    def check_file(self) -> None:
+        """No file to check: the server keeps its own."""
+
+    def unusable(self, exc: BaseException) -> None:
+        return None
+
+    # -- schema -------------------------------------------------------------------------------
+
+    def migrate(self) -> None:
+        """Every migration not yet recorded, each in its own transaction, one process at a time
+        (an advisory lock): processes started together migrate once."""
+        with self.advisory_lock(LOCK_MIGRATE):
+            self.conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY,"
+                " name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+            )
+            for number, (name, steps) in enumerate(MIGRATIONS, start=1):
+                if number <= self.schema_version:
+                    continue
+                log.info("applying migration %s", name)
+                with self.transaction() as conn:
+                    for step in steps:
+                        run_step(conn, step, ENGINE)
+                    conn.execute(
+                        "INSERT INTO schema_migrations (version, name) VALUES (?, ?)",
+                        (number, name),
+                    )
+
+    @property
+    def schema_version(self) -> int:
+        row = self.conn.execute(
+            "SELECT coalesce(max(version), 0) FROM schema_migrations"
+        ).fetchone()
+        return int(row[0])
+
+    @contextmanager
+    def advisory_lock(self, key: int) -> Iterator[None]:
+        """Wait for, then hold, a lock shared by every process on this database (on its own
+        connection: the server releases it should this process die)."""
+        with self._pool_connection() as conn:
+            conn.execute("SELECT pg_advisory_lock(%s, %s)", (LOCK_SPACE, key))
+            try:
+                yield
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(%s, %s)", (LOCK_SPACE, key))
+
+    @contextmanager
+    def _pool_connection(self) -> Iterator[psycopg.Connection[Any]]:
+        if self._pool is None:
+            raise StoreUnavailable("the store is closed")
+        try:
+            with self._pool.connection() as conn:
+                yield conn
+        except Exception as exc:
+            if _unavailable(exc):
+                raise StoreUnavailable(f"PostgreSQL: {exc}") from exc
+            raise
+
+    def index_turn(self) -> Any:
+        """Index runs on this database take turns, across processes and machines."""
+        return self.advisory_lock(LOCK_INDEX)
+
+    def another(self) -> Store:
+        """Another store on this database (for another thread), sharing this one's pool."""
+        return PostgresStore(self._url)
+
+    # -- search -------------------------------------------------------------------------------
+
+    @contextmanager
+    def _time_limit(self, seconds: float | None) -> Iterator[None]:
+        """The server stops each statement still running after `seconds` (statement_timeout,
+        set on a connection this thread holds for the search, and set back after)."""
+        if seconds is None:
+            yield
+            return
+        if seconds <= 0:  # 0 would mean no limit to the server
+            raise SearchTimeout("the search had no time left")
+        with self.pg.hold() as conn:
+            limit = f"{max(1, round(seconds * 1000))}ms"
+            conn.execute("SELECT set_config('statement_timeout', %s, false)", (limit,))
+            try:
+                yield
+            except pg_errors.QueryCanceled:
+                raise SearchTimeout(f"the search took over {seconds:g} s") from None
+            finally:
+                conn.execute("SELECT set_config('statement_timeout', '0', false)")
+
+    def stem_of(self, prefix: str) -> str | None:
+        return pg_search.stem_of(self.conn, prefix)
+
+    def search(
+        self,
+        query: str,
+        *,
+        limit: int = 10,
+        offset: int = 0,
+        language: str | None = None,
+        time_limit: float | None = None,
+    ) -> SearchResult:
+        with self._time_limit(time_limit):
+            parsed = parse_query(query, self.stem_of)
+            if parsed is None:
+                return SearchResult((), 0)
+            return pg_search.search(self.conn, parsed, limit, offset, language)
