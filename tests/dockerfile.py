@@ -149,6 +149,7 @@ class Image:
         self.env = env
         self.workdir = root
         self.cmd: list[str] | str = []
+        self.set_by_env: set[str] = set()
         self.ignore = dockerignore()
 
     def path(self, name: str) -> Path:
@@ -165,6 +166,7 @@ class Image:
         elif keyword in ("ENV", "ARG"):
             pairs = env_pairs(args)
             self.env.update(pairs if keyword == "ENV" else {k: v for k, v in pairs.items() if v})
+            self.set_by_env.update(pairs if keyword == "ENV" else ())
         elif keyword in ("COPY", "ADD"):
             self.copy(*copy_args(args))
         elif keyword == "RUN":
@@ -209,13 +211,12 @@ class Image:
             raise StepFailed(f"Dockerfile line {step.line}: RUN exited {done.returncode}")
 
     def image_env(self) -> dict[str, str]:
-        """The environment at run time: an absolute path the image has is taken inside it."""
+        """The environment at run time: an ENV value that is an absolute path the image has is
+        taken inside the root folder."""
         env = dict(self.env)
-        for name, value in env.items():
-            if value.startswith("/") and not value.startswith(str(self.root)):
-                inside = self.root / value.lstrip("/")
-                if inside.exists() and not Path(value).exists():
-                    env[name] = str(inside)
+        for name in self.set_by_env:
+            if env[name].startswith("/") and (inside := self.path(env[name])).exists():
+                env[name] = str(inside)
         return env
 
 
