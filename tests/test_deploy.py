@@ -223,8 +223,10 @@ def test_the_container_settings_load_and_point_at_the_copied_articles(
     services: dict[str, Any],
 ) -> None:
     env = bot_env(services)
-    env.pop("NEWSBOT_DATABASE")  # a PostgreSQL URL: the store's business, not the file's
     settings = load_settings(DEFAULT_CONFIG, environ=env)
+    assert str(settings.database).startswith("postgresql://") and "@db:5432/" in str(
+        settings.database
+    )
     tg = settings.telegram
     assert (tg.webhook_listen, tg.webhook_port) == ("0.0.0.0", 8443)
     assert tg.webhook_url == OPERATOR_ENV["NEWSBOT_WEBHOOK_URL"]
