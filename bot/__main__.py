@@ -19,6 +19,7 @@ from typing import NoReturn
 
 from . import articles, index, languages
 from .config import ALGORITHM_NAMES, MAX_SENTENCES, ConfigError, Settings, load_settings
+from .data_commands import cmd_db, cmd_feeds, cmd_stats
 from .settings import help_text as settings_help
 from .store import DatabaseUnusable, open_store
 
@@ -162,6 +163,16 @@ def _add_library_commands(sub: argparse._SubParsersAction[_Parser], common: _Par
     p.add_argument("query", nargs="*", help='words; "a phrase", word*, -word, title:word')
     p.add_argument("--limit", type=int, default=20, help="at most this many hits (20)")
     p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = sub.add_parser("db", parents=[common], help="copy the database to another engine")
+    p.add_argument("action", choices=("copy",), help="copy: every row of SRC written into DST")
+    p.add_argument("source", metavar="SRC", help="a SQLite file's path or a postgresql:// URL")
+    p.add_argument("target", metavar="DST", help="a SQLite file's path or a postgresql:// URL")
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace what DST holds (else a DST with data is refused)",
+    )
 
     p = sub.add_parser("stats", parents=[common], help="what /stats shows; --png: its chart")
     p.add_argument(
@@ -340,92 +351,6 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_feeds(args: argparse.Namespace, settings: Settings) -> int:
-    """`feeds import FILE`: add an OPML list's feeds and read each once (exit 1 if one failed);
-    `feeds export FILE`: the feeds as OPML. Exit 2 for a file that cannot be read or used."""
-    import asyncio
-
-    from . import feed_lists, opml
-    from .news import News
-
-    news = News(settings, open_store(settings.database))
-    try:
-        if args.action == "export":
-            data = feed_lists.export_list(news)
-            if args.file == "-":
-                sys.stdout.buffer.write(data)
-                sys.stdout.flush()
-            else:
-                Path(args.file).write_bytes(data)
-                print(f"{len(news.feeds())} feeds written to {args.file}", file=sys.stderr)
-            return 0
-        try:
-            parsed = opml.read(_read_list(args.file, opml.MAX_BYTES))
-        except (OSError, opml.OpmlError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-            print(f"newsbot: {args.file}: {reason}", file=sys.stderr)
-            return 2
-        report = asyncio.run(feed_lists.import_list(news, parsed))
-    finally:
-        news.close()
-    print(
-        f"{args.file}: {len(report.added)} added, {len(report.present)} already there,"
-        f" {len(report.failed)} failed"
-    )
-    for name, new in report.added:
-        read = "not read yet" if new is None else f"{new} new article{'' if new == 1 else 's'}"
-        print(f"  added: {name} ({read})")
-    for title, why in report.present:
-        print(f"  already there: {title} ({why})")
-    for failure in report.failed:
-        kept = " (kept: tried again at the next polls)" if failure.kept else ""
-        print(f"  failed: {failure.name}: {failure.reason}{kept}")
-    for problem in report.problems:
-        print(f"  note: {problem}")
-    return 0 if report.ok else 1
-
-
-def _read_list(name: str, limit: int) -> bytes:
-    """A feed list's bytes (from standard input for -); OpmlError past `limit` bytes."""
-    from .opml import OpmlError, size_text
-
-    if name == "-":
-        data = sys.stdin.buffer.read(limit + 1)
-    else:
-        with open(name, "rb") as file:
-            size = os.fstat(file.fileno()).st_size
-            if size > limit:
-                raise OpmlError(
-                    f"the file is {size_text(size)}; at most {size_text(limit)} is read"
-                )
-            data = file.read(limit + 1)
-    if len(data) > limit:
-        raise OpmlError(f"more than {size_text(limit)}, the most that is read")
-    return data
-
-
-def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
-    """What /stats shows, as plain text; with --png FILE, its chart written to FILE too."""
-    from . import chart
-    from .chat import render, reports
-    from .chat.i18n import DEFAULT_LANGUAGE, translator
-    from .news import News
-
-    with open_store(settings.database) as store:
-        news = News(settings, store)
-        print(render.plain(reports.stats_message(translator(DEFAULT_LANGUAGE), news.stats())))
-        if args.png is None:
-            return 0
-        png = chart.draw(news.activity())
-    try:
-        args.png.write_bytes(png)
-    except OSError as exc:
-        print(f"newsbot: cannot write the chart to {args.png}: {exc.strerror}", file=sys.stderr)
-        return 1
-    print(f"\nChart of the last {chart.DAYS} days (UTC) written to {args.png}")
-    return 0
-
-
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     """The bot in Telegram: long polling, or a webhook server with --webhook."""
     from .chat.app import run
@@ -466,6 +391,7 @@ COMMANDS = {
     "search": cmd_search,
     "feeds": cmd_feeds,
     "stats": cmd_stats,
+    "db": cmd_db,
     "default": cmd_default,
 }
 

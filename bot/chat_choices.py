@@ -14,6 +14,7 @@ from . import languages
 from .config import Settings
 from .refusals import RefusalReason, Refused
 from .store import ChatState, Store, StoreUnavailable, Subscription, parse_filter
+from .store.records import Lease
 
 log = logging.getLogger(__name__)
 
@@ -166,6 +167,15 @@ class ChatChoices:
 
     def chat(self, chat_id: int) -> ChatState | None:
         return self.store.chat(chat_id)
+
+    @property
+    def shared(self) -> bool:
+        """Whether other processes may use this database too (PostgreSQL)."""
+        return self.store.shared
+
+    def lease(self) -> Lease:
+        """The right to run the once-only jobs (see chat/jobs.py)."""
+        return self.store.lease()
 
     def digest_chats(self) -> list[ChatState]:
         """The chats that take a daily digest (their jobs are scheduled at start)."""

@@ -27,6 +27,12 @@ from .feed_server import FeedServer
 
 ENGINE = os.environ.get("NEWSBOT_TEST_ENGINE", "sqlite")
 
+# A test of what only a SQLite file does (its write lock, a file removed, replaced or damaged
+# under the bot): PostgreSQL has no such file, and these tests run on SQLite.
+sqlite_only = pytest.mark.skipif(
+    ENGINE != "sqlite", reason="SQLite's own behaviour (its file and its write lock)"
+)
+
 # The terminal chat speaks the locale's language (LANG, LC_ALL): tests and the bots they start
 # get English unless a test asks for another.
 os.environ["LC_ALL"] = "C.UTF-8"

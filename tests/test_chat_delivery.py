@@ -38,10 +38,13 @@ from bot.store import (
     ChatState,
     DatabaseUnusable,
     Store,
+    StoreUnavailable,
+    is_url,
+    open_store,
 )
 
 from . import telegram_html
-from .conftest import WriteFile, delivered, story
+from .conftest import WriteFile, delivered, sqlite_only, story
 
 ADMIN = 42
 
@@ -515,6 +518,7 @@ async def test_a_refused_token_keeps_every_delivery_queued_and_stops_the_bot(
     assert bot.delivered() == {(chat, "Fresh news 0"): 1 for chat in range(1, 6)}
 
 
+@sqlite_only
 async def test_a_locked_database_delays_marking_and_every_row_ends_sent_once(
     bot: Bot, write: WriteFile, failures: list[Failure], settings: Settings
 ) -> None:
@@ -530,7 +534,7 @@ async def test_a_locked_database_delays_marking_and_every_row_ends_sent_once(
             asyncio.get_running_loop().call_later(0.6, blocker.execute, "COMMIT")
 
     failures.append(lock_on_first_send)
-    with Store(settings.database, busy_timeout=0.1) as store:
+    with open_store(settings.database, busy_timeout=0.1) as store:
         refused = count_refusals(store, "mark_sent")
         assert await sender_on(bot, store).drain() == 6
         assert refused["count"] > 0, "the lock was never met"
@@ -542,12 +546,13 @@ async def test_a_locked_database_delays_marking_and_every_row_ends_sent_once(
     blocker.close()
 
 
+@sqlite_only
 async def test_a_stop_while_the_database_is_locked_marks_what_was_sent_before_it_ends(
     bot: Bot, write: WriteFile, settings: Settings
 ) -> None:
     assert await subscribers_and_news(bot, write, 4, articles=2) == 8
     blocker = sqlite3.connect(settings.database, isolation_level=None)
-    with Store(settings.database, busy_timeout=0.05) as store:
+    with open_store(settings.database, busy_timeout=0.05) as store:
         sender = sender_on(bot, store, write_patience=0.2)
         sent_before = bot.delivered()
 
@@ -570,7 +575,7 @@ async def test_a_stop_while_the_database_is_locked_marks_what_was_sent_before_it
     blocker.close()
 
     # The restart: requeues nothing, sends the rest, repeats nothing.
-    with Store(settings.database) as store:
+    with open_store(settings.database) as store:
         assert store.requeue_interrupted() == 0
     await drain_all(bot)
     assert statuses(bot) == {SENT: 8}
@@ -586,12 +591,13 @@ async def test_a_full_disk_loses_and_repeats_no_delivery_across_a_restart(
     on; space is made, the bot stops and starts again."""
     assert await subscribers_and_news(bot, write, 6, articles=2) == 12
     full = {"now": False}
-    with Store(settings.database) as store:
+    with open_store(settings.database) as store:
         check_file = store.check_file
 
         def commit_fails_when_full() -> None:
-            if full["now"]:
-                raise sqlite3.OperationalError("database or disk is full")
+            if full["now"]:  # SQLite's own error (the store names it); PostgreSQL's, named
+                error = StoreUnavailable if is_url(settings.database) else sqlite3.OperationalError
+                raise error("database or disk is full")
             check_file()
 
         monkeypatch.setattr(store, "check_file", commit_fails_when_full)
@@ -611,7 +617,7 @@ async def test_a_full_disk_loses_and_repeats_no_delivery_across_a_restart(
         full["now"] = False  # space is made; then SIGTERM
         await sender.finish()
         assert statuses(bot) == {SENT: 6, QUEUED: 6}
-    with Store(settings.database) as store:
+    with open_store(settings.database) as store:
         assert store.requeue_interrupted() == 0
     await drain_all(bot)
     assert statuses(bot) == {SENT: 12}
@@ -624,10 +630,11 @@ async def test_a_full_disk_before_sending_sends_nothing_and_keeps_the_rows_queue
     bot: Bot, write: WriteFile, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert await subscribers_and_news(bot, write, 3) == 3
-    with Store(settings.database) as store:
+    with open_store(settings.database) as store:
 
-        def full() -> None:
-            raise sqlite3.OperationalError("database or disk is full")
+        def full() -> None:  # SQLite's own error (the store names it); PostgreSQL's, named
+            error = StoreUnavailable if is_url(settings.database) else sqlite3.OperationalError
+            raise error("database or disk is full")
 
         monkeypatch.setattr(store, "check_file", full)
         assert await sender_on(bot, store).drain() == 0
@@ -657,6 +664,7 @@ def remove_database(path: os.PathLike[str] | str) -> None:
             os.remove(f"{os.fspath(path)}{suffix}")
 
 
+@sqlite_only
 async def test_a_database_removed_while_running_is_never_answered_as_kept(
     bot: Bot, write: WriteFile, settings: Settings
 ) -> None:
@@ -675,6 +683,7 @@ async def test_a_database_removed_while_running_is_never_answered_as_kept(
     assert not os.path.exists(settings.database)
 
 
+@sqlite_only
 async def test_a_database_overwritten_while_running_is_never_answered_as_kept(
     bot: Bot, settings: Settings
 ) -> None:
@@ -688,6 +697,7 @@ async def test_a_database_overwritten_while_running_is_never_answered_as_kept(
     assert "was overwritten while in use" in fatal.line
 
 
+@sqlite_only
 async def test_the_database_watch_notices_a_replaced_file_with_nothing_to_write(
     bot: Bot, settings: Settings
 ) -> None:

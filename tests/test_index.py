@@ -15,9 +15,9 @@ from bot import index, summarize
 from bot.articles import Article, ArticleError
 from bot.config import Settings, SummaryOptions
 from bot.index import IndexRunError, summary_key, summary_options
-from bot.store import Store
+from bot.store import Store, open_store
 
-from .conftest import SAMPLE_PAGE, WriteFile, story
+from .conftest import SAMPLE_PAGE, WriteFile, sqlite_only, story
 
 
 def titles(db: Store) -> list[str]:
@@ -257,11 +257,11 @@ def test_unchanged_articles_are_never_summarized_twice_across_restarts(
     settings: Settings, write: WriteFile, count_summaries: list[str]
 ) -> None:
     write("a.txt", story("Story A", "One.", "Two."))
-    with Store(settings.database) as db:
+    with open_store(settings.database) as db:
         index.run(settings, db)
     assert count_summaries == ["Story A"]
     write("b.txt", story("Story B", "Three.", "Four."))
-    with Store(settings.database) as db:
+    with open_store(settings.database) as db:
         index.run(settings, db)
     assert count_summaries == ["Story A", "Story B"]
 
@@ -306,7 +306,7 @@ def test_summaries_on_several_processes_match_one_process(
         tuned = dataclasses.replace(
             settings, workers=workers, database=tmp_path / f"w{workers}.sqlite3"
         )
-        with Store(tuned.database) as db:
+        with open_store(tuned.database) as db:
             report = index.run(tuned, db)
             # Twelve edited first stories, and one summary for the twelve identical second ones.
             assert (report.added, report.summarized) == (24, 13)
@@ -328,7 +328,7 @@ def test_two_runs_at_once_add_each_article_once(settings: Settings, write: Write
 
     def run() -> None:
         try:
-            with Store(settings.database) as db:
+            with open_store(settings.database) as db:
                 reports.append(index.run(settings, db))
         except BaseException as exc:  # pragma: no cover - reported by the assertion below
             errors.append(exc)
@@ -340,7 +340,7 @@ def test_two_runs_at_once_add_each_article_once(settings: Settings, write: Write
         thread.join(timeout=60)
     assert errors == []
     assert sorted(r.added for r in reports) == [0, 0, 6]
-    with Store(settings.database) as db:
+    with open_store(settings.database) as db:
         assert db.count() == 6
 
 
@@ -514,6 +514,7 @@ def test_a_file_swapped_for_a_link_after_the_scan_is_not_read(
         index._read_no_link(path)
 
 
+@sqlite_only
 def test_a_damaged_database_stops_the_run_rather_than_failing_each_article(
     settings: Settings, store: Store, write: WriteFile, monkeypatch: pytest.MonkeyPatch
 ) -> None:

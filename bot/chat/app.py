@@ -34,14 +34,13 @@ from ..config import ConfigError, Settings
 from ..index import IndexRunError
 from ..news import News
 from ..store import DatabaseUnusable, StoreUnavailable, open_store
-from . import callbacks, texts
+from . import callbacks, jobs, texts
 from .delivery import Sender
 from .errors import TOKEN_REFUSED, TOKEN_STATUS, Fatal, error_handler, stop_for, stopped_for
 from .handlers import admin as admin_handlers
 from .handlers import common, reading
 from .handlers import settings as chat_settings
 from .i18n import DEFAULT_LANGUAGE, LANGUAGES, translator
-from .jobs import schedule_all
 from .traffic import FairUpdateProcessor, FloodGate
 
 log = logging.getLogger(__name__)
@@ -202,10 +201,6 @@ async def open_news(application: AnyApplication) -> None:
         log.exception("the start-up index run failed; answering from the database as it is")
     await news.warm_up()
     await set_commands(application, settings)
-    # Deliveries a crash left 'sending' go out again; then the outbox drains every second.
-    requeued = news.requeue_interrupted()
-    if requeued:
-        log.warning("%d deliveries were interrupted by a stop; sending them again", requeued)
     service = Sender(
         news,
         application.bot,
@@ -214,12 +209,14 @@ async def open_news(application: AnyApplication) -> None:
         running=lambda: application.running,
     )
     application.bot_data["sender"] = service
+    # The once-only jobs (sending, feed polls, digests, reloads) run where the lease is held:
+    # here at once on SQLite; on a shared database, here if no other process leads.
+    application.bot_data["lease"] = news.lease()
+    application.bot_data["leading"] = False
+    await jobs.lead(application)
     if application.job_queue is not None:
-        schedule_all(
-            application.job_queue,
-            service,
-            reload_minutes=settings.delivery.reload_minutes,
-            feed_minutes=settings.feeds.poll_minutes,
+        application.job_queue.run_repeating(
+            jobs.lead_job, interval=jobs.LEAD_SECONDS, first=jobs.LEAD_SECONDS, name="leader"
         )
         application.job_queue.run_repeating(
             watch_database, interval=WATCH_SECONDS, first=WATCH_SECONDS, name="database-watch"
@@ -257,6 +254,9 @@ async def close_news(application: AnyApplication) -> None:
     service = application.bot_data.pop("sender", None)
     if isinstance(service, Sender):
         await service.finish()
+    lease = application.bot_data.pop("lease", None)
+    if lease is not None:  # another process may lead at once
+        lease.release()
     news = application.bot_data.pop("news", None)
     if isinstance(news, News):
         news.close()

@@ -164,9 +164,10 @@ class Sender:
     def _start(self, in_flight: Collection[Delivery]) -> list[Delivery]:
         """The next round, marked 'sending' in one write (StoreUnavailable: none is started)."""
         batch = self._next(in_flight)
-        if batch:
-            self.outbox.mark_sending([d.id for d in batch])
-        return batch
+        if not batch:
+            return batch
+        claimed = set(self.outbox.mark_sending([d.id for d in batch]))
+        return [d for d in batch if d.id in claimed]
 
     def _next(self, in_flight: Collection[Delivery]) -> list[Delivery]:
         """Due deliveries to start now: at most one per chat (none for a chat with one in

@@ -1,20 +1,81 @@
 """The bot's scheduled work, as PTB JobQueue jobs: the outbox drain every second (and right after
 an index run), each chat's daily digest, the feed polls and the automatic reload. What they do
-is Sender's (delivery.py), News's and the index run's; here is only when."""
+is Sender's (delivery.py), News's and the index run's; here is only when, and where.
+
+Where: several bot processes may share one database (PostgreSQL), and these jobs must run once
+for all of them: one drain within Telegram's limits (which hold per bot), one poll of a feed,
+one digest. The process that holds the database's lease leads and runs them; the others answer
+chats only, and each checks every LEAD_SECONDS whether the lease is free. On SQLite the one
+process leads.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import time as clock_time
+from typing import Any
 
-from telegram.ext import ContextTypes, JobQueue
+from telegram.ext import Application, ContextTypes, JobQueue
 
 from .. import index
 from ..news import digest_due, zone_named
+from ..store.records import Lease
 from .delivery import Sender
 from .errors import fatal_error, stop_for
 
 log = logging.getLogger(__name__)
+
+
+# How often a process checks that it still leads, or asks for the lease when it does not. A
+# leader killed is followed within this long after the server frees its lease (at once on a
+# machine that stays up; about 25 s of silence when the machine goes).
+LEAD_SECONDS = 5.0
+# The jobs only the leader runs (and digest:<chat> per chat).
+LEADER_JOBS = frozenset({"deliveries", "deliveries-now", "feeds", "reload", "digest-catch-up"})
+LEADER_JOBS |= {"digest-sweep"}
+
+
+def leading(context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """Whether this process runs the once-only jobs (a bot set up without a lease does)."""
+    return bool(context.bot_data.get("leading", True))
+
+
+async def lead(application: Application[Any, Any, Any, Any, Any, Any]) -> bool:
+    """Take the lease when it is free, or check it is still held; start the leader's jobs on
+    taking it, stop them on losing it. Returns whether this process leads."""
+    data = application.bot_data
+    service: Sender = data["sender"]
+    lease: Lease = data["lease"]
+    was = bool(data.get("leading"))
+    now = await asyncio.to_thread(lease.held if was else lease.take)
+    if now and not was:
+        # What the last leader left 'sending' (a crash, a kill) goes out again: at most one
+        # message per chat, the one it had in flight.
+        requeued = service.news.requeue_interrupted()
+        if requeued:
+            log.warning("%d deliveries were interrupted by a stop; sending them again", requeued)
+        if service.news.shared:
+            log.info("this process leads: it sends, polls feeds and sends digests")
+        if application.job_queue is not None:
+            schedule_all(
+                application.job_queue,
+                service,
+                reload_minutes=data["settings"].delivery.reload_minutes,
+                feed_minutes=data["settings"].feeds.poll_minutes,
+            )
+    elif was and not now:
+        log.error("this process no longer leads: its sending, polls and digests stop")
+        if application.job_queue is not None:
+            for job in application.job_queue.jobs():
+                if job.name in LEADER_JOBS or str(job.name).startswith("digest:"):
+                    job.schedule_removal()
+    data["leading"] = now
+    return now
+
+
+async def lead_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    await lead(context.application)
 
 
 def sender(context: ContextTypes.DEFAULT_TYPE) -> Sender:
@@ -27,6 +88,8 @@ async def drain_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Every second, and right after a reload: send what is due. A refused token or a database
     gone stops the bot from here: the drain may end after the stop began, when PTB would only
     warn that the error handler ran late."""
+    if not leading(context):  # asked for by a handler here; the leader's drain sends it
+        return
     try:
         await sender(context).drain()
     except Exception as exc:
@@ -52,8 +115,18 @@ async def after_index(
 
 async def digest_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     job = context.job
-    if job is not None and job.chat_id is not None:
+    if job is not None and job.chat_id is not None and leading(context):
         await sender(context).send_digest(job.chat_id)
+
+
+async def digest_sweep_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Every minute on a leader that shares its database: the digests that are due, also
+    those of chats that chose their time through another process."""
+    service = sender(context)
+    now = service.clock()
+    for chat in service.news.digest_chats():
+        if digest_due(chat, now):
+            await service.send_digest(chat.chat_id)
 
 
 def schedule_digest(job_queue: JobQueue, chat_id: int, at: str | None, zone: str) -> None:  # type: ignore[type-arg]
@@ -90,6 +163,8 @@ def schedule_all(
         schedule_digest(job_queue, chat.chat_id, chat.digest_time, chat.timezone)
         if digest_due(chat, now):
             job_queue.run_once(digest_job, 1.0, chat_id=chat.chat_id, name="digest-catch-up")
+    if service.news.shared:
+        job_queue.run_repeating(digest_sweep_job, interval=60.0, first=60.0, name="digest-sweep")
     if reload_minutes > 0:
         job_queue.run_repeating(
             reload_job, interval=reload_minutes * 60, first=reload_minutes * 60, name="reload"
@@ -98,6 +173,8 @@ def schedule_all(
 
 async def reload_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     """The automatic reload: the same operation as /reload, then the drain right away."""
+    if not leading(context):
+        return
     report = await sender(context).news.reload()
     if report.added or report.updated or report.removed:
         log.info(
@@ -112,6 +189,8 @@ async def reload_job(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def feeds_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Poll the feeds that are due; new entries go through the index operation, then out."""
+    if not leading(context):
+        return
     service = sender(context)
 
     async def send_now(reloaded: index.Report) -> None:

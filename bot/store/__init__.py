@@ -49,13 +49,14 @@ def is_url(database: str | Path) -> bool:
     return str(database).startswith(("postgresql://", "postgres://"))
 
 
-def open_store(database: str | Path) -> Store:
-    """The store the database setting names: a postgresql:// URL, or a SQLite file's path."""
+def open_store(database: str | Path, *, busy_timeout: float = 10.0) -> Store:
+    """The store the database setting names: a postgresql:// URL, or a SQLite file's path.
+    `busy_timeout`: how long a write waits for a lock (or a server) before StoreUnavailable."""
     if is_url(database):
         from .postgres import PostgresStore  # psycopg is imported only when it is used
 
-        return PostgresStore(str(database))
-    return Store(database)
+        return PostgresStore(str(database), busy_timeout=busy_timeout)
+    return Store(database, busy_timeout=busy_timeout)
 
 
 __all__ = [

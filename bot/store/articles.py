@@ -174,7 +174,9 @@ class Articles(Room):
         rows = self.conn.execute(
             "SELECT CAST(floor(added_at / 86400) AS INTEGER) AS day, CASE"
             " WHEN source >= ? AND source < ?"
-            " THEN substr(source, 1, ? + instr(substr(source, ? + 1), '/'))"
+            # (PostgreSQL's substr takes 32-bit integers.)
+            " THEN substr(source, 1, CAST(? + instr(substr(source, CAST(? AS INTEGER) + 1), '/')"
+            " AS INTEGER))"
             " ELSE coalesce(nullif(substr(source, 1, instr(source, '/')), ''), source)"
             " END AS origin, count(*)"
             " FROM articles INDEXED BY articles_added WHERE added_at >= ? AND added_at < ?"

@@ -103,7 +103,7 @@ class Feeds(Room):
             conn.executemany(
                 "INSERT INTO feed_attempts (feed, key, attempts, last_error, last_at)"
                 " VALUES (?, ?, 1, ?, ?) ON CONFLICT (feed, key) DO UPDATE SET"
-                " attempts = attempts + 1, last_error = excluded.last_error,"
+                " attempts = feed_attempts.attempts + 1, last_error = excluded.last_error,"
                 " last_at = excluded.last_at",
                 [(name, key, error, now) for key, error in retry],
             )

@@ -35,15 +35,21 @@ class Outbox(Room):
         ).fetchall()
         return [_delivery(r) for r in rows]
 
-    def mark_sending(self, delivery_ids: Sequence[int]) -> None:
-        """Before the messages go to Telegram (one write for a round): a crash from here to
-        mark_sent is the one window in which a message can go out twice (see
+    def mark_sending(self, delivery_ids: Sequence[int]) -> list[int]:
+        """Claim queued deliveries before they go to Telegram (one write for a round); returns
+        the ids claimed: a row no longer queued (another sender took it) is left out. A crash
+        from here to mark_sent is the one window in which a message can go out twice (see
         requeue_interrupted)."""
         with self.transaction() as conn:
-            conn.executemany(
-                "UPDATE outbox SET status = ?, attempts = attempts + 1 WHERE id = ?",
-                [(SENDING, i) for i in delivery_ids],
-            )
+            return [
+                delivery_id
+                for delivery_id in delivery_ids
+                if conn.execute(
+                    "UPDATE outbox SET status = ?, attempts = attempts + 1"
+                    " WHERE id = ? AND status = ? RETURNING id",
+                    (SENDING, delivery_id, QUEUED),
+                ).fetchone()
+            ]
 
     def mark_sent(self, delivery_ids: Sequence[int], message_id: int | None) -> None:
         with self.transaction() as conn:

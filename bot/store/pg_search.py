@@ -1,7 +1,7 @@
 """Search on PostgreSQL: the same query language as on SQLite (query.py's terms), said as a
-tsquery; ranked with ts_rank_cd (the title weighted A, ten times the body's B) over the
-newest search.RANK_WINDOW matches, as FTS5's bm25 is; snippets marked by ts_headline, then
-cut as on SQLite.
+tsquery; words stemmed by Porter's algorithm, as in FTS5's index; ranked with ts_rank_cd (the
+title weighted A, ten times the body's B) over the newest search.RANK_WINDOW matches, as FTS5's
+bm25 is; snippets marked by ts_headline, then cut as on SQLite.
 
 Every word reaches the server quoted, inside to_tsquery's own quotes: query.py lets only word
 characters (\\w) into a term, so no text a person types can make an invalid tsquery.

@@ -176,5 +176,21 @@ class DatabaseUnusable(NewsbotError):
     message names the file, says what happened and what to do."""
 
 
+class Lease:
+    """The right to run what must run once for a database (the sender, feed polls, digests,
+    reloads). On SQLite one process owns the file's jobs: always held."""
+
+    def take(self) -> bool:
+        """Take the lease if it is free; whether this process holds it now."""
+        return True
+
+    def held(self) -> bool:
+        """Whether this process still holds the lease (checked, not remembered)."""
+        return True
+
+    def release(self) -> None:
+        """Give the lease up (another process may take it)."""
+
+
 def _from_epoch(value: float) -> datetime:
     return datetime.fromtimestamp(value, tz=UTC)

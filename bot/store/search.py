@@ -7,7 +7,7 @@ import sqlite3
 from bisect import bisect_left
 from collections.abc import Sequence
 
-from ..query import parse_query, pick_stem, stem_candidates
+from ..query import ParsedQuery, parse_query, pick_stem, stem_candidates
 from .records import (
     MARK_END,
     MARK_START,
@@ -48,11 +48,17 @@ class Search(Room):
             parsed = parse_query(query, self.stem_of)
             if parsed is None:
                 return SearchResult((), 0)
-            result = self._search(parsed.strict, parsed.highlight, limit, offset, language)
-            if result.total == 0 and parsed.relaxed:
-                result = self._search(parsed.relaxed, parsed.highlight, limit, offset, language)
-                return SearchResult(result.hits, result.total, relaxed=True)
-            return result
+            return self._ranked(parsed, limit, offset, language)
+
+    def _ranked(
+        self, parsed: ParsedQuery, limit: int, offset: int, language: str | None
+    ) -> SearchResult:
+        """The query's hits; when every word is needed and none matches, any of them."""
+        result = self._search(parsed.strict, parsed.highlight, limit, offset, language)
+        if result.total == 0 and parsed.relaxed:
+            result = self._search(parsed.relaxed, parsed.highlight, limit, offset, language)
+            return SearchResult(result.hits, result.total, relaxed=True)
+        return result
 
     def stem_of(self, prefix: str) -> str | None:
         """The indexed stem that a word beginning typed past it stands for (see _stem_of)."""

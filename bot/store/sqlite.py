@@ -28,13 +28,16 @@ from .feeds import Feeds
 from .migrations import MIGRATIONS, run_step
 from .outbox import Outbox
 from .queries import Queries
-from .records import DatabaseUnusable, SearchTimeout, StoreUnavailable
+from .records import DatabaseUnusable, Lease, SearchTimeout, StoreUnavailable
 from .room import Database
 from .search import Search
 from .summaries import Summaries
 
 log = logging.getLogger(__name__)
 
+
+# The tables whose rows the database numbers (id): articles and queries never give an id twice.
+NUMBERED = ("articles", "queries", "reloads", "subscriptions", "outbox")
 
 # A search with a time limit looks at the clock every this-many SQLite VM steps.
 PROGRESS_STEPS = 1000
@@ -97,6 +100,8 @@ class Store(Articles, Summaries, Chats, Outbox, Feeds, Queries, Search):
         """Open (or create) the database. `busy_timeout`: how long a write waits for another
         process's write lock before StoreUnavailable."""
         self.path = str(path)
+        if self.path.startswith(("postgresql:", "postgres:")):
+            raise ValueError("a PostgreSQL URL is no SQLite file: open it with open_store")
         # The file as opened (device, inode) and a descriptor to read its header: see
         # check_file. None for an in-memory database.
         self._identity: tuple[int, int] | None = None
@@ -194,9 +199,39 @@ class Store(Articles, Summaries, Chats, Outbox, Feeds, Queries, Search):
         the database: the CLI's run waits for the bot's)."""
         return _index_lock(self.path)
 
+    def lease(self) -> Lease:
+        """The right to run the once-only jobs: on one SQLite file, one process has them."""
+        return Lease()
+
+    # Several processes may share this database (PostgreSQL): who leads is settled by a lease.
+    shared = False
+
     def another(self) -> Store:
         """Another store on this database, for another thread (its own connection)."""
         return Store(self.path)
+
+    def id_counters(self) -> dict[str, int]:
+        """The last id given in each table that numbers its rows (`db copy` carries them over,
+        so that an id once given is never given again)."""
+        counters = {
+            table: int(self.conn.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchone()[0])
+            for table in NUMBERED
+        }
+        for row in self.conn.execute("SELECT name, seq FROM sqlite_sequence"):
+            if row[0] in counters:
+                counters[row[0]] = max(counters[row[0]], int(row[1]))
+        return counters
+
+    def set_id_counters(self, conn: Database, counters: dict[str, int]) -> None:
+        """In a transaction (`conn`): the tables that never give an id twice (AUTOINCREMENT)
+        go on from these counters; the others number from their largest id, as SQLite does."""
+        for table, last in counters.items():
+            conn.execute("DELETE FROM sqlite_sequence WHERE name = ?", (table,))
+            conn.execute(
+                "INSERT INTO sqlite_sequence (name, seq) SELECT ?, max(?, coalesce(max(id), 0))"
+                f" FROM {table}",
+                (table, last),
+            )
 
     def check_file(self) -> None:
         """Raise DatabaseUnusable unless the path still names the file this store opened and
