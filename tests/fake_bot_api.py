@@ -887,7 +887,8 @@ class FakeBotApi:
         chat_type: str = "private",
         first_name: str = "Tester",
         language_code: str = "en",
-    ) -> int:
+        webhook: bool = False,
+    ) -> Any:
         """A text message from a user, as an update; returns its update_id. In a private chat the
         chat id is the user id; a leading /command gets its bot_command entity."""
         user = {
@@ -920,7 +921,14 @@ class FakeBotApi:
             self._state.messages[(chat_id, message["message_id"])] = _Stored(
                 message, text, from_bot=False
             )
+            if webhook:  # for the test to post to the bot's webhook itself
+                return {"update_id": next(self._state.update_ids), "message": message}
             return self._push(message=message)
+
+    def webhook_update(self, text: str, *, user_id: int, language_code: str = "en") -> Any:
+        """The update push_message would queue, returned instead (the chat is known from now
+        on): what Telegram would post to a bot's webhook."""
+        return self.push_message(text, user_id=user_id, language_code=language_code, webhook=True)
 
     def push_document(
         self, user_id: int, filename: str, data: bytes, *, mime_type: str = "text/x-opml"
