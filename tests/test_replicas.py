@@ -12,6 +12,7 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,10 @@ class Replica:
         return "this process leads" in self.process.output
 
 
+def _webhooks_set(api: FakeBotApi, count: int) -> Callable[[], bool]:
+    return lambda: len(api.calls("setWebhook")) >= count
+
+
 @pytest.fixture
 def api() -> Any:
     with FakeBotApi(TOKEN) as fake:
@@ -88,8 +93,7 @@ def test_two_processes_answer_once_and_a_killed_leader_is_followed_within_a_minu
             }
             process = BotProcess(api, env, tmp_path / f"replica-{n}.log", ["run", "--webhook"])
             replicas.append(Replica(process.start(wait=False), port))
-            started = n + 1
-            assert api.wait_for(lambda: len(api.calls("setWebhook")) >= started, START_WITHIN)
+            assert api.wait_for(_webhooks_set(api, n + 1), START_WITHIN)
         first, second = replicas
 
         # Subscribers, half through each process; then an update Telegram posts again, to the
