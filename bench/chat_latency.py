@@ -15,7 +15,11 @@ Per size, each command gets a short warm-up, then `--updates` updates, each time
 kinds runs back to back for `--seconds` and gives updates/s. PASS/FAIL lines check the goals
 (`/latest` and `/read` p95 <= 5 ms, `/search` p95 <= 20 ms) at the largest size.
 
+With `--database postgresql://…` the libraries are written to new databases on that server
+(the goals then are issue 15's: `/latest` and `/read` p95 <= 10 ms, `/search` <= 30 ms).
+
 Usage: python bench/chat_latency.py [--sizes 10000,100000] [--updates 300] [--data PATH]
+       [--database postgresql://user@host/db]
 The data is not part of the repository (see --help); without it the script exits with status 2.
 """
 
@@ -52,6 +56,8 @@ DEFAULT_DATA = Path("../shared/data/bbc-news-articles.jsonl")
 
 # The goals (p95, milliseconds, at the largest size), stated for a 2-core machine.
 GOALS = {"/latest": 5.0, "/read <id>": 5.0, "/search <word>": 20.0}
+# On PostgreSQL (issue 15): every statement is a round trip to the server.
+POSTGRES_GOALS = {"/latest": 10.0, "/read <id>": 10.0, "/search <word>": 30.0}
 
 # Search words, all from real BBC headlines: from words in nearly every article ("the", "to",
 # "in") through common ones ("government": a fifth of them) to names in about one in a hundred
@@ -160,12 +166,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
 
     results: list[SizeResult] = []
+    goals = POSTGRES_GOALS if args.database else GOALS
     for size in args.sizes:
         with tempfile.TemporaryDirectory(prefix="newsbot-chat-bench-") as tmp:
             articles_dir = Path(tmp) / "articles"
             articles_dir.mkdir()
+            database: str | Path = Path(tmp) / "news.sqlite3"
+            if args.database:
+                database = _fresh_postgres(args.database, f"newsbot_bench_{size}")
             settings = dataclasses.replace(
-                load_settings(), articles_dir=articles_dir, database=Path(tmp) / "news.sqlite3"
+                load_settings(), articles_dir=articles_dir, database=database
             )
             print(f"\nfilling a library of {size:,} articles in {tmp} ...", flush=True)
             library = fill(settings, corpus, size, seed=args.seed)
@@ -183,7 +193,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     largest = max(results, key=lambda r: r.library.size)
     cores = "" if os.cpu_count() == 2 else f" (goals are for 2 cores; this has {os.cpu_count()})"
-    for kind, goal in GOALS.items():
+    for kind, goal in goals.items():
         p95 = _percentiles(largest.latencies[kind])[1]
         verdict = "PASS" if p95 <= goal else "FAIL"
         print(
@@ -196,10 +206,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 # -- the library ------------------------------------------------------------------------------
 
 
+def _fresh_postgres(url: str, name: str) -> str:
+    """A new empty database on the server `url` names; returns its URL."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"{url.rpartition('/')[0]}/{name}"
+
+
 def fill(settings: Settings, corpus: Corpus, size: int, *, seed: int) -> Library:
     """Write `size` distinct articles and their cached summaries; returns their ids."""
     from bot import index
-    from bot.store import Changes, Store
+    from bot.store import Changes, is_url, open_store
 
     options = index.summary_options(settings)
     rng = random.Random(f"{seed}-articles-{size}")
@@ -207,7 +227,7 @@ def fill(settings: Settings, corpus: Corpus, size: int, *, seed: int) -> Library
     start = datetime(2020, 1, 1, tzinfo=UTC)
     ids: list[int] = []
     generate = write = 0.0
-    with Store(settings.database) as store:
+    with open_store(settings.database) as store:
         for first in range(0, size, FILL_BATCH):
             began = time.perf_counter()
             batch = [
@@ -229,9 +249,17 @@ def fill(settings: Settings, corpus: Corpus, size: int, *, seed: int) -> Library
             done = time.perf_counter()
             generate += wrote - began
             write += done - wrote
-        store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        if is_url(settings.database):
+            # As autovacuum would have by then: the planner's statistics and visibility map.
+            store.conn.execute("VACUUM ANALYZE")
+            size_bytes = store.conn.execute(
+                "SELECT pg_database_size(current_database())"
+            ).fetchone()[0]
+        else:
+            store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            size_bytes = Path(settings.database).stat().st_size
         stories = store.count(heads_only=True)
-    megabytes = Path(settings.database).stat().st_size / 1e6
+    megabytes = int(size_bytes) / 1e6
     return Library(size, tuple(ids), stories, generate, write, megabytes)
 
 
@@ -498,6 +526,12 @@ def _parser() -> argparse.ArgumentParser:
         help="length of the mixed stream for updates/s (default 5)",
     )
     parser.add_argument("--seed", type=int, default=1, help="RNG seed (default 1)")
+    parser.add_argument(
+        "--database",
+        metavar="URL",
+        help="a PostgreSQL server (postgresql://user@host/db, a user who may create databases):"
+        " each size gets a new database newsbot_bench_<size> there (default: SQLite files)",
+    )
     parser.add_argument(
         "--data",
         type=Path,
