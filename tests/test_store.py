@@ -372,6 +372,7 @@ def test_search_ranks_only_the_newest_matches_of_a_very_common_word(
     engine_store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(store_search, "RANK_WINDOW", 3)
+    monkeypatch.setattr(pg_search, "RANK_WINDOW", 3)  # its own (smaller) window
     ids = add(engine_store, *(article(f"Storm {i}", "Wind.", ordinal=i, days=i) for i in range(5)))
     result = engine_store.search("storm", limit=10)
     assert result.total == 3
