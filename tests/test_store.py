@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import random
 import sqlite3
@@ -95,6 +96,45 @@ def test_articles_round_trip_with_all_their_fields(engine_store: Store) -> None:
     assert stored is not None
     assert stored.article == original
     assert stored.article.fingerprint == original.fingerprint
+
+
+def test_articles_and_stories_are_counted_through_adds_moves_and_removals(
+    engine_store: Store,
+) -> None:
+    """count() as a count of the rows would give it (PostgreSQL keeps counts by a trigger)."""
+    store = engine_store
+    text = "The harbour ferry sailed again on Monday after three weeks of repairs to its hull."
+    same = [
+        Article(title=f"Ferry back {n}", blocks=(Block(text * 3),), source=f"s{n}.txt",
+                published=T0, url="https://example.com/ferry", language="en")
+        for n in range(2)
+    ]  # fmt: skip
+    other = dataclasses.replace(article("Choir", "Songs."), language="fr", source="c.txt")
+    ids = add(store, *same, other)
+
+    def counted() -> tuple[int, int, int, int]:
+        return (
+            store.count(),
+            store.count(heads_only=True),
+            store.count(language="en"),
+            store.count(language="en", heads_only=True),
+        )
+
+    def rows() -> tuple[int, int, int, int]:
+        every = store.conn.execute("SELECT id, story_id, language FROM articles").fetchall()
+        heads = [r for r in every if r[1] == r[0]]
+        return (
+            len(every),
+            len(heads),
+            sum(1 for r in every if r[2] == "en"),
+            sum(1 for r in heads if r[2] == "en"),
+        )
+
+    assert counted() == rows() == (3, 2, 2, 1)  # the two ferries are one story
+    store.apply(Changes([], [], [], [], [ids[0]], {}))  # its first article goes: the next leads
+    assert counted() == rows() == (2, 2, 1, 1)
+    store.apply(Changes([], [], [], [(ids[2], dataclasses.replace(other, language="en"))], [], {}))
+    assert counted() == rows() == (2, 2, 2, 2)
 
 
 def test_ids_of_removed_articles_are_never_given_again(engine_store: Store) -> None:

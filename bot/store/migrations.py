@@ -95,6 +95,38 @@ _POSTGRES_SEARCH = (
 )
 
 
+# PostgreSQL counts a table row by row (7 ms at 100,000 articles, on every /latest): the
+# articles and story heads per language are kept counted by a trigger instead. (SQLite counts
+# a table in microseconds: nothing to keep there.)
+_POSTGRES_COUNTS = (
+    """CREATE TABLE article_counts (
+        language TEXT PRIMARY KEY,
+        articles BIGINT NOT NULL,
+        heads BIGINT NOT NULL
+    )""",
+    """CREATE FUNCTION newsbot_count_articles() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF TG_OP IN ('DELETE', 'UPDATE') THEN
+            UPDATE article_counts SET articles = articles - 1,
+                heads = heads - coalesce((OLD.story_id = OLD.id)::int, 0)
+            WHERE language = coalesce(OLD.language, '');
+        END IF;
+        IF TG_OP IN ('INSERT', 'UPDATE') THEN
+            INSERT INTO article_counts AS c (language, articles, heads)
+            VALUES (coalesce(NEW.language, ''), 1, coalesce((NEW.story_id = NEW.id)::int, 0))
+            ON CONFLICT (language) DO UPDATE
+            SET articles = c.articles + 1, heads = c.heads + excluded.heads;
+        END IF;
+        RETURN NULL;
+    END $$""",
+    "CREATE TRIGGER articles_counted AFTER INSERT OR DELETE OR UPDATE OF story_id, language"
+    " ON articles FOR EACH ROW EXECUTE FUNCTION newsbot_count_articles()",
+    "INSERT INTO article_counts (language, articles, heads)"
+    " SELECT coalesce(language, ''), count(*), count(*) FILTER (WHERE story_id = id)"
+    " FROM articles GROUP BY 1",
+)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     (
         "0001_articles_summaries_search",
@@ -388,6 +420,7 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    ("0020_article_counts", (Engines(sqlite=(), postgresql=_POSTGRES_COUNTS),)),
 )
 
 

@@ -410,6 +410,15 @@ class PostgresStore(Store):
         """Another store on this database (for another thread), sharing this one's pool."""
         return PostgresStore(self._url)
 
+    def count(self, *, language: str | None = None, heads_only: bool = False) -> int:
+        """Articles (or stories), as the article_counts trigger keeps them (migration 0020)."""
+        column = "heads" if heads_only else "articles"
+        where, args = ("WHERE language = ?", (language,)) if language else ("", ())
+        row = self.conn.execute(
+            f"SELECT coalesce(sum({column}), 0) FROM article_counts {where}", args
+        ).fetchone()
+        return int(row[0])
+
     def id_counters(self) -> dict[str, int]:
         """The last id each numbered table's identity gave (or its largest id, if larger)."""
         return {
