@@ -21,7 +21,7 @@ from . import articles, index, languages
 from .config import ALGORITHM_NAMES, MAX_SENTENCES, ConfigError, Settings, load_settings
 from .data_commands import cmd_db, cmd_feeds, cmd_stats
 from .settings import help_text as settings_help
-from .store import DatabaseUnusable, open_store
+from .store import DatabaseUnusable, StoreUnavailable, open_store
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ def _main(argv: Sequence[str] | None) -> int:
     except index.IndexRunError as exc:
         print(f"newsbot: {exc}", file=sys.stderr)
         return 2
-    except DatabaseUnusable as exc:  # not a SQLite database, damaged, or gone while in use
+    except (DatabaseUnusable, StoreUnavailable) as exc:  # damaged, gone, or a server refusing
         print(f"newsbot: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

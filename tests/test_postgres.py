@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import random
 import re
+import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -242,3 +243,20 @@ def test_snippets_mark_the_words_found(postgres: postgres_server.Databases) -> N
             assert "\x02flooded\x03" in hit.snippet_marked
     finally:
         postgres.drop(url)
+
+
+def test_a_server_that_refuses_is_said_in_one_line_without_the_password(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.__main__ import main
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("NEWSBOT_DATABASE", f"postgresql://newsbot:s3cret@127.0.0.1:{port}/news")
+    monkeypatch.setenv("NEWSBOT_ARTICLES_DIR", str(tmp_path))
+    assert main(["index"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"newsbot: PostgreSQL at postgresql://newsbot@127.0.0.1:{port}/news: ")
+    assert "refused" in err and "s3cret" not in err and "Traceback" not in err
+    assert err.count("\n") == 1

@@ -307,7 +307,7 @@ def run(settings: Settings, *, token: str, webhook: bool, verbose: bool = False)
             file=sys.stderr,
         )
         return TOKEN_STATUS
-    except DatabaseUnusable as exc:  # at start
+    except (DatabaseUnusable, StoreUnavailable) as exc:  # at start (a server that refuses)
         print(f"newsbot: {exc}", file=sys.stderr)
         return 1
     fatal = stopped_for(application)

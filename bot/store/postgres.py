@@ -209,6 +209,13 @@ class _Pools:
 
 
 def _open_pool(url: str, timeout: float) -> ConnectionPool[Any]:
+    # One connection first, so that a server that refuses (down, a wrong password, no such
+    # database) is said at once, in its own words, rather than after the pool's retries.
+    try:
+        psycopg.connect(url, connect_timeout=max(1, round(timeout))).close()
+    except psycopg.Error as exc:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise StoreUnavailable(f"PostgreSQL at {redacted(url)}: {reason}") from None
     pool: ConnectionPool[Any] = ConnectionPool(
         url,
         min_size=1,
