@@ -13,6 +13,7 @@ time: migrations (several processes starting together), index runs, and the lead
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import threading
@@ -295,10 +296,15 @@ class AdvisoryLease(Lease):
         return True
 
     def release(self) -> None:
-        self._holding = False
         if self._conn is not None:
-            self._conn.close()  # the server frees the lock with the session
+            if self._holding:
+                # Freed now, not when the server gets round to ending the session: another
+                # process asking next finds it free.
+                with contextlib.suppress(psycopg.Error):
+                    self._conn.execute("SELECT pg_advisory_unlock_all()")
+            self._conn.close()  # the server frees the lock with the session anyway
             self._conn = None
+        self._holding = False
 
 
 class PostgresStore(Store):
