@@ -17,7 +17,8 @@ import pytest
 from bot import index
 from bot.config import Settings
 from bot.store import MIGRATIONS, QUEUED, SENDING, Changes, Store, open_store
-from bot.store.postgres import PostgresStore, redacted, translate
+from bot.store.pg_connection import redacted, translate
+from bot.store.postgres import PostgresStore
 
 from . import postgres as postgres_server
 from .conftest import REPO
