@@ -281,8 +281,9 @@ class FeedSettings:
 @dataclass(frozen=True)
 class Settings:
     articles_dir: Path
-    # A SQLite file's path, or a postgresql:// URL (store.open_store takes either).
-    database: Path | str
+    # A SQLite file's path, or a postgresql:// URL (store.open_store takes either), which may
+    # hold a password: not in repr.
+    database: Path | str = field(repr=False)
     max_file_bytes: int = default("articles.max_file_mb")
     boilerplate: Boilerplate = field(default_factory=Boilerplate)
     summary: SummaryOptions = field(default_factory=SummaryOptions)

@@ -33,7 +33,7 @@ from telegram.request import BaseRequest, HTTPXRequest, RequestData
 from ..config import ConfigError, Settings
 from ..index import IndexRunError
 from ..news import News
-from ..store import DatabaseUnusable, StoreUnavailable, open_store
+from ..store import DatabaseUnusable, StoreUnavailable, is_url, open_store
 from . import callbacks, jobs, texts
 from .delivery import Sender
 from .errors import TOKEN_REFUSED, TOKEN_STATUS, Fatal, error_handler, stop_for, stopped_for
@@ -292,7 +292,10 @@ def run(settings: Settings, *, token: str, webhook: bool, verbose: bool = False)
     cannot be used (at start, or gone or damaged while running): one line says which."""
     # -v: DEBUG (PTB's own polling and dispatching included); else INFO.
     level = logging.DEBUG if verbose else logging.INFO
-    configure_logging(secrets=(token, settings.telegram.webhook_secret), level=level)
+    # The database's password too, should a driver's message ever carry its URL.
+    password = urlsplit(str(settings.database)).password if is_url(settings.database) else None
+    secrets = (token, settings.telegram.webhook_secret, *([password] if password else []))
+    configure_logging(secrets=secrets, level=level)
     application = build_application(settings, token=token)
     try:
         _serve(application, settings, webhook=webhook)
