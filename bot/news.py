@@ -134,12 +134,23 @@ class News(ChatChoices):
         total = self.store.count(language=language, heads_only=True)
         offset = max(0, min(offset, max(total - 1, 0)))
         items = self.store.latest(limit, offset, language=language)
-        return Page(tuple(self.entry(s) for s in items), offset, total)
+        return Page(self.entries(items), offset, total)
 
     def entry(self, stored: StoredArticle) -> Entry:
-        summary = self.cached_summary(stored)
-        line = summary[0] if summary else (stored.article.paragraphs or ("",))[0]
-        return Entry(stored.id, stored.article.title, stored.article.published, line)
+        return self.entries([stored])[0]
+
+    def entries(self, stored: Sequence[StoredArticle]) -> tuple[Entry, ...]:
+        """List lines: each article's headline and the first sentence of its cached summary
+        (else its first paragraph), the summaries read together."""
+        options = index.summary_options(self.settings, sentences=self.default_sentences)
+        keys = [index.summary_key(s.article, options) for s in stored]
+        cached = self.store.summaries(keys)
+        lines = []
+        for article, key in zip(stored, keys, strict=True):
+            summary = cached.get(key)
+            line = summary[0] if summary else (article.article.paragraphs or ("",))[0]
+            lines.append(Entry(article.id, article.article.title, article.article.published, line))
+        return tuple(lines)
 
     def story_sources(self, article_id: int) -> list[tuple[int, str, str | None, str]]:
         """The other articles of the same story (other sources of one event)."""

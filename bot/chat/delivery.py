@@ -351,14 +351,15 @@ class Sender:
         if not items:
             store.digest_done(chat_id, now)
             return False
-        entries = []
+        found = []
         gone = []
         for item in items:
             stored = self.news.get(item.article_id)
             if stored is None:
                 gone.append(item.id)
             else:
-                entries.append(self.news.entry(stored))
+                found.append(stored)
+        entries = self.news.entries(found)
         if gone:
             for item_id in gone:
                 store.mark_failed(item_id, "article removed before the digest")

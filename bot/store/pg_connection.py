@@ -112,6 +112,15 @@ class Connection:
         self._local = threading.local()
 
     @property
+    def tuned(self) -> bool:
+        """Whether this thread's held connection has a search's settings (postgres.py)."""
+        return bool(getattr(self._local, "tuned", False))
+
+    @tuned.setter
+    def tuned(self, value: bool) -> None:
+        self._local.tuned = value
+
+    @property
     def held(self) -> psycopg.Connection[Any] | None:
         """The connection this thread holds (in a transaction or a time limit), if any."""
         return getattr(self._local, "conn", None)

@@ -10,6 +10,7 @@ characters (\\w) into a term, so no text a person types can make an invalid tsqu
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 
 from ..query import Filter, ParsedQuery, Term, pick_stem, stem_candidates
@@ -155,15 +156,28 @@ def _newest_matches(conn: Database, query: str) -> str:
         (query,),
     ).fetchone()[0]
     matches = float(plan[0]["Plan"]["Plan Rows"])
-    rows = float(
-        conn.execute(
-            "SELECT greatest(reltuples, 1) FROM pg_class WHERE oid = 'articles_fts'::regclass"
-        ).fetchone()[0]
-    )
+    rows = _rows(conn)
     walked = RANK_WINDOW / max(matches / rows, 1e-9)  # rows read to meet RANK_WINDOW matches
     if min(walked, rows) * WALK_COST < matches * INDEX_COST:
         return "(f.document @@ to_tsquery('newsbot', ?)) IS TRUE ORDER BY f.rowid DESC"
     return "f.document @@ to_tsquery('newsbot', ?) ORDER BY f.rowid + 0 DESC"
+
+
+_ROWS: dict[int, tuple[float, float]] = {}  # id(connection) -> (rows, when read)
+
+
+def _rows(conn: Database) -> float:
+    """How many articles the planner believes there are (its statistics), read once a minute:
+    enough to choose a plan with."""
+    rows, when = _ROWS.get(id(conn), (0.0, 0.0))
+    if time.monotonic() - when > 60:
+        rows = float(
+            conn.execute(
+                "SELECT greatest(reltuples, 1) FROM pg_class WHERE oid = 'articles_fts'::regclass"
+            ).fetchone()[0]
+        )
+        _ROWS[id(conn)] = (rows, time.monotonic())
+    return rows
 
 
 def _count(conn: Database, query: str, where: str, args: tuple[str, ...]) -> int:

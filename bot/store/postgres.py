@@ -266,21 +266,44 @@ class PostgresStore(Store):
     @contextmanager
     def _time_limit(self, seconds: float | None) -> Iterator[None]:
         """The server stops each statement still running after `seconds` (statement_timeout,
-        set on a connection this thread holds for the search, and set back after)."""
+        set on a connection this thread holds for the search, and set back after, with the
+        search's own planner setting: see _search_settings)."""
         if seconds is None:
             yield
             return
         if seconds <= 0:  # 0 would mean no limit to the server
             raise SearchTimeout("the search had no time left")
+        limit = f"{max(1, round(seconds * 1000))}ms"
+        try:
+            with self._search_settings(limit):
+                yield
+        except pg_errors.QueryCanceled:
+            raise SearchTimeout(f"the search took over {seconds:g} s") from None
+
+    @contextmanager
+    def _search_settings(self, limit: str = "0") -> Iterator[None]:
+        """A search's settings, on a connection this thread holds until the search ends (one
+        round trip to set them, one to set them back). No whole-table scan: the planner costs
+        a GIN search for a word's beginning (electi*) above reading every row (38 ms at 10,000
+        articles, against 8)."""
+        if self.pg.tuned:
+            yield
+            return
         with self.pg.hold() as conn:
-            limit = f"{max(1, round(seconds * 1000))}ms"
-            conn.execute("SELECT set_config('statement_timeout', %s, false)", (limit,))
+            conn.execute(
+                "SELECT set_config('statement_timeout', %s, false),"
+                " set_config('enable_seqscan', 'off', false)",
+                (limit,),
+            )
+            self.pg.tuned = True
             try:
                 yield
-            except pg_errors.QueryCanceled:
-                raise SearchTimeout(f"the search took over {seconds:g} s") from None
             finally:
-                conn.execute("SELECT set_config('statement_timeout', '0', false)")
+                self.pg.tuned = False
+                conn.execute(
+                    "SELECT set_config('statement_timeout', '0', false),"
+                    " set_config('enable_seqscan', 'on', false)"
+                )
 
     def stem_of(self, prefix: str) -> str | None:
         return pg_search.stem_of(self.conn, prefix)
@@ -288,11 +311,5 @@ class PostgresStore(Store):
     def _ranked(
         self, parsed: ParsedQuery, limit: int, offset: int, language: str | None
     ) -> SearchResult:
-        # No whole-table scan for a search: the planner costs a GIN search for a word's
-        # beginning (electi*) above reading every row (38 ms at 10,000 articles, against 8).
-        with self.pg.hold() as conn:
-            conn.execute("SELECT set_config('enable_seqscan', 'off', false)")
-            try:
-                return pg_search.search(self.conn, parsed, limit, offset, language)
-            finally:
-                conn.execute("SELECT set_config('enable_seqscan', 'on', false)")
+        with self._search_settings():
+            return pg_search.search(self.conn, parsed, limit, offset, language)
