@@ -172,13 +172,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             articles_dir = Path(tmp) / "articles"
             articles_dir.mkdir()
             database: str | Path = Path(tmp) / "news.sqlite3"
+            kept = None
             if args.database:
-                database = _fresh_postgres(args.database, f"newsbot_bench_{size}")
+                name = f"newsbot_bench_{size}"
+                kept = _kept_library(args.database, name, size) if args.reuse else None
+                if kept is None:
+                    database = _fresh_postgres(args.database, name)
+                else:
+                    database = f"{args.database.rpartition('/')[0]}/{name}"
             settings = dataclasses.replace(
                 load_settings(), articles_dir=articles_dir, database=database
             )
-            print(f"\nfilling a library of {size:,} articles in {tmp} ...", flush=True)
-            library = fill(settings, corpus, size, seed=args.seed)
+            if kept is not None:
+                print(f"\nreusing the library of {size:,} articles in {name} ...", flush=True)
+                library = kept
+            else:
+                print(f"\nfilling a library of {size:,} articles in {tmp} ...", flush=True)
+                library = fill(settings, corpus, size, seed=args.seed)
             print(
                 f"filled in {library.generate_seconds + library.write_seconds:.1f} s"
                 f" (making the articles {library.generate_seconds:.1f} s, Store.apply and"
@@ -214,6 +224,25 @@ def _fresh_postgres(url: str, name: str) -> str:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
     return f"{url.rpartition('/')[0]}/{name}"
+
+
+def _kept_library(url: str, name: str, size: int) -> Library | None:
+    """The library a run before left in database `name` (--reuse), if it holds `size`
+    articles: filling 100,000 takes many minutes."""
+    import psycopg
+
+    from bot.store import open_store
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            return None
+    with open_store(f"{url.rpartition('/')[0]}/{name}") as store:
+        ids = tuple(int(r[0]) for r in store.conn.execute("SELECT id FROM articles ORDER BY id"))
+        if len(ids) != size:
+            return None
+        stories = store.count(heads_only=True)
+        size_bytes = store.conn.execute("SELECT pg_database_size(current_database())").fetchone()
+    return Library(size, ids, stories, 0.0, 0.0, int(size_bytes[0]) / 1e6)
 
 
 def fill(settings: Settings, corpus: Corpus, size: int, *, seed: int) -> Library:
@@ -531,6 +560,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="URL",
         help="a PostgreSQL server (postgresql://user@host/db, a user who may create databases):"
         " each size gets a new database newsbot_bench_<size> there (default: SQLite files)",
+    )
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="with --database: measure on the newsbot_bench_<size> a run before filled, if it"
+        " holds that many articles (its fill is not timed again)",
     )
     parser.add_argument(
         "--data",
