@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import re
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -36,6 +37,13 @@ class Pick:
     by_place: int | None = None
 
 
+# The chat rows one update has read. Answering a command reads its chat's row for the language,
+# then for the chat's own choices (pictures, the /lang filter): on PostgreSQL each read is a
+# round trip to the server. Within one update (set by begin_update, per asyncio task) the row
+# is read once; any change to a chat here forgets what was read.
+_CHAT_ROWS: ContextVar[dict[int, ChatState | None] | None] = ContextVar("chat_rows", default=None)
+
+
 class ChatChoices:
     """News's part about each chat's choices (mixed into News, which gives it `store` and
     `settings`)."""
@@ -43,10 +51,27 @@ class ChatChoices:
     store: Store
     settings: Settings
 
+    def begin_update(self) -> None:
+        """An update is being answered (in this task): its chat rows are read once."""
+        _CHAT_ROWS.set({})
+
+    def _chat_row(self, chat_id: int) -> ChatState | None:
+        rows = _CHAT_ROWS.get()
+        if rows is None:
+            return self.store.chat(chat_id)
+        if chat_id not in rows:
+            rows[chat_id] = self.store.chat(chat_id)
+        return rows[chat_id]
+
+    def _chats_changed(self) -> None:
+        rows = _CHAT_ROWS.get()
+        if rows:
+            rows.clear()
+
     # -- languages ------------------------------------------------------------------------------
 
     def chat_language(self, chat_id: int) -> str | None:
-        chat = self.store.chat(chat_id)
+        chat = self._chat_row(chat_id)
         return chat.language if chat else None
 
     def languages(self) -> list[tuple[str, int]]:
@@ -56,25 +81,27 @@ class ChatChoices:
 
     def ui_language(self, chat_id: int) -> str | None:
         """The language chosen for the bot in this chat with /language, if any."""
-        chat = self.store.chat(chat_id)
+        chat = self._chat_row(chat_id)
         return chat.ui_language if chat else None
 
     def set_ui_language(self, chat_id: int, kind: str, language: str | None) -> None:
         """Choose the bot's language in this chat (None: each person's Telegram language)."""
         self.store.set_ui_language(chat_id, kind, language)
+        self._chats_changed()
 
     def note_user_language(self, chat_id: int, language: str) -> None:
         """Who set this chat up writes in this language: deliveries and digests follow it when
         the chat chose none. Only a convenience: a busy database skips it."""
         try:
             self.store.note_user_language(chat_id, language)
+            self._chats_changed()
         except StoreUnavailable as exc:
             log.warning("chat %s's language not noted: %s", chat_id, exc)
 
     def delivery_language(self, chat_id: int) -> str | None:
         """What the bot writes in when it writes first (deliveries, digests): the chat's choice,
         else the Telegram language of whoever subscribed it."""
-        chat = self.store.chat(chat_id)
+        chat = self._chat_row(chat_id)
         return (chat.ui_language or chat.user_language) if chat else None
 
     def set_language(self, chat_id: int, kind: str, value: str | None) -> str | None:
@@ -82,11 +109,13 @@ class ChatChoices:
         (no_articles) when no article is in it."""
         if value is None:
             self.store.set_chat_language(chat_id, kind, None)
+            self._chats_changed()
             return None
         found = languages.code(value)
         if found is None or found not in dict(self.store.languages()):
             raise Refused(RefusalReason.NO_ARTICLES, detail=value)
         self.store.set_chat_language(chat_id, kind, found)
+        self._chats_changed()
         return found
 
     # -- pictures -------------------------------------------------------------------------------
@@ -98,11 +127,12 @@ class ChatChoices:
 
     def chat_pictures(self, chat_id: int) -> bool:
         """The chat's own choice (on unless it sent /pictures off), whatever the setting."""
-        chat = self.store.chat(chat_id)
+        chat = self._chat_row(chat_id)
         return chat.pictures if chat else True
 
     def set_pictures(self, chat_id: int, kind: str, on: bool) -> None:
         self.store.set_chat_pictures(chat_id, kind, on)
+        self._chats_changed()
 
     def remember_query(self, chat_id: int, text: str) -> int:
         """A short id for a search's paging buttons, good in this chat only."""
@@ -151,6 +181,7 @@ class ChatChoices:
         existing = self.store.subscriptions(chat_id)
         if len(existing) >= MAX_FILTERS and words not in {s.query for s in existing}:
             raise Refused(RefusalReason.TOO_MANY, MAX_FILTERS)
+        self._chats_changed()
         return self.store.subscribe(chat_id, kind, words)
 
     def subscriptions(self, chat_id: int) -> list[Subscription]:
@@ -159,14 +190,17 @@ class ChatChoices:
     def unsubscribe(self, chat_id: int, words: str | None) -> int:
         """Remove the filter with these words, or every filter (None or 'all')."""
         if words is None or words.strip().lower() == "all":
+            self._chats_changed()
             return self.store.unsubscribe(chat_id)
+        self._chats_changed()
         return self.store.unsubscribe(chat_id, query=" ".join(words.split()))
 
     def unsubscribe_id(self, chat_id: int, subscription_id: int) -> int:
+        self._chats_changed()
         return self.store.unsubscribe(chat_id, sub_id=subscription_id)
 
     def chat(self, chat_id: int) -> ChatState | None:
-        return self.store.chat(chat_id)
+        return self._chat_row(chat_id)
 
     @property
     def shared(self) -> bool:
@@ -184,31 +218,37 @@ class ChatChoices:
     def chat_gone(self, chat_id: int, reason: str) -> None:
         """The bot was blocked or removed from the chat: its deliveries stop."""
         self.store.deactivate_chat(chat_id, reason)
+        self._chats_changed()
 
     def chat_moved(self, old: int, new: int) -> None:
         """A group became a supergroup with a new id: its filters and deliveries move."""
         self.store.migrate_chat(old, new)
+        self._chats_changed()
 
     def chat_back(self, chat_id: int) -> None:
         """The bot is in the chat again: its deliveries resume."""
         self.store.activate_chat(chat_id)
+        self._chats_changed()
 
     def set_digest(self, chat_id: int, kind: str, when: str) -> str | None:
         """'HH:MM' for a daily digest, 'off' for one message per article; returns the time."""
         text = when.strip().lower()
         if text in {"off", "stop", "none"}:
             self.store.set_digest(chat_id, kind, None)
+            self._chats_changed()
             return None
         match = re.fullmatch(r"([01]?\d|2[0-3])[:.h]([0-5]\d)", text)
         if not match:
             raise Refused(RefusalReason.BAD_TIME)
         at = f"{int(match[1]):02}:{match[2]}"
         self.store.set_digest(chat_id, kind, at)
+        self._chats_changed()
         return at
 
     def set_timezone(self, chat_id: int, kind: str, name: str) -> str:
         zone = zone_named(name)
         self.store.set_timezone(chat_id, kind, zone.key)
+        self._chats_changed()
         return zone.key
 
 

@@ -239,6 +239,26 @@ async def test_language_sets_the_chats_language_over_each_persons(chat: Chat) ->
     assert news_of(chat).ui_language(chat.user.chat_id) == "ru"
 
 
+async def test_an_update_reads_its_chats_row_once(
+    chat: Chat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL each read is a round trip: the language and the chat's choices come from
+    one read per update (a change is seen by the next: test_news)."""
+    store = news_of(chat).store
+    reads: list[int] = []
+    real = type(store).chat
+
+    def counted(self: Any, chat_id: int) -> Any:
+        reads.append(chat_id)
+        return real(self, chat_id)
+
+    monkeypatch.setattr(type(store), "chat", counted)
+    await chat.send("/latest")
+    assert reads == [chat.user.chat_id]
+    await chat.send("/language de")
+    assert only_text(await chat.send("/latest")).startswith("<b>Neueste")
+
+
 async def test_deliveries_come_in_the_language_of_who_subscribed(
     chat: Chat, write: WriteFile
 ) -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -110,3 +111,33 @@ async def test_reloads_take_turns(news: News, write: WriteFile) -> None:
     reports = await asyncio.gather(news.reload(), news.reload())
     assert sorted(r.added for r in reports) == [0, 1]
     assert news.count() == 3
+
+
+def test_within_one_update_a_chats_row_is_read_once_and_a_change_read_again(
+    news: News, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads: list[int] = []
+    real = type(news.store).chat
+
+    def counted(self: Any, chat_id: int) -> Any:
+        reads.append(chat_id)
+        return real(self, chat_id)
+
+    monkeypatch.setattr(type(news.store), "chat", counted)
+
+    async def one_update() -> None:
+        news.begin_update()
+        assert news.ui_language(5) is None and news.chat_pictures(5) is True
+        assert len(reads) == 1
+        news.set_ui_language(5, "private", "de")
+        news.set_pictures(5, "private", False)
+        assert news.ui_language(5) == "de" and news.chat_pictures(5) is False
+        assert len(reads) == 2  # read again after the change, once
+
+    async def another_update() -> None:  # (each update is answered in a task of its own)
+        news.begin_update()
+        assert news.ui_language(5) == "de" and len(reads) == 3
+
+    asyncio.run(one_update())
+    asyncio.run(another_update())
+    assert news.ui_language(5) == "de" and len(reads) == 4  # outside any update: no memo

@@ -10,7 +10,6 @@ characters (\\w) into a term, so no text a person types can make an invalid tsqu
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Sequence
 
 from ..query import Filter, ParsedQuery, Term, pick_stem, stem_candidates
@@ -26,13 +25,14 @@ WEIGHTS = f"{{0, 0, {1 / TITLE_WEIGHT:g}, 1}}"
 # Rank divided by 1 + the logarithm of the document's length: a long article does not win by
 # length alone (as bm25's length normalisation).
 NORMALIZATION = 1
-# Search ranks the newest this-many matches of a query, half SQLite's search.RANK_WINDOW: a
-# match costs PostgreSQL 5 to 10 µs to read and rank (its tsvector is TOASTed: decompressed
-# from a table of its own), 2,000 of them 15 to 20 ms.
-RANK_WINDOW = fts5.RANK_WINDOW // 2
+# Search ranks the newest this-many matches of a query, a quarter of SQLite's
+# search.RANK_WINDOW: ranking a match costs PostgreSQL about 13 µs at 100,000 articles (its
+# tsvector is TOASTed: decompressed from a table of its own, then scored), 2,000 of them 26 ms
+# of the 30 a search may take.
+RANK_WINDOW = fts5.RANK_WINDOW // 4
 # Snippets come from the first this-many characters of a body (SQLite: 64 kB): ts_headline
-# takes about 1 ms per 6 kB (7 ms for a 37 kB article, and a page shows five).
-SNIPPET_SOURCE = 8 * 1024
+# takes about 1 ms per 4 kB marked (7 ms for a 37 kB article, and a page shows five).
+SNIPPET_SOURCE = 4 * 1024
 HEADLINE_OPTIONS = f'HighlightAll=true, StartSel="{MARK_START}", StopSel="{MARK_END}"'
 
 
@@ -88,22 +88,20 @@ def _search(
     """One pass over the newest RANK_WINDOW matches: ranked, counted and paged together (each
     match's tsvector is read once; three queries, as on SQLite, read them three times)."""
     where, args = ("AND a.language = ?", (language,)) if language else ("", ())
+    newest = _newest_matches(conn, query)
+    if not newest:
+        return SearchResult((), 0)
     ranked = conn.execute(
-        # One statement: each match's tsvector is read once (three queries, as on SQLite, read
-        # them three times). The date tie-break reads an index of (id, published).
-        f"""WITH newest AS (
-               SELECT f.rowid, f.document FROM articles_fts f
-               WHERE {_newest_matches(conn, query)} LIMIT ?
-           )
-           SELECT n.rowid AS id, a.published,
-                  ts_rank_cd('{WEIGHTS}', n.document, to_tsquery('newsbot', ?), {NORMALIZATION})
+        # The date tie-break reads an index of (id, published), not the article rows.
+        f"""SELECT f.rowid AS id, a.published,
+                  ts_rank_cd('{WEIGHTS}', f.document, to_tsquery('newsbot', ?), {NORMALIZATION})
                     AS score,
                   count(*) OVER () AS total
-           FROM newest n JOIN articles a ON a.id = n.rowid
-           WHERE TRUE {where}
-           ORDER BY score DESC, a.published DESC, n.rowid DESC
+           FROM articles_fts f JOIN articles a ON a.id = f.rowid
+           WHERE f.rowid = ANY(?) {where}
+           ORDER BY score DESC, a.published DESC, f.rowid DESC
            LIMIT ? OFFSET ?""",
-        (query, RANK_WINDOW, query, *args, limit, offset),
+        (query, newest, *args, limit, offset),
     ).fetchall()
     rows = {
         int(r["id"]): r
@@ -114,9 +112,15 @@ def _search(
     }
     if ranked:
         total = int(ranked[0]["total"])
-    elif offset:  # a page past the last: how many there are, still
-        total = _count(conn, query, where, args)
+    elif offset and where:  # a page past the last: how many there are, still
+        total = int(
+            conn.execute(
+                f"SELECT count(*) FROM articles a WHERE a.id = ANY(?) {where}", (newest, *args)
+            ).fetchone()[0]
+        )
     else:
+        total = 0 if where else len(newest)
+    if not total:
         return SearchResult((), 0)
     snippets = _snippets(conn, [int(r["id"]) for r in ranked], highlight)
     hits = tuple(
@@ -135,60 +139,66 @@ def _search(
     return SearchResult(hits, total)
 
 
-# What it costs to find the newest matches, per row (measured: 10,000 BBC articles): walking
-# the ids newest first, each row's tsvector is read and matched (about 4.4 µs); through the
-# GIN index, each match is read again to check it (about 8.4 µs).
-WALK_COST, INDEX_COST = 4.4, 8.4
+# A query the planner expects in this share of the articles or more ("the") is looked for by
+# walking the ids newest first, each row read (about 4 µs a row: 2 ms for 500 matches): the GIN
+# index's bitmap of nearly every row costs 13 ms at 100,000 articles.
+WALK_SHARE = 0.4
+# How many of the newest ids the first look at a query covers: this many times the ids that,
+# as often as the planner expects the query to match, hold RANK_WINDOW matches.
+SPAN_MARGIN = 1.5
 
 
-def _newest_matches(conn: Database, query: str) -> str:
-    """WHERE and ORDER BY of the newest matches, in the plan that costs least for this query.
+def _newest_matches(conn: Database, query: str) -> list[int]:
+    """The ids of the newest RANK_WINDOW matches, newest first.
 
-    PostgreSQL's planner counts the @@ test as nearly free, so it walks the ids newest first
-    for any word it expects to find soon: for a word in 14 % of the articles that read 7,262
-    rows to find 1,000 (32 ms instead of 12 through the index). Its estimate of how many rows
-    match is good (from the index's statistics): from it, the cheaper way is chosen here and
-    written so that the planner cannot take the other (an `IS TRUE` test no index can serve;
-    an order, `rowid + 0`, no index gives)."""
+    Through the GIN index ANDed with a range of the newest ids (a bitmap of each): only
+    matches in the range are read. The range is sized from the planner's estimate of how many
+    rows match, and widened when it held too few. At 100,000 articles: 2 to 7 ms for any word
+    (16 ms for a phrase, whose matches are checked row by row); walking the ids newest first
+    took 4 ms for "the" but 29 ms for a word in 13 % of the articles, and the whole GIN result
+    23 ms."""
     plan = conn.execute(
         "EXPLAIN (FORMAT JSON) SELECT 1 FROM articles_fts"
         " WHERE document @@ to_tsquery('newsbot', ?)",
         (query,),
     ).fetchone()[0]
-    matches = float(plan[0]["Plan"]["Plan Rows"])
-    rows = _rows(conn)
-    walked = RANK_WINDOW / max(matches / rows, 1e-9)  # rows read to meet RANK_WINDOW matches
-    if min(walked, rows) * WALK_COST < matches * INDEX_COST:
-        return "(f.document @@ to_tsquery('newsbot', ?)) IS TRUE ORDER BY f.rowid DESC"
-    return "f.document @@ to_tsquery('newsbot', ?) ORDER BY f.rowid + 0 DESC"
-
-
-_ROWS: dict[int, tuple[float, float]] = {}  # id(connection) -> (rows, when read)
-
-
-def _rows(conn: Database) -> float:
-    """How many articles the planner believes there are (its statistics), read once a minute:
-    enough to choose a plan with."""
-    rows, when = _ROWS.get(id(conn), (0.0, 0.0))
-    if time.monotonic() - when > 60:
-        rows = float(
-            conn.execute(
-                "SELECT greatest(reltuples, 1) FROM pg_class WHERE oid = 'articles_fts'::regclass"
-            ).fetchone()[0]
-        )
-        _ROWS[id(conn)] = (rows, time.monotonic())
-    return rows
-
-
-def _count(conn: Database, query: str, where: str, args: tuple[str, ...]) -> int:
-    row = conn.execute(
-        f"""SELECT count(*) FROM (
-               SELECT f.rowid FROM articles_fts f
-               WHERE f.document @@ to_tsquery('newsbot', ?) ORDER BY f.rowid DESC LIMIT ?
-           ) n JOIN articles a ON a.id = n.rowid WHERE TRUE {where}""",
-        (query, RANK_WINDOW, *args),
+    matches = max(float(plan[0]["Plan"]["Plan Rows"]), 1.0)
+    top, rows = conn.execute(
+        "SELECT max(rowid), (SELECT greatest(reltuples, 1) FROM pg_class"
+        " WHERE oid = 'articles_fts'::regclass) FROM articles_fts"
     ).fetchone()
-    return int(row[0])
+    if top is None:
+        return []
+    if matches / float(rows) >= WALK_SHARE:  # a word in nearly every article
+        return [
+            int(r[0])
+            for r in conn.execute(
+                "SELECT rowid FROM articles_fts"
+                " WHERE (document @@ to_tsquery('newsbot', ?)) IS TRUE"
+                " ORDER BY rowid DESC LIMIT ?",
+                (query, RANK_WINDOW),
+            )
+        ]
+    # Index walks off until the matches are found: the planner would walk the ids in the
+    # range, reading each row's tsvector, rather than AND the two bitmaps.
+    conn.execute("SELECT set_config('enable_indexscan', 'off', false)")
+    try:
+        span = int(RANK_WINDOW * float(rows) / matches * SPAN_MARGIN) + RANK_WINDOW
+        while True:
+            low = max(int(top) - span, 0)
+            found = [
+                int(r[0])
+                for r in conn.execute(
+                    "SELECT rowid FROM articles_fts WHERE document @@ to_tsquery('newsbot', ?)"
+                    " AND rowid > ? ORDER BY rowid DESC LIMIT ?",
+                    (query, low, RANK_WINDOW),
+                )
+            ]
+            if len(found) >= RANK_WINDOW or low == 0:
+                return found
+            span *= 4
+    finally:
+        conn.execute("SELECT set_config('enable_indexscan', 'on', false)")
 
 
 def _snippets(conn: Database, ids: Sequence[int], highlight: str) -> dict[int, str]:

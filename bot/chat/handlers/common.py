@@ -30,7 +30,9 @@ def news(context: ContextTypes.DEFAULT_TYPE) -> News:
 
 async def once_only(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Telegram sends an update again when it did not see it answered (a webhook reply lost or
-    late, a bot killed before it confirmed a batch): the second time, no handler runs."""
+    late, a bot killed before it confirmed a batch): the second time, no handler runs. (First
+    of every update's handlers: it also starts the update's reads of its chat's row.)"""
+    news(context).begin_update()
     if not news(context).first_sight(update.update_id):
         log.info("update %s came again: handled once already", update.update_id)
         raise ApplicationHandlerStop
