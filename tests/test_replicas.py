@@ -151,6 +151,8 @@ def test_two_processes_answer_once_and_a_killed_leader_is_followed_within_a_minu
         assert follower.leads
         print(f"takeover after {took_over:.1f} s; repeats: {sum(counts.values()) - SUBSCRIBERS}")
         assert follower.process.terminate() == 0, follower.process.output
+        # A process that stops leaves the webhook to the others (no deleteWebhook).
+        assert not api.calls("deleteWebhook")
     finally:
         for replica in replicas:
             replica.process.kill()
