@@ -187,8 +187,14 @@ def summarize(article: Article, options: Options) -> list[str]:
     algorithm = options.algorithm
     # Only the methods that read the headline by design are given it: LSA and Luhn count every
     # word of the document, headings included, and would no longer be sumy's own methods.
+    # The lead rates nothing: its first sentences are all it needs split.
+    lead = algorithm == "lead"
     document, count = _document(
-        article, t, limit=options.max_sentences, title=algorithm in _READ_HEADLINE
+        article,
+        t,
+        limit=options.sentences if lead else options.max_sentences,
+        title=algorithm in _READ_HEADLINE,
+        sample=not lead,
     )
     wanted = options.sentences
     if count <= wanted:
@@ -351,7 +357,7 @@ def _plain_lead(article: Article, wanted: int) -> list[str]:
 
 
 def _document(
-    article: Article, t: Tools, *, limit: int, title: bool = True
+    article: Article, t: Tools, *, limit: int, title: bool = True, sample: bool = True
 ) -> tuple[ObjectDocumentModel, int]:
     """sumy's document: the headline (if `title`) and subheadings as headings, the body
     sentences of the window (window.py) de-duplicated.
@@ -363,7 +369,8 @@ def _document(
     headline = article.headline if title else ""
     paragraphs = [Paragraph([Sentence(headline, tokenizer, is_heading=True)])] if headline else []
     count = 0
-    for heading, texts in window.window(article.blocks, tokenizer.to_sentences, limit):
+    parts = window.window(article.blocks, tokenizer.to_sentences, limit, sample=sample)
+    for heading, texts in parts:
         paragraphs.append(Paragraph([Sentence(x, tokenizer, is_heading=heading) for x in texts]))
         count += 0 if heading else len(texts)
     return ObjectDocumentModel(paragraphs), count

@@ -32,11 +32,11 @@ Split = Callable[[str], Sequence[str]]
 Part = tuple[bool, list[str]]
 
 
-def window(blocks: Sequence[Block], split: Split, limit: int) -> list[Part]:
+def window(blocks: Sequence[Block], split: Split, limit: int, *, sample: bool = True) -> list[Part]:
     """The headings and body sentences rated, in document order, at most `limit` sentences,
-    each sentence once."""
+    each sentence once (without `sample`: simply the first `limit`)."""
     parts, rest = _opening(blocks, split, limit)
-    if not rest:
+    if not rest or not sample:
         return parts
     lead = limit - limit // 2
     kept: list[Part] = []
