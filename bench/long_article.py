@@ -121,9 +121,9 @@ class ThreadSummaries:
 
 async def chat_while_summarizing(
     settings: Settings, ids: Sequence[int], way: str
-) -> tuple[list[float], list[float], float]:
-    """/latest latencies (ms) with nobody reading, and while `ids` are read one after the
-    other; the reads' seconds."""
+) -> tuple[list[float], list[float], list[float], float]:
+    """/latest latencies (ms) with nobody reading, while `ids` are read again and again from
+    the cache, and while they are read one after the other uncached; the last reads' seconds."""
     from bot.chat.app import build_application, close_news, open_news
     from bot.chat.local import LOCAL_TOKEN, LocalBotApi, LocalUser
     from bot.news import News
@@ -155,19 +155,32 @@ async def chat_while_summarizing(
             began = time.perf_counter()
             for article_id in ids:
                 await app.process_update(reader.message(f"/read {article_id}"))
+                await asyncio.sleep(0)  # as between two updates from Telegram
             return time.perf_counter() - began
 
-        task = asyncio.create_task(read_all())
-        timings: list[float] = []
-        while not task.done():
-            started = time.perf_counter()
-            await app.process_update(other.message("/latest"))
-            timings.append((time.perf_counter() - started) * 1000)
-            api.calls.clear()
-            # An answer can be made without the loop ever waiting (the local Bot API answers at
-            # once); a real bot waits for the next update from Telegram, and the read goes on.
-            await asyncio.sleep(0)
-        return quiet, timings, await task
+        async def during(reads: Any) -> tuple[list[float], float]:
+            task = asyncio.create_task(reads())
+            timings: list[float] = []
+            while not task.done():
+                started = time.perf_counter()
+                await app.process_update(other.message("/latest"))
+                timings.append((time.perf_counter() - started) * 1000)
+                api.calls.clear()
+                # An answer can be made without the loop ever waiting (the local Bot API answers
+                # at once); a real bot waits for the next update from Telegram, and reads go on.
+                await asyncio.sleep(0)
+            return timings, await task
+
+        timings, seconds = await during(read_all)
+
+        async def read_cached() -> float:  # the same cards again, 10 times: no summarizing
+            began = time.perf_counter()
+            for _ in range(10):
+                await read_all()
+            return time.perf_counter() - began
+
+        cached, _ = await during(read_cached)
+        return quiet, cached, timings, seconds
     finally:
         await close_news(app)
         await app.shutdown()
@@ -221,12 +234,15 @@ def measure_chat(corpus: Corpus, args: argparse.Namespace) -> bool:
                         report={},
                     )
                 ).added_ids
-            quiet, timings, seconds = asyncio.run(chat_while_summarizing(settings, ids, way))
-        if (way, cap) == ways[0]:
-            print(
-                f"| nobody reading | {len(quiet)} | {_percentile(quiet, 50):.2f}"
-                f" | {_percentile(quiet, 95):.2f} | {max(quiet):.1f} | |"
+            quiet, cached, timings, seconds = asyncio.run(
+                chat_while_summarizing(settings, ids, way)
             )
+        if (way, cap) == ways[0]:
+            for label, values in (("nobody reading", quiet), ("cached cards read", cached)):
+                print(
+                    f"| {label} | {len(values)} | {_percentile(values, 50):.2f}"
+                    f" | {_percentile(values, 95):.2f} | {max(values):.1f} | |"
+                )
         p50, p95 = _percentile(timings, 50), _percentile(timings, 95)
         label = f"{'window' if cap is None else f'first {cap} sentences'}, {way}"
         if (way, cap) == ways[0]:

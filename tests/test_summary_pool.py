@@ -25,6 +25,10 @@ def worker_pid(job: tuple[Article, SummaryOptions]) -> list[str]:
     return [str(os.getpid())]
 
 
+def niceness(job: tuple[Article, SummaryOptions]) -> list[str]:
+    return [str(os.nice(0))]
+
+
 def dying(job: tuple[Article, SummaryOptions]) -> list[str]:
     os._exit(1)
 
@@ -80,3 +84,12 @@ def test_closing_an_unused_pool_starts_nothing() -> None:
     pool = SummaryPool()
     pool.close()
     assert pool.workers in (1, 2)
+
+
+def test_workers_give_way_to_the_chat() -> None:
+    pool = SummaryPool(workers=1, job=niceness)
+    try:
+        (nice,), _ = asyncio.run(pool.summarize(ARTICLE, OPTIONS))
+    finally:
+        pool.close()
+    assert int(nice) > os.nice(0) or int(nice) == 19
