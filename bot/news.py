@@ -1,8 +1,10 @@
 """The articles, chats and feeds as the chat sees them: pages, summaries on demand, search, reload.
 
 Knows nothing of Telegram. Reads go through the store's connection on the caller's thread (the
-event loop); CPU work (summarizing, indexing) runs in worker threads, and an index run uses its
-own connection so that readers keep answering from the last committed state while it works.
+event loop). Summaries asked for in chat are made in a worker process (summary_pool.py: a thread
+would hold the interpreter lock, and everyone's answers, for as long as one takes). An index run
+works in a worker thread (its summaries in processes of its own) on its own connection, so that
+readers keep answering from the last committed state while it works.
 Searches run in worker threads too, each on a connection of its own (a sqlite3 connection is
 never used by two threads at once), a few at a time and within a time limit: one person's
 search never holds up everyone else's messages.
@@ -42,6 +44,7 @@ from .store import (
     StoreUnavailable,
     open_store,
 )
+from .summary_pool import SummaryPool
 
 if TYPE_CHECKING:
     from .chat.i18n import Translator
@@ -75,9 +78,12 @@ class Page:
 
 
 class News(ChatChoices):
-    def __init__(self, settings: Settings, store: Store) -> None:
+    def __init__(
+        self, settings: Settings, store: Store, summaries: SummaryPool | None = None
+    ) -> None:
         self.settings = settings
         self.store = store
+        self.summaries = summaries or SummaryPool()
         self._reload_lock = asyncio.Lock()
         self._search_turns = asyncio.Semaphore(SEARCH_THREADS)
         # Idle connections for searches; taken and given back by the worker threads.
@@ -115,7 +121,8 @@ class News(ChatChoices):
         return self.store.unusable(exc)
 
     def close(self) -> None:
-        """Close the store and the search connections."""
+        """Stop the summary workers; close the store and the search connections."""
+        self.summaries.close()
         while True:
             try:
                 self._readers.get_nowait().close()
@@ -166,17 +173,17 @@ class News(ChatChoices):
         return self.store.summary(index.summary_key(stored.article, options)) or []
 
     async def summary(self, stored: StoredArticle, sentences: int | None = None) -> list[str]:
-        """The summary of the wanted length: from the cache, else made now (off the loop)."""
+        """The summary of the wanted length: from the cache, else made now in a worker process
+        (cached unless the worker died and the lead sentences stand in)."""
         count = max(1, min(sentences or self.default_sentences, MAX_SENTENCES))
         options = index.summary_options(self.settings, sentences=count)
         key = index.summary_key(stored.article, options)
         cached = self.store.summary(key)
         if cached is not None:
             return cached
-        from . import summarize
-
-        result = await asyncio.to_thread(summarize.safe_summarize_job, (stored.article, options))
-        self.store.put_summaries([(key, result)])
+        result, made = await self.summaries.summarize(stored.article, options)
+        if made:
+            self.store.put_summaries([(key, result)])
         return result
 
     async def search(
@@ -329,8 +336,11 @@ class News(ChatChoices):
             return index.run(self.settings, own)
 
     async def warm_up(self) -> None:
-        """Import sumy and nltk now, so that the first 'More' press does not wait for them."""
-        await asyncio.to_thread(_load_summarizer, self.settings.summary.language)
+        """Import sumy and nltk now, and start the summary workers, so that the first 'More'
+        press does not wait for them."""
+        language = self.settings.summary.language
+        await asyncio.to_thread(_load_summarizer, language)
+        await asyncio.to_thread(self.summaries.start, language)
 
 
 def _load_summarizer(language: str) -> None:

@@ -106,8 +106,9 @@ SETTINGS: tuple[Setting, ...] = (
     S("summary", "kl_fallback", "choice", "lexrank",
       choices=tuple(a for a in ALGORITHM_NAMES if a != "kl"),
       help="the method for articles too long for KL-Sum"),
-    S("summary", "max_sentences", "int", 600, 1, 10**6,
-      help="only the first max_sentences body sentences are rated, whatever the method"),
+    S("summary", "max_sentences", "int", 100, 1, 10**6,
+      help="body sentences rated, whatever the method: a longer article's first half of them"
+      " and an even sample of the rest"),
     S("database", "path", "path", "../var/newsbot.sqlite3", attr="database",
       help="the SQLite file (when no url is set)"),
     S("database", "url", "database", "", env="NEWSBOT_DATABASE", attr="database_url",

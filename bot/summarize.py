@@ -39,15 +39,11 @@ from sumy.summarizers.sum_basic import SumBasicSummarizer
 from sumy.summarizers.text_rank import TextRankSummarizer
 from sumy.utils import get_stop_words
 
-from . import languages, lede, newsrank, quotes
+from . import languages, lede, newsrank, quotes, window
 from .articles import Article
 from .config import SummaryOptions as Options
 
 log = logging.getLogger(__name__)
-
-# Text split into sentences per sentence rated (options.max_sentences): news sentences average
-# 120-200 characters, so this reaches `max_sentences` in any real article.
-CHARS_PER_SENTENCE = 500
 
 # The abbreviations sumy's own tokenizer adds to Punkt's models (its LANGUAGE_EXTRA_ABREVS), so
 # that sentences split here as in sumy (the evaluate figures agree with a plain sumy run).
@@ -191,8 +187,14 @@ def summarize(article: Article, options: Options) -> list[str]:
     algorithm = options.algorithm
     # Only the methods that read the headline by design are given it: LSA and Luhn count every
     # word of the document, headings included, and would no longer be sumy's own methods.
+    # The lead rates nothing: its first sentences are all it needs split.
+    lead = algorithm == "lead"
     document, count = _document(
-        article, t, limit=options.max_sentences, title=algorithm in _READ_HEADLINE
+        article,
+        t,
+        limit=options.sentences if lead else options.max_sentences,
+        title=algorithm in _READ_HEADLINE,
+        sample=not lead,
     )
     wanted = options.sentences
     if count <= wanted:
@@ -355,10 +357,10 @@ def _plain_lead(article: Article, wanted: int) -> list[str]:
 
 
 def _document(
-    article: Article, t: Tools, *, limit: int, title: bool = True
+    article: Article, t: Tools, *, limit: int, title: bool = True, sample: bool = True
 ) -> tuple[ObjectDocumentModel, int]:
-    """sumy's document: the headline (if `title`) and subheadings as headings, body sentences
-    de-duplicated.
+    """sumy's document: the headline (if `title`) and subheadings as headings, the body
+    sentences of the window (window.py) de-duplicated.
 
     Duplicates are dropped because sumy rates sentences in a dict keyed by their text, so a
     repeated sentence would be picked twice.
@@ -366,36 +368,12 @@ def _document(
     tokenizer = t.tokenizer
     headline = article.headline if title else ""
     paragraphs = [Paragraph([Sentence(headline, tokenizer, is_heading=True)])] if headline else []
-    seen: set[str] = set()
     count = 0
-    # Only so much text is split: a 5 MB paragraph would cost Punkt seconds for sentences that
-    # `limit` then drops (and trips nltk's own regular-expression time limit).
-    budget = limit * CHARS_PER_SENTENCE
-    for block in article.blocks:
-        if count >= limit or budget <= 0:
-            break
-        part = block.text if len(block.text) <= budget else _cut(block.text, budget)
-        budget -= len(part)
-        if block.heading:
-            paragraphs.append(Paragraph([Sentence(part, tokenizer, is_heading=True)]))
-            continue
-        sentences = []
-        for text in tokenizer.to_sentences(part):
-            if text in seen or count >= limit:
-                continue
-            seen.add(text)
-            sentences.append(Sentence(text, tokenizer))
-            count += 1
-        if sentences:
-            paragraphs.append(Paragraph(sentences))
+    parts = window.window(article.blocks, tokenizer.to_sentences, limit, sample=sample)
+    for heading, texts in parts:
+        paragraphs.append(Paragraph([Sentence(x, tokenizer, is_heading=heading) for x in texts]))
+        count += 0 if heading else len(texts)
     return ObjectDocumentModel(paragraphs), count
-
-
-def _cut(text: str, size: int) -> str:
-    """The first `size` characters, ended at a space when there is one near the end."""
-    cut = text[:size]
-    space = cut.rfind(" ", size - 200)
-    return cut[:space] if space > 0 else cut
 
 
 def _heading_words(document: ObjectDocumentModel) -> Sequence[str]:
@@ -425,4 +403,4 @@ def safe_summarize_job(job: tuple[Article, Options]) -> list[str]:
         return summarize(article, replace(options, algorithm="lead"))
     except Exception:
         log.exception("%s: no sentences could be split; the opening words stand in", article.key)
-        return [_cut(article.paragraphs[0], 300)] if article.paragraphs else []
+        return [window.cut(article.paragraphs[0], 300)] if article.paragraphs else []

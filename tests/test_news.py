@@ -1,16 +1,17 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from bot import summarize
 from bot.config import Settings
 from bot.news import MAX_SENTENCES, QUERY_DAYS, News, Pick
 from bot.store import Store
+from bot.summary_pool import SummaryPool
 
 from .conftest import SAMPLE_PAGE, WriteFile
 
@@ -21,6 +22,7 @@ def news(settings: Settings, store: Store, write: WriteFile) -> Iterator[News]:
     service = News(settings, store)
     asyncio.run(service.reload())
     yield service
+    service.summaries.close()
 
 
 def test_latest_pages_and_clamps_the_offset(news: News) -> None:
@@ -43,13 +45,13 @@ def test_a_new_summary_length_is_made_once_then_cached(
     stored = news.get(news.latest(limit=5).entries[-1].id)
     assert stored is not None
     calls = []
-    real = summarize.safe_summarize_job
+    real = news.summaries.summarize
 
-    def counting(job: tuple[object, object]) -> list[str]:
+    async def counting(*job: Any) -> tuple[list[str], bool]:
         calls.append(job)
-        return real(job)  # type: ignore[arg-type]
+        return await real(*job)
 
-    monkeypatch.setattr(summarize, "safe_summarize_job", counting)
+    monkeypatch.setattr(news.summaries, "summarize", counting)
     five = asyncio.run(news.summary(stored, 5))
     again = asyncio.run(news.summary(stored, 5))
     assert len(five) == 5 and again == five and len(calls) == 1
@@ -141,3 +143,22 @@ def test_within_one_update_a_chats_row_is_read_once_and_a_change_read_again(
     asyncio.run(one_update())
     asyncio.run(another_update())
     assert news.ui_language(5) == "de" and len(reads) == 4  # outside any update: no memo
+
+
+def worker_pid(job: tuple[object, object]) -> list[str]:
+    return [str(os.getpid())]
+
+
+def test_a_summary_asked_for_in_chat_is_made_outside_the_bots_process(
+    settings: Settings, store: Store, write: WriteFile
+) -> None:
+    write("sample.txt", SAMPLE_PAGE.read_bytes())
+    news = News(settings, store, SummaryPool(workers=1, job=worker_pid))
+    asyncio.run(news.reload())
+    stored = news.get(news.latest(limit=5).entries[-1].id)
+    assert stored is not None
+    try:
+        (pid,) = asyncio.run(news.summary(stored, 7))
+    finally:
+        news.close()
+    assert int(pid) != os.getpid()

@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot import languages
+from bot import languages, window
 from bot import summarize as summarize_module
 from bot.articles import Article, Block, read_file
 from bot.config import ALGORITHM_NAMES, Boilerplate
 from bot.config import SummaryOptions as Options
-from bot.summarize import ALGORITHMS, Tokenizer, safe_summarize_job, summarize
+from bot.summarize import ALGORITHMS, Tokenizer, safe_summarize_job, summarize, tools
 
 from .conftest import SAMPLE_PAGE
 
@@ -133,10 +133,14 @@ def test_kl_gives_way_to_the_fallback_on_long_articles(monkeypatch: pytest.Monke
         summarize(article, Options(algorithm="kl", kl_max_sentences=12))
 
 
-def test_only_the_first_max_sentences_are_rated() -> None:
-    article = numbered(30)
-    result = summarize(article, Options(algorithm="lexrank", sentences=3, max_sentences=5))
-    assert all(int(s.split()[2]) < 5 for s in result)
+@pytest.mark.parametrize("algorithm", ["lede", "news", "lexrank", "reduction", "lsa"])
+def test_an_article_within_the_window_is_summarized_as_without_one(
+    sample: Article, algorithm: str
+) -> None:
+    count = sum(len(tools("english").tokenizer.to_sentences(p)) for p in sample.paragraphs)
+    windowed = Options(algorithm=algorithm, max_sentences=count)
+    unbounded = Options(algorithm=algorithm, max_sentences=10**6)
+    assert summarize(sample, windowed) == summarize(sample, unbounded)
 
 
 def test_a_failing_summarizer_falls_back_to_the_lead(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -216,7 +220,9 @@ def test_a_huge_paragraph_is_split_only_as_far_as_the_rated_sentences_go(
         "Day 0 of the harbour festival drew crowds.",
         "Day 1 of the harbour festival drew crowds.",
     ]
-    assert sum(split) <= options.max_sentences * summarize_module.CHARS_PER_SENTENCE
+    # The opening sentences, then the pieces of the rest a sample is taken from.
+    opening = options.max_sentences * window.CHARS_PER_SENTENCE
+    assert sum(split) <= opening + options.max_sentences // 2 * window.PIECE_CHARS
 
 
 def test_when_even_the_lead_fails_the_opening_words_stand_in(
