@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot import store as store_module
+from bot import stories
 from bot.articles import Article, Block
 from bot.store import (
     MARK_END,
@@ -135,6 +136,65 @@ def test_articles_and_stories_are_counted_through_adds_moves_and_removals(
     assert counted() == rows() == (2, 2, 1, 1)
     store.apply(Changes([], [], [], [(ids[2], dataclasses.replace(other, language="en"))], [], {}))
     assert counted() == rows() == (2, 2, 2, 2)
+
+
+WIRE = (
+    "The town council approved a second bridge over the river on Monday evening after a"
+    " debate that ran past midnight. The crossing will link the station with the new housing"
+    " on the east bank. Councillors voted 21 to 9 for the plan, which had been delayed twice"
+    " by arguments over its cost. Building work is expected to start in the spring."
+)
+
+
+def test_a_near_duplicate_within_the_window_joins_the_story_and_a_later_one_does_not(
+    engine_store: Store,
+) -> None:
+    edited = WIRE.replace("Monday evening", "Monday night")
+    first, near, late = add(
+        engine_store,
+        article("Bridge approved", WIRE, source="a.txt"),
+        article("Council backs bridge", edited, source="b.txt", days=1),
+        article("Bridge approved", WIRE, source="c.txt", days=5),
+    )
+    heads = dict(engine_store.conn.execute("SELECT id, story_id FROM articles").fetchall())
+    assert heads == {first: first, near: first, late: late}
+    keys = stories.bands(stories.shingles(f"Bridge approved {WIRE}"))
+
+    def proposed(days: int) -> list[int]:
+        published = (T0 + timedelta(days=days)).timestamp()
+        return sorted(
+            m[0] for m in store_articles.candidates(engine_store.conn, 0, keys, published)
+        )
+
+    # Four days apart is not even a candidate: the window is a range of the index.
+    assert proposed(5) == [late]
+    assert proposed(4) == [near, late]
+    assert proposed(3) == [first, near, late]
+
+
+def _boilerplate(k: int) -> Article:
+    """One of many articles that share a long boilerplate paragraph, one an hour back from T0."""
+    unique = " ".join(f"u{k}x{j}" for j in range(60))
+    item = article(f"Item {k}", f"{WIRE} {unique}", source=f"{k}.txt")
+    return dataclasses.replace(item, published=T0 - timedelta(hours=k))
+
+
+def test_candidate_rows_read_per_new_article_do_not_grow_with_the_library(
+    engine_store: Store,
+) -> None:
+    """The candidate query reads the rows of articles within the window only (each matching
+    row counted once): the same at 200 and at 2,000 articles that all share their boilerplate."""
+    probe = _boilerplate(0)
+    keys = stories.bands(stories.shingles(f"{probe.title} {probe.body}"))
+
+    def rows_read() -> int:
+        found = store_articles.candidates(engine_store.conn, 0, keys, probe.published.timestamp())
+        return sum(shared for _, shared in found)
+
+    add(engine_store, *(_boilerplate(k) for k in range(200, 0, -1)))
+    small = rows_read()
+    add(engine_store, *(_boilerplate(k) for k in range(2000, 200, -1)))
+    assert 0 < rows_read() == small <= 72 * stories.BANDS  # 72 hours in the window
 
 
 def test_ids_of_removed_articles_are_never_given_again(engine_store: Store) -> None:
