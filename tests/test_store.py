@@ -28,6 +28,7 @@ from bot.store import (
     StoreUnavailable,
     SummaryKey,
     is_url,
+    migrations,
     parse_query,
     pg_search,
 )
@@ -668,3 +669,37 @@ def test_an_update_id_is_seen_once_and_forgotten_after_two_days(engine_store: St
     assert store.forget_before(0, updates_before=time.time() - 2 * 86400) == 1
     assert store.first_sight(700_000_001) is True
     assert store.first_sight(700_000_002) is False
+
+
+def test_articles_from_before_story_bands_get_theirs_and_find_their_duplicates(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "news.sqlite3"
+    version = [name for name, _ in MIGRATIONS].index("0021_story_bands")
+    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as conn:
+        conn.row_factory = sqlite3.Row
+        for _, steps in MIGRATIONS[:version]:  # a database as the release before bands left it
+            for step in steps:
+                run_step(conn, step)
+        conn.execute(f"PRAGMA user_version = {version}")
+        for n, body in enumerate([WIRE, "Too short.", WIRE.replace("bridge", "tunnel")]):
+            conn.execute(
+                "INSERT INTO articles (key, source, title, blocks, published, dated, ordinal,"
+                " content_hash, fingerprint, added_at, updated_at, story_id)"
+                " VALUES (?, ?, 'Old', ?, ?, 1, 0, 'h', 'f', 0, 0, ?)",
+                (f"{n}.txt#0", f"{n}.txt", f'[["{body}", false]]', T0.timestamp(), n + 1),
+            )
+    monkeypatch.setattr(migrations, "FILL_CHUNK", 2)  # the articles in two chunks
+    with Store(path) as db:
+        assert db.schema_version == len(MIGRATIONS)
+        counts = db.conn.execute(
+            "SELECT article_id, count(*) FROM story_bands GROUP BY article_id"
+        ).fetchall()
+        assert [tuple(r) for r in counts] == [(1, stories.BANDS), (3, stories.BANDS)]
+        assert not db.conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE name = 'story_sketch'"
+        ).fetchall()
+        [new] = add(db, article("Old", WIRE.replace("Monday", "Tuesday"), source="new.txt"))
+        assert (
+            db.conn.execute("SELECT story_id FROM articles WHERE id = ?", (new,)).fetchone()[0] == 1
+        )
