@@ -393,18 +393,14 @@ def _story_of(conn: Database, article_id: int, article: Article) -> int:
             [m[0] for m in best],
         )
     }
-    for candidate, _ in best:
-        row = rows.get(candidate)
-        if row is None:
-            continue
+    for row in (rows[candidate] for candidate, _ in best):  # band rows go with their article
         text = " ".join(t for t, _ in json.loads(row["blocks"]))
         if stories.same_text(own, stories.shingles(f"{row['title']} {text}")):
             return int(row["story_id"] or row["id"])
     return article_id
 
 
-# Candidates checked with same_text per new article, at most.
-CANDIDATES = 5
+CANDIDATES = 5  # checked with same_text per new article, at most
 
 
 def candidates(
