@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot import store as store_module
+from bot import stories
 from bot.articles import Article, Block
 from bot.store import (
     MARK_END,
@@ -27,6 +28,7 @@ from bot.store import (
     StoreUnavailable,
     SummaryKey,
     is_url,
+    migrations,
     parse_query,
     pg_search,
 )
@@ -135,6 +137,65 @@ def test_articles_and_stories_are_counted_through_adds_moves_and_removals(
     assert counted() == rows() == (2, 2, 1, 1)
     store.apply(Changes([], [], [], [(ids[2], dataclasses.replace(other, language="en"))], [], {}))
     assert counted() == rows() == (2, 2, 2, 2)
+
+
+WIRE = (
+    "The town council approved a second bridge over the river on Monday evening after a"
+    " debate that ran past midnight. The crossing will link the station with the new housing"
+    " on the east bank. Councillors voted 21 to 9 for the plan, which had been delayed twice"
+    " by arguments over its cost. Building work is expected to start in the spring."
+)
+
+
+def test_a_near_duplicate_within_the_window_joins_the_story_and_a_later_one_does_not(
+    engine_store: Store,
+) -> None:
+    edited = WIRE.replace("Monday evening", "Monday night")
+    first, near, late = add(
+        engine_store,
+        article("Bridge approved", WIRE, source="a.txt"),
+        article("Council backs bridge", edited, source="b.txt", days=1),
+        article("Bridge approved", WIRE, source="c.txt", days=5),
+    )
+    heads = dict(engine_store.conn.execute("SELECT id, story_id FROM articles").fetchall())
+    assert heads == {first: first, near: first, late: late}
+    keys = stories.bands(stories.shingles(f"Bridge approved {WIRE}"))
+
+    def proposed(days: int) -> list[int]:
+        published = (T0 + timedelta(days=days)).timestamp()
+        return sorted(
+            m[0] for m in store_articles.candidates(engine_store.conn, 0, keys, published)
+        )
+
+    # Four days apart is not even a candidate: the window is a range of the index.
+    assert proposed(5) == [late]
+    assert proposed(4) == [near, late]
+    assert proposed(3) == [first, near, late]
+
+
+def _boilerplate(k: int) -> Article:
+    """One of many articles that share a long boilerplate paragraph, one an hour back from T0."""
+    unique = " ".join(f"u{k}x{j}" for j in range(60))
+    item = article(f"Item {k}", f"{WIRE} {unique}", source=f"{k}.txt")
+    return dataclasses.replace(item, published=T0 - timedelta(hours=k))
+
+
+def test_candidate_rows_read_per_new_article_do_not_grow_with_the_library(
+    engine_store: Store,
+) -> None:
+    """The candidate query reads the rows of articles within the window only (each matching
+    row counted once): the same at 200 and at 2,000 articles that all share their boilerplate."""
+    probe = _boilerplate(0)
+    keys = stories.bands(stories.shingles(f"{probe.title} {probe.body}"))
+
+    def rows_read() -> int:
+        found = store_articles.candidates(engine_store.conn, 0, keys, probe.published.timestamp())
+        return sum(shared for _, shared in found)
+
+    add(engine_store, *(_boilerplate(k) for k in range(200, 0, -1)))
+    small = rows_read()
+    add(engine_store, *(_boilerplate(k) for k in range(2000, 200, -1)))
+    assert 0 < rows_read() == small <= 72 * stories.BANDS  # 72 hours in the window
 
 
 def test_ids_of_removed_articles_are_never_given_again(engine_store: Store) -> None:
@@ -608,3 +669,37 @@ def test_an_update_id_is_seen_once_and_forgotten_after_two_days(engine_store: St
     assert store.forget_before(0, updates_before=time.time() - 2 * 86400) == 1
     assert store.first_sight(700_000_001) is True
     assert store.first_sight(700_000_002) is False
+
+
+def test_articles_from_before_story_bands_get_theirs_and_find_their_duplicates(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "news.sqlite3"
+    version = [name for name, _ in MIGRATIONS].index("0021_story_bands")
+    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as conn:
+        conn.row_factory = sqlite3.Row
+        for _, steps in MIGRATIONS[:version]:  # a database as the release before bands left it
+            for step in steps:
+                run_step(conn, step)
+        conn.execute(f"PRAGMA user_version = {version}")
+        for n, body in enumerate([WIRE, "Too short.", WIRE.replace("bridge", "tunnel")]):
+            conn.execute(
+                "INSERT INTO articles (key, source, title, blocks, published, dated, ordinal,"
+                " content_hash, fingerprint, added_at, updated_at, story_id)"
+                " VALUES (?, ?, 'Old', ?, ?, 1, 0, 'h', 'f', 0, 0, ?)",
+                (f"{n}.txt#0", f"{n}.txt", f'[["{body}", false]]', T0.timestamp(), n + 1),
+            )
+    monkeypatch.setattr(migrations, "FILL_CHUNK", 2)  # the articles in two chunks
+    with Store(path) as db:
+        assert db.schema_version == len(MIGRATIONS)
+        counts = db.conn.execute(
+            "SELECT article_id, count(*) FROM story_bands GROUP BY article_id"
+        ).fetchall()
+        assert [tuple(r) for r in counts] == [(1, stories.BANDS), (3, stories.BANDS)]
+        assert not db.conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE name = 'story_sketch'"
+        ).fetchall()
+        [new] = add(db, article("Old", WIRE.replace("Monday", "Tuesday"), source="new.txt"))
+        assert (
+            db.conn.execute("SELECT story_id FROM articles WHERE id = ?", (new,)).fetchone()[0] == 1
+        )

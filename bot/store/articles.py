@@ -29,7 +29,7 @@ from .room import Database, Room, Row, rows_in_chunks
 log = logging.getLogger(__name__)
 
 # New articles written per transaction by Store.apply: well under a second of write lock
-# (about 1.5 ms an article with its search entry, story sketch and deliveries).
+# (about 1.5 ms an article with its search entry, story bands and deliveries).
 APPLY_BATCH = 500
 BATCH_PAUSE = 0.1
 
@@ -201,7 +201,7 @@ def _edit(conn: Database, changes: Changes, failed: list[tuple[str, str]], now: 
     for article_id in changes.removed_ids:
         conn.execute("DELETE FROM articles WHERE id = ?", (article_id,))
         conn.execute("DELETE FROM articles_fts WHERE rowid = ?", (article_id,))
-        conn.execute("DELETE FROM story_sketch WHERE article_id = ?", (article_id,))
+        conn.execute("DELETE FROM story_bands WHERE article_id = ?", (article_id,))
     # Keys are unique, and two articles may swap theirs (swapped in their file): free
     # every key about to change first.
     conn.executemany(
@@ -223,6 +223,8 @@ def _edit(conn: Database, changes: Changes, failed: list[tuple[str, str]], now: 
                 "UPDATE articles_fts SET title = ?, body = ? WHERE rowid = ?",
                 (article.title, article.body, article_id),
             )
+            conn.execute("DELETE FROM story_bands WHERE article_id = ?", (article_id,))
+            _record_bands(conn, article_id, article, stories.shingles(_text(article)))
     if changes.removed_ids:
         # A story whose first article went: the next one leads it.
         conn.execute(
@@ -364,15 +366,11 @@ def _insert(conn: Database, article: Article, now: float) -> int:
 
 def _story_of(conn: Database, article_id: int, article: Article) -> int:
     """The story a new article belongs to: the story of an article with the same canonical
-    URL, or of one whose text it nearly repeats (candidates by sketch); else its own. Also
-    records the article's sketch for the articles to come."""
+    URL, or of one whose text it nearly repeats (candidates by band keys); else its own. Also
+    records the article's band keys for the articles to come."""
     key = stories.url_key(article.url)
-    own = stories.shingles(f"{article.title} {article.body}")
-    hashes = stories.sketch(own)
-    conn.executemany(
-        "INSERT INTO story_sketch (hash, article_id) VALUES (?, ?)",
-        [(h, article_id) for h in hashes],
-    )
+    own = stories.shingles(_text(article))
+    keys = _record_bands(conn, article_id, article, own)
     if key:
         row = conn.execute(
             # Only earlier articles: they have their story already, also those of this run.
@@ -382,25 +380,62 @@ def _story_of(conn: Database, article_id: int, article: Article) -> int:
         ).fetchone()
         if row:
             return int(row[0])
-    if len(own) < stories.MIN_SHINGLES:
+    matches = candidates(conn, article_id, keys, article.published.timestamp())
+    # The likeliest first (most keys in common); same_text decides.
+    best = sorted(matches, key=lambda m: (-m[1], m[0]))[:CANDIDATES]
+    if not best:
         return article_id
-    published = article.published.timestamp()
-    window = stories.MAX_DAYS_APART * 86400
-    marks = ",".join("?" * len(hashes))
-    candidates = conn.execute(
-        f"""SELECT a.id, a.story_id, a.title, a.blocks FROM articles a JOIN (
-               SELECT article_id, count(*) AS shared FROM story_sketch
-               WHERE hash IN ({marks}) AND article_id != ?
-               GROUP BY article_id HAVING count(*) >= ? ORDER BY shared DESC LIMIT 5
-           ) c ON c.article_id = a.id
-           WHERE a.published BETWEEN ? AND ?""",
-        (*hashes, article_id, stories.SKETCH_SHARED, published - window, published + window),
-    ).fetchall()
-    for row in candidates:
+    rows = {
+        int(r["id"]): r
+        for r in conn.execute(
+            f"SELECT id, story_id, title, blocks FROM articles"
+            f" WHERE id IN ({','.join('?' * len(best))})",
+            [m[0] for m in best],
+        )
+    }
+    for row in (rows[candidate] for candidate, _ in best):  # band rows go with their article
         text = " ".join(t for t, _ in json.loads(row["blocks"]))
         if stories.same_text(own, stories.shingles(f"{row['title']} {text}")):
             return int(row["story_id"] or row["id"])
     return article_id
+
+
+CANDIDATES = 5  # checked with same_text per new article, at most
+
+
+def candidates(
+    conn: Database, article_id: int, keys: Sequence[int], published: float
+) -> list[tuple[int, int]]:
+    """The articles published within MAX_DAYS_APART days of `published` that share a band key
+    with `keys`, with how many they share. Every row read is one of these (the index on
+    (band, published) bounds the scan by the window): as many as the window holds, whatever
+    the library's size."""
+    if not keys:
+        return []
+    window = stories.MAX_DAYS_APART * 86400
+    rows = conn.execute(
+        f"SELECT article_id, count(*) FROM story_bands WHERE band IN ({','.join('?' * len(keys))})"
+        " AND published BETWEEN ? AND ? AND article_id != ? GROUP BY article_id",
+        (*keys, published - window, published + window, article_id),
+    ).fetchall()
+    return [(int(r[0]), int(r[1])) for r in rows]
+
+
+def _record_bands(
+    conn: Database, article_id: int, article: Article, triples: frozenset[tuple[str, str, str]]
+) -> list[int]:
+    """Keep the article's band keys (stories.bands); returns them."""
+    keys = stories.bands(triples)
+    published = article.published.timestamp()
+    conn.executemany(
+        "INSERT INTO story_bands (band, published, article_id) VALUES (?, ?, ?)",
+        [(k, published, article_id) for k in keys],
+    )
+    return keys
+
+
+def _text(article: Article) -> str:
+    return f"{article.title} {article.body}"
 
 
 _ARTICLE_COLUMNS = (

@@ -24,7 +24,7 @@ TABLES = {
     "files": "path",
     "articles": "id",
     "articles_fts": "rowid",
-    "story_sketch": "article_id, hash",
+    "story_bands": "article_id, band",
     "summaries": "content_hash, algorithm, sentences, language",
     "reloads": "id",
     "queries": "id",

@@ -12,6 +12,7 @@ an identity column.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Callable
@@ -42,6 +43,36 @@ def _fill_url_keys(conn: Database) -> None:
         "UPDATE articles SET url_key = ? WHERE id = ?",
         [(stories.url_key(r["url"]), r["id"]) for r in rows.fetchall()],
     )
+
+
+# Articles read at a time by _fill_story_bands.
+FILL_CHUNK = 1000
+
+
+def _fill_story_bands(conn: Database) -> None:
+    """0021_story_bands: each existing article's band keys (stories.bands), a chunk of articles
+    at a time (what is held in memory stays bounded, whatever the library's size)."""
+    last = 0
+    while True:
+        rows = conn.execute(
+            "SELECT id, title, blocks, published FROM articles WHERE id > ? ORDER BY id LIMIT ?",
+            (last, FILL_CHUNK),
+        ).fetchall()
+        if not rows:
+            return
+        conn.executemany(
+            "INSERT INTO story_bands (band, published, article_id) VALUES (?, ?, ?)",
+            [
+                (key, r["published"], r["id"])
+                for r in rows
+                for key in stories.bands(
+                    stories.shingles(
+                        " ".join([r["title"], *(t for t, _ in json.loads(r["blocks"]))])
+                    )
+                )
+            ],
+        )
+        last = int(rows[-1]["id"])
 
 
 def _unaccent(conn: Database) -> None:
@@ -421,6 +452,25 @@ MIGRATIONS: tuple[Migration, ...] = (
         ),
     ),
     ("0020_article_counts", (Engines(sqlite=(), postgresql=_POSTGRES_COUNTS),)),
+    (
+        # Near-duplicate candidates by LSH band keys (stories.bands) in place of the sketch's
+        # hashes: the window of dates is a range of the index, so the rows read per new
+        # article are those of articles within MAX_DAYS_APART days, not every article that
+        # shares a common hash (939 rows an article at 50,000 articles, growing). The primary
+        # key is that index; article_id's index serves the removals.
+        "0021_story_bands",
+        (
+            """CREATE TABLE story_bands (
+                band INTEGER NOT NULL,
+                published REAL NOT NULL,
+                article_id INTEGER NOT NULL,
+                PRIMARY KEY (band, published, article_id)
+            ) WITHOUT ROWID""",
+            "CREATE INDEX story_bands_article ON story_bands (article_id)",
+            _fill_story_bands,
+            "DROP TABLE story_sketch",
+        ),
+    ),
 )
 
 
