@@ -102,6 +102,18 @@ def unavailable(exc: Exception) -> bool:
     )
 
 
+@contextmanager
+def store_errors() -> Iterator[None]:
+    """psycopg's errors that mean "try again later" (see unavailable) as the store's
+    StoreUnavailable; every other error as it is."""
+    try:
+        yield
+    except Exception as exc:
+        if unavailable(exc):
+            raise StoreUnavailable(f"PostgreSQL: {exc}") from exc
+        raise
+
+
 class Connection:
     """sqlite3.Connection's execute and executemany, on a pool of PostgreSQL connections."""
 
@@ -139,25 +151,15 @@ class Connection:
                 self._local.conn = None
 
     def execute(self, sql: str, parameters: Sequence[Any] = (), /) -> Result:
-        try:
-            with self.hold() as conn:
-                cursor = conn.execute(translate(sql), _without_nul(parameters))
-                rows = cursor.fetchall() if cursor.description is not None else []
-                return Result(rows, cursor.rowcount)
-        except Exception as exc:
-            if unavailable(exc):
-                raise StoreUnavailable(f"PostgreSQL: {exc}") from exc
-            raise
+        with store_errors(), self.hold() as conn:
+            cursor = conn.execute(translate(sql), _without_nul(parameters))
+            rows = cursor.fetchall() if cursor.description is not None else []
+            return Result(rows, cursor.rowcount)
 
     def executemany(self, sql: str, parameters: Iterable[Sequence[Any]], /) -> Result:
-        try:
-            with self.hold() as conn, conn.cursor() as cursor:
-                cursor.executemany(translate(sql), (_without_nul(p) for p in parameters))
-                return Result([], cursor.rowcount)
-        except Exception as exc:
-            if unavailable(exc):
-                raise StoreUnavailable(f"PostgreSQL: {exc}") from exc
-            raise
+        with store_errors(), self.hold() as conn, conn.cursor() as cursor:
+            cursor.executemany(translate(sql), (_without_nul(p) for p in parameters))
+            return Result([], cursor.rowcount)
 
 
 def _without_nul(parameters: Sequence[Any]) -> Sequence[Any]:

@@ -32,7 +32,7 @@ from .pg_connection import (
     Connection,
     pools,
     redacted,
-    unavailable,
+    store_errors,
 )
 from .records import QUEUED, SENDING, Lease, SearchResult, SearchTimeout, StoreUnavailable
 from .room import Database
@@ -104,6 +104,9 @@ class PostgresStore(Store):
     """The Store on PostgreSQL: the same subjects' methods; connections, transactions,
     migrations, search and locks between processes here."""
 
+    # Several bot processes may share the database: one leads (see lease).
+    shared = True
+
     def __init__(self, url: str, *, busy_timeout: float = 10.0) -> None:
         self.path = url
         self._url = url
@@ -130,19 +133,14 @@ class PostgresStore(Store):
         """BEGIN ... COMMIT on one connection, or ROLLBACK on any exception. Raises
         StoreUnavailable when the server cannot be reached or the write did not go through
         (nothing written: try again later)."""
-        try:
-            with self.pg.hold() as conn:
-                if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
-                    # As SQLite: psycopg would make the inner block a savepoint.
-                    raise RuntimeError("a transaction is already open in this thread")
-                with conn.transaction():
-                    self.check_file()  # nothing to check here; tests stand a failure in for it
-                    yield self.pg
-                    self.check_file()
-        except Exception as exc:
-            if unavailable(exc):
-                raise StoreUnavailable(f"PostgreSQL: {exc}") from exc
-            raise
+        with store_errors(), self.pg.hold() as conn:
+            if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                # As SQLite: psycopg would make the inner block a savepoint.
+                raise RuntimeError("a transaction is already open in this thread")
+            with conn.transaction():
+                self.check_file()  # nothing to check here; tests stand a failure in for it
+                yield self.pg
+                self.check_file()
 
     def check_file(self) -> None:
         """No file to check: the server keeps its own."""
@@ -194,19 +192,12 @@ class PostgresStore(Store):
     def _pool_connection(self) -> Iterator[psycopg.Connection[Any]]:
         if self._pool is None:
             raise StoreUnavailable("the store is closed")
-        try:
-            with self._pool.connection() as conn:
-                yield conn
-        except Exception as exc:
-            if unavailable(exc):
-                raise StoreUnavailable(f"PostgreSQL: {exc}") from exc
-            raise
+        with store_errors(), self._pool.connection() as conn:
+            yield conn
 
     def index_turn(self) -> Any:
         """Index runs on this database take turns, across processes and machines."""
         return self.advisory_lock(LOCK_INDEX)
-
-    shared = True
 
     def lease(self) -> Lease:
         """The leader's lease: an advisory lock held on a connection of its own."""

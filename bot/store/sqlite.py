@@ -96,6 +96,10 @@ class Store(Articles, Summaries, Chats, Outbox, Feeds, Queries, Search):
     each subject's methods in its own module (articles, summaries, chats, outbox, feeds,
     queries, search)."""
 
+    # Whether several bot processes may share the database (PostgreSQL: who leads is settled by
+    # a lease); one SQLite file is one process's.
+    shared = False
+
     def __init__(self, path: str | Path, *, busy_timeout: float = 10.0) -> None:
         """Open (or create) the database. `busy_timeout`: how long a write waits for another
         process's write lock before StoreUnavailable."""
@@ -202,9 +206,6 @@ class Store(Articles, Summaries, Chats, Outbox, Feeds, Queries, Search):
     def lease(self) -> Lease:
         """The right to run the once-only jobs: on one SQLite file, one process has them."""
         return Lease()
-
-    # Several processes may share this database (PostgreSQL): who leads is settled by a lease.
-    shared = False
 
     def another(self) -> Store:
         """Another store on this database, for another thread (its own connection)."""
