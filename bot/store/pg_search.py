@@ -72,21 +72,10 @@ def queries(parsed: ParsedQuery) -> tuple[str, str | None, str]:
 
 
 def search(
-    conn: Database, parsed: ParsedQuery, limit: int, offset: int, language: str | None
-) -> SearchResult:
-    strict, relaxed, highlight = queries(parsed)
-    result = _search(conn, strict, highlight, limit, offset, language)
-    if result.total == 0 and relaxed:
-        result = _search(conn, relaxed, highlight, limit, offset, language)
-        return SearchResult(result.hits, result.total, relaxed=True)
-    return result
-
-
-def _search(
     conn: Database, query: str, highlight: str, limit: int, offset: int, language: str | None
 ) -> SearchResult:
-    """One pass over the newest RANK_WINDOW matches: ranked, counted and paged together (each
-    match's tsvector is read once; three queries, as on SQLite, read them three times)."""
+    """A page of the newest RANK_WINDOW matches of a tsquery, ranked; and how many there are.
+    The matches are found first (ids only), then ranked, counted and paged in one statement."""
     where, args = ("AND a.language = ?", (language,)) if language else ("", ())
     newest = _newest_matches(conn, query)
     if not newest:
@@ -103,13 +92,6 @@ def _search(
            LIMIT ? OFFSET ?""",
         (query, newest, *args, limit, offset),
     ).fetchall()
-    rows = {
-        int(r["id"]): r
-        for r in conn.execute(
-            "SELECT id, title, url, source FROM articles WHERE id = ANY(?)",
-            ([int(r["id"]) for r in ranked],),
-        )
-    }
     if ranked:
         total = int(ranked[0]["total"])
     elif offset and where:  # a page past the last: how many there are, still
@@ -120,9 +102,16 @@ def _search(
         )
     else:
         total = 0 if where else len(newest)
-    if not total:
-        return SearchResult((), 0)
-    snippets = _snippets(conn, [int(r["id"]) for r in ranked], highlight)
+    if not ranked:  # nothing on this page (or at all)
+        return SearchResult((), total)
+    ids = [int(r["id"]) for r in ranked]
+    rows = {
+        int(r["id"]): r
+        for r in conn.execute(
+            "SELECT id, title, url, source FROM articles WHERE id = ANY(?)", (ids,)
+        )
+    }
+    snippets = _snippets(conn, ids, highlight)
     hits = tuple(
         Hit(
             int(r["id"]),

@@ -299,8 +299,11 @@ class PostgresStore(Store):
     def stem_of(self, prefix: str) -> str | None:
         return pg_search.stem_of(self.conn, prefix)
 
-    def _ranked(
-        self, parsed: ParsedQuery, limit: int, offset: int, language: str | None
+    def _expressions(self, parsed: ParsedQuery) -> tuple[str, str | None, str]:
+        return pg_search.queries(parsed)
+
+    def _search(
+        self, match: str, highlight: str, limit: int, offset: int, language: str | None = None
     ) -> SearchResult:
         with self._search_settings():
-            return pg_search.search(self.conn, parsed, limit, offset, language)
+            return pg_search.search(self.conn, match, highlight, limit, offset, language)

@@ -54,11 +54,17 @@ class Search(Room):
         self, parsed: ParsedQuery, limit: int, offset: int, language: str | None
     ) -> SearchResult:
         """The query's hits; when every word is needed and none matches, any of them."""
-        result = self._search(parsed.strict, parsed.highlight, limit, offset, language)
-        if result.total == 0 and parsed.relaxed:
-            result = self._search(parsed.relaxed, parsed.highlight, limit, offset, language)
+        strict, relaxed, highlight = self._expressions(parsed)
+        result = self._search(strict, highlight, limit, offset, language)
+        if result.total == 0 and relaxed:
+            result = self._search(relaxed, highlight, limit, offset, language)
             return SearchResult(result.hits, result.total, relaxed=True)
         return result
+
+    def _expressions(self, parsed: ParsedQuery) -> tuple[str, str | None, str]:
+        """The query in this engine's language: every word needed, any of them (or None), and
+        what snippets mark. FTS5 here; PostgreSQL says it as a tsquery."""
+        return parsed.strict, parsed.relaxed, parsed.highlight
 
     def stem_of(self, prefix: str) -> str | None:
         """The indexed stem that a word beginning typed past it stands for (see _stem_of)."""
