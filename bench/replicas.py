@@ -54,7 +54,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import multiprocessing
 import os
 import re
@@ -66,8 +65,6 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections import Counter
 from collections.abc import Sequence
 from contextlib import suppress
@@ -286,20 +283,9 @@ class Replica:
         return self.process.poll() is None
 
     def post(self, update: dict[str, Any]) -> int:
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{self.port}/hook",
-            data=json.dumps(update).encode(),
-            headers={"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": SECRET},
-        )
-        for _ in range(300):  # the server may still be starting
-            try:
-                with urllib.request.urlopen(request, timeout=10) as response:
-                    return int(response.status)
-            except urllib.error.HTTPError as exc:
-                return exc.code
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError(f"the webhook on port {self.port} never answered")
+        from tests.fake_bot_api import post_update  # (the server may still be starting)
+
+        return post_update(f"http://127.0.0.1:{self.port}/hook", update, SECRET)
 
     def kill(self) -> None:
         """SIGKILL to its whole session (as tests/test_run.py's BotProcess.kill), and reap it."""

@@ -43,12 +43,14 @@ import socket
 import sys
 import threading
 import time
+import urllib.error
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.request import Request, urlopen
 
 T = TypeVar("T")
 
@@ -1052,3 +1054,23 @@ class FakeBotApi:
                 if self._state.version == version:
                     # A short cap: the predicate may also watch things outside the fake.
                     self._state.lock.wait(min(remaining, 0.05))
+
+
+def post_update(url: str, update: dict[str, Any], secret: str, *, tries: int = 300) -> int:
+    """Post an update to a bot's webhook as Telegram does (JSON, the secret in its header);
+    returns the HTTP status. A server not listening yet (still starting) is tried again every
+    0.1 s, `tries` times, then ConnectionError."""
+    request = Request(
+        url,
+        data=json.dumps(update).encode(),
+        headers={"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": secret},
+    )
+    for _ in range(tries):
+        try:
+            with urlopen(request, timeout=10) as response:
+                return int(response.status)
+        except urllib.error.HTTPError as exc:
+            return exc.code
+        except OSError:
+            time.sleep(0.1)
+    raise ConnectionError(f"the webhook at {url} never answered")

@@ -6,11 +6,8 @@ most for the one message per chat that was in flight."""
 
 from __future__ import annotations
 
-import json
 import socket
 import time
-import urllib.error
-import urllib.request
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -20,7 +17,7 @@ import pytest
 
 from . import postgres as postgres_server
 from .conftest import story
-from .fake_bot_api import FakeBotApi
+from .fake_bot_api import FakeBotApi, post_update
 from .test_run import ADMIN_ID, START_WITHIN, TOKEN, BotProcess, bot_env, write_articles
 
 SECRET = "replica-secret_1"
@@ -40,20 +37,11 @@ class Replica:
         self.port = port
 
     def post(self, update: dict[str, Any]) -> int:
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{self.port}/hook",
-            data=json.dumps(update).encode(),
-            headers={"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": SECRET},
-        )
-        for _ in range(300):  # the server may still be starting (its start-up index run)
-            try:
-                with urllib.request.urlopen(request, timeout=5) as response:
-                    return int(response.status)
-            except urllib.error.HTTPError as exc:
-                return exc.code
-            except OSError:
-                time.sleep(0.1)
-        raise AssertionError(f"the webhook never answered; output:\n{self.process.output}")
+        # (The server may still be starting: its start-up index run.)
+        try:
+            return post_update(f"http://127.0.0.1:{self.port}/hook", update, SECRET)
+        except ConnectionError as exc:
+            raise AssertionError(f"{exc}; output:\n{self.process.output}") from None
 
     @property
     def leads(self) -> bool:

@@ -31,7 +31,7 @@ from bot import opml
 from bot.chat.errors import TOKEN_REFUSED
 
 from .conftest import REPO, story
-from .fake_bot_api import Call, FakeBotApi, telegram_html_problems
+from .fake_bot_api import Call, FakeBotApi, post_update, telegram_html_problems
 from .feed_server import FeedServer, page, rss
 
 TOKEN = "123456:TEST-token-abcdefghijklmnop"
@@ -919,8 +919,6 @@ BRIDGE = (
 
 def test_webhook_mode_answers_updates_posted_with_the_secret(bots: Bots) -> None:
     import socket
-    import urllib.error
-    import urllib.request
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -956,20 +954,10 @@ def test_webhook_mode_answers_updates_posted_with_the_secret(bots: Bots) -> None
                 "entities": [{"type": "bot_command", "offset": 0, "length": len(text)}],
             },
         }
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{port}/hook",
-            data=json.dumps(update).encode(),
-            headers={"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": secret},
-        )
-        for _ in range(100):  # the server may still be starting
-            try:
-                with urllib.request.urlopen(request, timeout=5) as response:
-                    return int(response.status)
-            except urllib.error.HTTPError as exc:
-                return exc.code
-            except OSError:
-                time.sleep(0.1)
-        raise AssertionError(f"webhook server never answered; output:\n{process.output}")
+        try:  # (the server may still be starting)
+            return post_update(f"http://127.0.0.1:{port}/hook", update, secret, tries=100)
+        except ConnectionError as exc:
+            raise AssertionError(f"{exc}; output:\n{process.output}") from None
 
     assert post("wrong") == 403
     assert post("hook-secret_1") == 200
