@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -54,6 +55,20 @@ def article(
 
 def add(db: Store, *articles: Article) -> list[int]:
     return db.apply(Changes([], [], list(articles), [], [], {})).added_ids
+
+
+@contextlib.contextmanager
+def database_before(path: Path, migration: str) -> Iterator[sqlite3.Connection]:
+    """A SQLite database as the release before `migration` left it (every earlier migration
+    run, user_version set), open for a test to put old rows in."""
+    version = [name for name, _ in MIGRATIONS].index(migration)
+    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as conn:
+        conn.row_factory = sqlite3.Row
+        for _, steps in MIGRATIONS[:version]:
+            for step in steps:
+                run_step(conn, step)
+        conn.execute(f"PRAGMA user_version = {version}")
+        yield conn
 
 
 # -- schema ------------------------------------------------------------------------------------
@@ -542,13 +557,7 @@ def test_queries_saved_before_chats_were_recorded_expire_and_ids_go_on(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "news.sqlite3"
-    version = [name for name, _ in MIGRATIONS].index("0012_queries_by_chat")
-    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as conn:
-        conn.row_factory = sqlite3.Row
-        for _, steps in MIGRATIONS[:version]:  # a database as the release before 0012 left it
-            for step in steps:
-                run_step(conn, step)
-        conn.execute(f"PRAGMA user_version = {version}")
+    with database_before(path, "0012_queries_by_chat") as conn:
         conn.execute("INSERT INTO queries (id, text, used_at) VALUES (41, 'old', 0)")
     with Store(path) as db:
         assert db.schema_version == len(MIGRATIONS)
@@ -558,13 +567,7 @@ def test_queries_saved_before_chats_were_recorded_expire_and_ids_go_on(
 
 def test_articles_and_chats_from_before_pictures_have_none_and_show_them(tmp_path: Path) -> None:
     path = tmp_path / "news.sqlite3"
-    version = [name for name, _ in MIGRATIONS].index("0014_article_images")
-    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as conn:
-        conn.row_factory = sqlite3.Row
-        for _, steps in MIGRATIONS[:version]:  # a database as the release before pictures left it
-            for step in steps:
-                run_step(conn, step)
-        conn.execute(f"PRAGMA user_version = {version}")
+    with database_before(path, "0014_article_images") as conn:
         conn.execute("INSERT INTO chats (chat_id, kind, created_at) VALUES (5, 'private', 0)")
         conn.execute(
             "INSERT INTO articles (key, source, title, blocks, published, dated, ordinal,"
@@ -675,13 +678,7 @@ def test_articles_from_before_story_bands_get_theirs_and_find_their_duplicates(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "news.sqlite3"
-    version = [name for name, _ in MIGRATIONS].index("0021_story_bands")
-    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as conn:
-        conn.row_factory = sqlite3.Row
-        for _, steps in MIGRATIONS[:version]:  # a database as the release before bands left it
-            for step in steps:
-                run_step(conn, step)
-        conn.execute(f"PRAGMA user_version = {version}")
+    with database_before(path, "0021_story_bands") as conn:
         for n, body in enumerate([WIRE, "Too short.", WIRE.replace("bridge", "tunnel")]):
             conn.execute(
                 "INSERT INTO articles (key, source, title, blocks, published, dated, ordinal,"

@@ -32,8 +32,9 @@ log = logging.getLogger(__name__)
 # machine that stays up; about 25 s of silence when the machine goes).
 LEAD_SECONDS = 5.0
 # The jobs only the leader runs (and digest:<chat> per chat).
-LEADER_JOBS = frozenset({"deliveries", "deliveries-now", "feeds", "reload", "digest-catch-up"})
-LEADER_JOBS |= {"digest-sweep"}
+LEADER_JOBS = frozenset(
+    {"deliveries", "deliveries-now", "feeds", "reload", "digest-catch-up", "digest-sweep"}
+)
 
 
 def leading(context: ContextTypes.DEFAULT_TYPE) -> bool:
