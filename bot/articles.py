@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -104,13 +105,13 @@ class Article:
         """Body paragraphs and headings as plain text, paragraphs separated by a blank line."""
         return "\n\n".join(b.text for b in self.blocks)
 
-    @property
+    @cached_property  # asked for several times in an index run; travels with the article
     def content_hash(self) -> str:
         """What a summary depends on: the text (and its language), nothing else."""
         payload = [self.title, [[b.text, b.heading] for b in self.blocks], self.language]
         return _sha(payload)
 
-    @property
+    @cached_property
     def fingerprint(self) -> str:
         """Everything shown about the article: a change here makes it 'updated'."""
         payload = [self.content_hash, self.url, list(self.tags), self.published.isoformat()]

@@ -1,38 +1,40 @@
 """The index operation, shared by the command line, the bot's start-up and /reload.
 
-scan the folder -> read what changed -> diff against the store -> summarize what is new on all
-cores -> commit in one transaction -> report. Files whose size and modification time are as
-recorded are not even opened, which is what makes a re-index with nothing changed cheap; sumy
-and nltk are imported only when something needs summarizing.
+scan the folder -> read what changed (worker processes: reading, parsing, languages, story
+band keys) -> diff against the store -> summarize what is new (worker processes) while the
+main process writes, in bounded transactions, the articles whose summaries are ready -> report.
+The main process only compares and writes, so that the work that grows with the articles runs
+on every core. Files whose size and modification time are as recorded are not even opened,
+which is what makes a re-index with nothing changed cheap; sumy and nltk are imported only
+when something needs summarizing.
 """
 
 from __future__ import annotations
 
-import errno
-import hashlib
 import logging
 import multiprocessing
-import os
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from itertools import repeat
 from pathlib import Path
 
-from . import languages
-from .articles import Article, ArticleError, ParsedFile, check_size, parse_bytes
+from . import folder
+from .articles import Article, ParsedFile
 from .config import Settings, SummaryOptions
 from .errors import NewsbotError
+from .folder import Failure
 from .store import ArticleRef, Changes, FileState, Store, SummaryKey
 
 log = logging.getLogger(__name__)
 
-# Below this many summaries a process pool costs more to start than it saves.
+# Below this many files or summaries a process pool costs more to start than it saves.
 _POOL_THRESHOLD = 8
-# Reading one file (decoding, parsing, language) should take well under this; past it the file
-# is named in the run's report (a 5 MB hostile Markdown file takes about 0.2 s).
-READ_BUDGET = 5.0
+# New articles written per transaction while summaries are still being made: small enough that
+# the last batch, written after the workers are done, is short (the rest overlaps their work).
+_OVERLAP_BATCH = 100
 
 Progress = Callable[[str, int, int], None]
 """progress(stage, done, total): stage is "read" or "summarize"."""
@@ -40,12 +42,6 @@ Progress = Callable[[str, int, int], None]
 
 class IndexRunError(NewsbotError):
     """The operation cannot run at all (e.g. the articles folder is missing)."""
-
-
-@dataclass(frozen=True)
-class Failure:
-    path: str
-    error: str
 
 
 @dataclass
@@ -108,27 +104,29 @@ def _index(settings: Settings, store: Store, *, progress: Progress | None) -> Re
         raise IndexRunError(
             f"articles folder {root} does not exist (set articles.dir or NEWSBOT_ARTICLES_DIR)"
         )
-    on_disk, refused = _scan(root)
+    on_disk, refused = folder.scan(root)
     known = store.file_states()
     report = Report(files=len(on_disk), failed=refused)
     for failure in refused:
         log.warning("%s: %s", failure.path, failure.error)
-    with _Runner(settings) as runner:
-        if sum(_looks_changed(path, known.get(rel)) for rel, path in on_disk.items()) >= (
-            _POOL_THRESHOLD
-        ):
-            runner.start()  # workers start up while the files are read
-        changed, file_rows = _read_all(on_disk, known, settings, report, progress)
+    to_read: list[folder.Job] = []
+    for rel, path in sorted(on_disk.items()):
+        state = known.get(rel)
+        if state is not None and folder.unchanged(path, state):
+            _note_failures(state, report)  # a bad file is reported on every run
+        else:
+            to_read.append((rel, str(path), state))
+    with _Workers(settings) as workers:
+        reads = workers.read(to_read, _read_options(settings), progress)
+        changed, file_rows, bands = _collect(reads, report)
         removed_files = [rel for rel in known if rel not in on_disk]
         diff = _diff(store, changed, removed_files)
-        report.summarized = _summarize_new(
-            settings, store, diff.to_summarize, runner=runner, progress=progress
-        )
-    report.added, report.updated = len(diff.added), len(diff.updated)
-    report.removed, report.unchanged = len(diff.removed_ids), diff.unchanged
-    report.seconds = time.perf_counter() - started
-    applied = store.apply(
-        Changes(
+        summaries = _Summaries(settings, store, diff, workers, progress)
+        report.summarized = len(summaries.pending)
+        report.added, report.updated = len(diff.added), len(diff.updated)
+        report.removed, report.unchanged = len(diff.removed_ids), diff.unchanged
+        report.seconds = time.perf_counter() - started
+        changes = Changes(
             files=file_rows,
             removed_files=removed_files,
             added=diff.added,
@@ -136,8 +134,14 @@ def _index(settings: Settings, store: Store, *, progress: Progress | None) -> Re
             relocated=diff.relocated,
             removed_ids=diff.removed_ids,
             report=report.as_dict(),
+            bands=bands,
         )
-    )
+        if summaries.pending:
+            applied = store.apply(
+                changes, batch_size=_OVERLAP_BATCH, before_write=summaries.wait_for
+            )
+        else:
+            applied = store.apply(changes)
     report.added_ids, report.queued = applied.added_ids, applied.queued
     report.added = len(applied.added_ids)
     report.failed.extend(Failure(path, reason) for path, reason in applied.failed)
@@ -155,28 +159,34 @@ def _index(settings: Settings, store: Store, *, progress: Progress | None) -> Re
     return report
 
 
-def _read_all(
-    on_disk: dict[str, Path],
-    known: dict[str, FileState],
-    settings: Settings,
-    report: Report,
-    progress: Progress | None,
-) -> tuple[dict[str, ParsedFile], list[FileState]]:
-    """Read the files that changed; returns their articles and every file state to record."""
+def _read_options(settings: Settings) -> folder.ReadOptions:
+    return folder.ReadOptions(
+        settings.max_file_bytes, settings.boilerplate, settings.summary.language
+    )
+
+
+def _collect(
+    reads: Iterator[folder.Read], report: Report
+) -> tuple[dict[str, ParsedFile], list[FileState], dict[str, list[int]]]:
+    """The changed files' articles, every file state to record, and the articles' band keys;
+    each file's failures go in the report."""
     changed: dict[str, ParsedFile] = {}
     file_rows: list[FileState] = []
-    for done, (rel, path) in enumerate(sorted(on_disk.items()), start=1):
-        if progress:
-            progress("read", done, len(on_disk))
-        state, parsed = _read(path, rel, known.get(rel), settings)
-        if state is not known.get(rel):
-            file_rows.append(state)
-        if parsed is not None:
-            changed[rel] = parsed
-        if state.error:
-            report.failed.append(Failure(rel, state.error))
-        report.failed.extend(Failure(rel, problem) for problem in state.problems)
-    return changed, file_rows
+    bands: dict[str, list[int]] = {}
+    for read in reads:
+        state = read.state
+        file_rows.append(state)
+        if read.parsed is not None:
+            changed[state.path] = read.parsed
+            bands.update(read.bands)
+        _note_failures(state, report)
+    return changed, file_rows, bands
+
+
+def _note_failures(state: FileState, report: Report) -> None:
+    if state.error:
+        report.failed.append(Failure(state.path, state.error))
+    report.failed.extend(Failure(state.path, problem) for problem in state.problems)
 
 
 @dataclass
@@ -273,132 +283,6 @@ def _match(
     return [(a, paired.get(i)) for i, a in enumerate(articles)], list(free.values())
 
 
-def _scan(root: Path) -> tuple[dict[str, Path], list[Failure]]:
-    """Every regular file below root, hidden ones (.git, .DS_Store, editor swap files) aside;
-    and the links that are not read, with why.
-
-    Nothing outside the folder is ever read: a symbolic link is followed only to a file inside
-    it (a link to /etc/passwd would otherwise be article 13, readable by anyone with /read).
-    Linked folders are not entered (os.walk does not follow them), so a loop cannot form.
-    """
-    found: dict[str, Path] = {}
-    links: dict[str, Path] = {}
-    refused: list[Failure] = []
-    inside = root.resolve()
-    for folder, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in [*files, *(d for d in dirs if (Path(folder) / d).is_symlink())]:
-            if name.startswith(".") or name.endswith("~"):
-                continue
-            path = Path(folder) / name
-            rel = path.relative_to(root).as_posix()
-            if not path.is_symlink():
-                if path.is_file():
-                    found[rel] = path
-                continue
-            try:
-                target = path.resolve(strict=True)
-            except (RuntimeError, OSError) as exc:  # RuntimeError: a loop, before Python 3.13
-                loop = isinstance(exc, RuntimeError) or exc.errno == errno.ELOOP
-                reason = "symbolic link loop" if loop else "symbolic link to nothing"
-                refused.append(Failure(rel, f"{reason} (not read)"))
-                continue
-            if not target.is_relative_to(inside):
-                kind = "folder" if target.is_dir() else "file"
-                refused.append(
-                    Failure(rel, f"link to a {kind} outside the articles folder (not read)")
-                )
-            elif target.is_dir():
-                refused.append(Failure(rel, "link to a folder (not followed; its files are read)"))
-            elif target.is_file():
-                links[rel] = target
-    if links:
-        # A link to a file read under its own name anyway would only make a copy of its
-        # articles. Resolving every path costs a system call per file: only when there are links.
-        read = {path.resolve() for path in found.values()}
-        found.update((rel, target) for rel, target in links.items() if target not in read)
-    return found, refused
-
-
-def _looks_changed(path: Path, state: FileState | None) -> bool:
-    try:
-        stat = path.stat()
-    except OSError:
-        return False
-    return state is None or (state.size, state.mtime_ns) != (stat.st_size, stat.st_mtime_ns)
-
-
-def _read(
-    path: Path, rel: str, state: FileState | None, settings: Settings
-) -> tuple[FileState, ParsedFile | None]:
-    """The file's new state, and its articles when its content changed since `state`.
-
-    A file that cannot be read gives no articles (None) and so keeps the ones it had: a
-    half-written or damaged file must not take its articles away, nor give them new ids when
-    it comes back.
-    """
-    try:
-        stat = path.stat()
-    except OSError as exc:
-        return FileState(rel, 0, 0, "", f"cannot read file: {exc.strerror}"), None
-    if state and state.size == stat.st_size and state.mtime_ns == stat.st_mtime_ns:
-        return state, None
-    try:
-        check_size(stat.st_size, settings.max_file_bytes)
-        data = _read_no_link(path)
-    except ArticleError as exc:
-        return FileState(rel, stat.st_size, stat.st_mtime_ns, "", str(exc)), None
-    except OSError as exc:
-        error = f"cannot read file: {exc.strerror}"
-        return FileState(rel, stat.st_size, stat.st_mtime_ns, "", error), None
-    sha = hashlib.sha256(data).hexdigest()
-    if state and state.sha256 == sha:
-        # Touched, not changed: remember the new time so the next run skips it again.
-        return replace(state, size=stat.st_size, mtime_ns=stat.st_mtime_ns), None
-    mtime = datetime.fromtimestamp(stat.st_mtime, tz=UTC)
-    started = time.perf_counter()
-    try:
-        parsed = parse_bytes(
-            data,
-            source=rel,
-            suffix=path.suffix.lower(),
-            boilerplate=settings.boilerplate,
-            mtime=mtime,
-        )
-        default = settings.summary.language
-        parsed = replace(
-            parsed, articles=tuple(languages.assign(a, default) for a in parsed.articles)
-        )
-    except ArticleError as exc:
-        log.warning("%s: %s", rel, exc)
-        return FileState(rel, stat.st_size, stat.st_mtime_ns, sha, str(exc)), None
-    except Exception as exc:  # a parser bug must cost one file, not the whole run
-        log.exception("%s: unexpected error while reading", rel)
-        error = f"could not be read ({type(exc).__name__}: {exc})"
-        return FileState(rel, stat.st_size, stat.st_mtime_ns, sha, error), None
-    problems = parsed.problems
-    took = time.perf_counter() - started
-    if took > READ_BUDGET:
-        # Every reader is linear in its input, so this is a very large file or a slow machine:
-        # said in the run's report, so that an operator sees which file holds the runs up.
-        log.warning("%s: read in %.1f s, over the %g s budget", rel, took, READ_BUDGET)
-        problems = (*problems, f"read in {took:.1f} s, over the {READ_BUDGET:g} s budget per file")
-    state = FileState(rel, stat.st_size, stat.st_mtime_ns, sha, None, problems)
-    return state, parsed
-
-
-def _read_no_link(path: Path) -> bytes:
-    """The file's bytes, refusing a symbolic link put in its place since the scan."""
-    try:
-        handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise ArticleError("became a symbolic link while being read (not read)") from None
-        raise
-    with os.fdopen(handle, "rb") as file:
-        return file.read()
-
-
 def _keep_first_seen_date(article: Article, ref: ArticleRef) -> Article:
     """An article without a date of its own keeps the time it was first seen, across edits."""
     if article.dated:
@@ -406,76 +290,111 @@ def _keep_first_seen_date(article: Article, ref: ArticleRef) -> Article:
     return replace(article, published=ref.published)
 
 
-def _summarize_new(
-    settings: Settings,
-    store: Store,
-    articles: list[Article],
-    *,
-    runner: _Runner,
-    progress: Progress | None,
-) -> int:
-    """Summarize (default algorithm and length) what the cache lacks; returns how many."""
-    if not articles:
-        return 0
-    options = summary_options(settings)
-    wanted: dict[SummaryKey, Article] = {}
-    for article in articles:
-        wanted.setdefault(summary_key(article, options), article)
-    missing = store.missing_summaries(wanted)
-    jobs = [(wanted[key], options) for key in wanted if key in missing]
-    if not jobs:
-        return 0
-    keys = [summary_key(article, options) for article, _ in jobs]
-    results: list[tuple[SummaryKey, list[str]]] = []
-    for done, (key, sentences) in enumerate(zip(keys, runner.run(jobs), strict=True), 1):
-        results.append((key, sentences))
-        if progress:
-            progress("summarize", done, len(jobs))
-        if len(results) >= 200:  # the cache is committed as it fills: a crash keeps the work
-            store.put_summaries(results)
-            results = []
-    if results:
-        store.put_summaries(results)
-    return len(jobs)
+def _context() -> multiprocessing.context.BaseContext:
+    """How worker processes start. The bot's process has threads (PTB, asyncio), and forking
+    those is unsafe: a forkserver then, preloading bot.summarize so that each worker has sumy
+    and nltk imported. A process with no other thread (the command line) forks: its workers
+    start at once with what it has imported, where a forkserver's imports took 0.45 s, half a
+    second in which no worker could start."""
+    if threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["bot.summarize", "bot.folder"])
+    return context
 
 
-class _Runner:
-    """Runs summary jobs in this process, or in a pool of one worker process per core.
+class _Summaries:
+    """The run's summaries (default method and length) that the cache lacks: made by the workers
+    in the order the store writes their articles, and stored just before those are written
+    (Store.apply's before_write), so that no article is listed before its summary is ready
+    while the workers go on with the next ones."""
 
-    The pool can be started before the files are read (`start`), so that its start-up (a
-    forkserver, workers importing sumy and nltk) overlaps with reading instead of following it.
-    """
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        diff: _Diff,
+        workers: _Workers,
+        progress: Progress | None,
+    ) -> None:
+        self.options = summary_options(settings)
+        self.store = store
+        self.progress = progress
+        wanted: dict[SummaryKey, Article] = {}
+        # The store writes the updated articles first, then the new ones in order.
+        for article in [*(a for _, a in diff.updated), *diff.added]:
+            wanted.setdefault(summary_key(article, self.options), article)
+        missing = store.missing_summaries(wanted) if wanted else set()
+        keys = [key for key in wanted if key in missing]
+        self.pending = set(keys)
+        self.total = len(keys)
+        made = workers.summarize([(wanted[key], self.options) for key in keys])
+        self._made = zip(keys, made, strict=True)
+
+    def wait_for(self, articles: Sequence[Article]) -> None:
+        """Store the summaries of `articles` that are still being made, once they are."""
+        needed = {summary_key(a, self.options) for a in articles} & self.pending
+        made: list[tuple[SummaryKey, list[str]]] = []
+        while needed:
+            key, sentences = next(self._made)
+            self.pending.discard(key)
+            needed.discard(key)
+            made.append((key, sentences))
+            if self.progress:
+                self.progress("summarize", self.total - len(self.pending), self.total)
+        if made:
+            self.store.put_summaries(made)
+
+
+class _Workers:
+    """Worker processes, one per core, for reading files and making summaries; or this process
+    alone, for a handful of either (a pool costs more to start than it would save)."""
 
     def __init__(self, settings: Settings) -> None:
         self.workers = settings.worker_count
         self.language = settings.summary.language
         self.pool: ProcessPoolExecutor | None = None
 
-    def start(self) -> None:
-        if self.pool is not None or self.workers < 2:
-            return
-        from . import summarize
+    def read(
+        self, jobs: list[folder.Job], options: folder.ReadOptions, progress: Progress | None
+    ) -> Iterator[folder.Read]:
+        """Each file read (in the workers when there are enough), in the order of `jobs`."""
+        if len(jobs) < _POOL_THRESHOLD or self.workers < 2:
+            reads: Iterator[folder.Read] = (
+                folder.read(Path(path), rel, state, options) for rel, path, state in jobs
+            )
+        else:
+            # Batches small enough to keep every worker busy to the end, big enough that
+            # sending them costs little next to reading them.
+            size = max(1, min(32, len(jobs) // (self.workers * 8)))
+            batches = [jobs[i : i + size] for i in range(0, len(jobs), size)]
+            results = self._pool().map(folder.read_batch, batches, repeat(options))
+            reads = (read for batch in results for read in batch)
+        for done, read in enumerate(reads, start=1):
+            if progress:
+                progress("read", done, len(jobs))
+            yield read
 
-        # forkserver, not fork: the bot's process has threads (PTB, asyncio), and forking
-        # those is unsafe. Preloading bot.summarize gives each worker sumy and nltk imported.
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["bot.summarize"])
-        self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
-        for _ in range(self.workers):  # one task each makes the pool start every worker now
-            self.pool.submit(summarize.tools, self.language)
-
-    def run(self, jobs: list[tuple[Article, SummaryOptions]]) -> Iterator[list[str]]:
+    def summarize(self, jobs: list[tuple[Article, SummaryOptions]]) -> Iterator[list[str]]:
+        """The summaries of `jobs`, in order: all handed to the workers at once (so that they
+        go on while this process writes), or made here one by one as they are asked for."""
         from . import summarize
 
         if len(jobs) < _POOL_THRESHOLD or self.workers < 2:
-            yield from map(summarize.safe_summarize_job, jobs)
-            return
-        self.start()
-        assert self.pool is not None
+            return map(summarize.safe_summarize_job, jobs)
         chunksize = max(1, min(16, len(jobs) // (self.workers * 4)))
-        yield from self.pool.map(summarize.safe_summarize_job, jobs, chunksize=chunksize)
+        return self._pool().map(summarize.safe_summarize_job, jobs, chunksize=chunksize)
 
-    def __enter__(self) -> _Runner:
+    def _pool(self) -> ProcessPoolExecutor:
+        if self.pool is None:
+            from . import summarize
+
+            self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=_context())
+            for _ in range(self.workers):  # one task each makes the pool start every worker now
+                self.pool.submit(summarize.tools, self.language)
+        return self.pool
+
+    def __enter__(self) -> _Workers:
         return self
 
     def __exit__(self, *exc_info: object) -> None:

@@ -129,3 +129,8 @@ def bands(triples: frozenset[tuple[str, str, str]]) -> list[int]:
         >> 1
         for band, row in enumerate(rows)
     ]
+
+
+def text_bands(title: str, body: str) -> list[int]:
+    """An article's band keys: those of its headline and body together."""
+    return bands(shingles(f"{title} {body}"))

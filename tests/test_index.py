@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as examples
 from hypothesis import strategies as st
 
-from bot import index, summarize
+from bot import folder, index, summarize
 from bot.articles import Article, ArticleError
 from bot.config import Settings, SummaryOptions
 from bot.index import IndexRunError, summary_key, summary_options
@@ -104,7 +104,7 @@ def test_reindex_with_nothing_changed_opens_no_file(
     def no_reading(*_: object, **__: object) -> None:
         raise AssertionError("an unchanged file was read")
 
-    monkeypatch.setattr(index, "parse_bytes", no_reading)
+    monkeypatch.setattr(folder, "parse_bytes", no_reading)
     monkeypatch.setattr(Path, "read_bytes", no_reading)
     report = index.run(settings, store)
     assert (report.added, report.updated, report.removed, report.unchanged) == (0, 0, 0, 5)
@@ -284,7 +284,7 @@ def test_a_crash_before_commit_leaves_the_previous_state(
     index.run(settings, store)
     write("b.txt", story("New", "New body."))
 
-    def crash(*_: object) -> None:
+    def crash(*_: object, **__: object) -> None:
         raise KeyboardInterrupt
 
     monkeypatch.setattr(Store, "apply", crash)
@@ -296,28 +296,83 @@ def test_a_crash_before_commit_leaves_the_previous_state(
     assert (report.added, report.unchanged) == (1, 1)
 
 
-def test_summaries_on_several_processes_match_one_process(
+def test_an_index_on_several_processes_stores_what_one_process_does(
     settings: Settings, tmp_path: Path, write: WriteFile
 ) -> None:
+    # Files read, languages, story band keys and summaries made in worker processes.
     for i in range(12):
         write(f"{i:02}.txt", SAMPLE_PAGE.read_text(encoding="utf-8").replace("Azerbaijan", f"A{i}"))
-    summaries = []
+    write("empty.txt", b"")
+    write(
+        "de.txt",
+        story(
+            "Ein Bericht",
+            "Der Bundestag hat am Montag lange beraten und dann "
+            "ein neues Gesetz beschlossen, das im Sommer gilt.",
+        ),
+    )
+    stored = []
     for workers in (1, 2):
         tuned = dataclasses.replace(
             settings, workers=workers, database=tmp_path / f"w{workers}.sqlite3"
         )
         with open_store(tuned.database) as db:
             report = index.run(tuned, db)
-            # Twelve edited first stories, and one summary for the twelve identical second ones.
-            assert (report.added, report.summarized) == (24, 13)
+            # Twelve edited first stories, one summary for the twelve identical second ones,
+            # the German one.
+            assert (report.added, report.summarized) == (25, 14)
+            assert [(f.path, f.error) for f in report.failed] == [("empty.txt", "empty file")]
             options = summary_options(tuned)
-            summaries.append(
-                sorted(
-                    (s.article.key, db.summary(summary_key(s.article, options)) or [])
-                    for s in db.latest(100)
+            articles = sorted(
+                (
+                    s.article.key,
+                    s.article.language,
+                    s.article.fingerprint,
+                    db.summary(summary_key(s.article, options)),
                 )
+                for s in db.latest(100)
             )
-    assert summaries[0] == summaries[1]
+            bands = db.conn.execute(
+                "SELECT a.key, count(*), sum(b.band % 1000003) FROM story_bands b"
+                " JOIN articles a ON a.id = b.article_id GROUP BY a.key ORDER BY a.key"
+            ).fetchall()
+            stories = db.conn.execute(
+                "SELECT a.key, h.key FROM articles a JOIN articles h ON h.id = a.story_id"
+                " ORDER BY a.key"
+            ).fetchall()
+            stored.append((articles, [tuple(r) for r in bands], [tuple(r) for r in stories]))
+    assert stored[0] == stored[1]
+    articles, bands, _ = stored[1]
+    assert all(summary for *_, summary in articles)
+    assert {language for _, language, *_ in articles} == {"en", "de"}
+    assert len(bands) == 24  # every article long enough to have keys (not the German one)
+
+
+def test_no_article_is_written_before_its_summary_is_stored(
+    settings: Settings, store: Store, write: WriteFile, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Summaries are made by the workers while the articles are written: each batch waits for
+    # its own (a /latest meanwhile must not find an article without one).
+    tuned = dataclasses.replace(settings, workers=2)
+    for i in range(30):
+        write(f"{i:02}.txt", story(f"Story {i}", f"Sentence {i} one.", "Two.", "Three.", "Four."))
+    real = Store.apply
+    batches: list[int] = []
+
+    def checking(self: Store, changes: object, **kwargs: object) -> object:
+        hook = kwargs["before_write"]
+
+        def before_write(articles: list[Article]) -> None:
+            hook(articles)  # type: ignore[operator]
+            keys = {summary_key(a, summary_options(tuned)) for a in articles}
+            assert self.missing_summaries(keys) == set()
+            batches.append(len(articles))
+
+        return real(self, changes, **{**kwargs, "before_write": before_write})  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Store, "apply", checking)
+    report = index.run(tuned, store)
+    assert report.added == 30 and sum(batches) == 30
 
 
 def test_two_runs_at_once_add_each_article_once(settings: Settings, write: WriteFile) -> None:
@@ -511,7 +566,7 @@ def test_a_file_swapped_for_a_link_after_the_scan_is_not_read(
     path.unlink()
     path.symlink_to(secret)
     with pytest.raises(ArticleError, match="symbolic link"):
-        index._read_no_link(path)
+        folder.read_no_link(path)
 
 
 @sqlite_only
@@ -533,7 +588,7 @@ def test_a_damaged_database_stops_the_run_rather_than_failing_each_article(
 def test_a_file_that_takes_longer_than_the_budget_to_read_is_named_in_the_report(
     settings: Settings, store: Store, write: WriteFile, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(index, "READ_BUDGET", 0.0)
+    monkeypatch.setattr(folder, "READ_BUDGET", 0.0)
     write("slow.txt", story("Slow story", "It has a body."))
     report = index.run(settings, store)
     assert titles(store) == ["Slow story"]  # read, and reported

@@ -8,7 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -32,6 +32,7 @@ from bot.store import (
     migrations,
     parse_query,
     pg_search,
+    story_bands,
 )
 from bot.store import articles as store_articles
 from bot.store import search as store_search
@@ -178,9 +179,7 @@ def test_a_near_duplicate_within_the_window_joins_the_story_and_a_later_one_does
 
     def proposed(days: int) -> list[int]:
         published = (T0 + timedelta(days=days)).timestamp()
-        return sorted(
-            m[0] for m in store_articles.candidates(engine_store.conn, 0, keys, published)
-        )
+        return sorted(m[0] for m in story_bands.candidates(engine_store.conn, 0, keys, published))
 
     # Four days apart is not even a candidate: the window is a range of the index.
     assert proposed(5) == [late]
@@ -204,7 +203,7 @@ def test_candidate_rows_read_per_new_article_do_not_grow_with_the_library(
     keys = stories.bands(stories.shingles(f"{probe.title} {probe.body}"))
 
     def rows_read() -> int:
-        found = store_articles.candidates(engine_store.conn, 0, keys, probe.published.timestamp())
+        found = story_bands.candidates(engine_store.conn, 0, keys, probe.published.timestamp())
         return sum(shared for _, shared in found)
 
     add(engine_store, *(_boilerplate(k) for k in range(200, 0, -1)))
@@ -700,3 +699,41 @@ def test_articles_from_before_story_bands_get_theirs_and_find_their_duplicates(
         assert (
             db.conn.execute("SELECT story_id FROM articles WHERE id = ?", (new,)).fetchone()[0] == 1
         )
+
+
+def test_band_keys_made_before_apply_are_the_ones_stored(engine_store: Store) -> None:
+    # The index's workers compute the keys; apply keeps them rather than computing its own.
+    text = " ".join(f"word{i} other{i} more{i}" for i in range(40))
+    given = article("Given keys", text)
+    computed = article("Computed keys", text + " and a tail", source="b.txt")
+    changes = Changes([], [], [given, computed], [], [], {}, bands={given.content_hash: [7, 11]})
+    ids = engine_store.apply(changes).added_ids
+    rows = engine_store.conn.execute(
+        "SELECT article_id, band FROM story_bands ORDER BY article_id, band"
+    ).fetchall()
+    assert [r[1] for r in rows if r[0] == ids[0]] == [7, 11]
+    assert sorted(r[1] for r in rows if r[0] == ids[1]) == sorted(
+        stories.text_bands(computed.title, computed.body)
+    )
+
+
+def test_apply_calls_before_write_with_each_transactions_articles_first(
+    engine_store: Store,
+) -> None:
+    (old,) = add(engine_store, article("Old", "An old body."))
+    new = [article(f"New {i}", f"Body {i}.", source=f"{i}.txt") for i in range(5)]
+    edited = article("Old, edited", "An edited body.")
+    seen: list[tuple[list[str], int]] = []
+
+    def before_write(articles: Sequence[Article]) -> None:
+        # Nothing of these articles is written yet when the hook runs.
+        seen.append(([a.title for a in articles], engine_store.count()))
+
+    changes = Changes([], [], new, [(old, edited)], [], {})
+    engine_store.apply(changes, batch_size=2, before_write=before_write)
+    assert seen == [
+        (["Old, edited"], 1),
+        (["New 0", "New 1"], 1),
+        (["New 2", "New 3"], 3),
+        (["New 4"], 5),
+    ]

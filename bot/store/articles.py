@@ -7,7 +7,7 @@ import json
 import logging
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import cast
@@ -25,6 +25,7 @@ from .records import (
     _from_epoch,
 )
 from .room import Database, Room, Row, rows_in_chunks
+from .story_bands import Bands, known_bands, record_bands, story_of
 
 log = logging.getLogger(__name__)
 
@@ -75,16 +76,27 @@ class Articles(Room):
             for r in rows
         ]
 
-    def apply(self, changes: Changes, *, batch_size: int = APPLY_BATCH) -> Applied:
+    def apply(
+        self,
+        changes: Changes,
+        *,
+        batch_size: int = APPLY_BATCH,
+        before_write: Callable[[Sequence[Article]], None] | None = None,
+    ) -> Applied:
         """Write one index run, and queue the new articles for their subscribers.
 
         In bounded transactions, so the write lock is never held for long (the bot's sender
         writes too): first removals, moves and updates, then the new articles `batch_size` at
         a time, each batch with its deliveries. A file's row is written with its last article,
         so a crash part way leaves files that the next run reads again, never an article lost.
+        `before_write(articles)` is called before each transaction with the articles it
+        writes (the index run stores their summaries then, so that no article is listed
+        before its summary is ready, while the workers go on with the next ones).
         """
         now = time.time()
         applied = Applied([], 0, [])
+        if before_write is not None:
+            before_write([article for _, article in changes.updated])
         with self.transaction() as conn:
             _edit(conn, changes, applied.failed, now)
         batches = [
@@ -96,11 +108,13 @@ class Articles(Room):
                 # SQLite has no queue for its write lock: a waiting writer polls it (every 100
                 # ms once it has waited a while), and back-to-back batches would starve it.
                 time.sleep(BATCH_PAUSE)
+            if before_write is not None:
+                before_write(batch)
             with self.transaction() as conn:
                 added: list[int] = []
                 for article in batch:
                     with _one_article(conn, article, applied.failed):
-                        added.append(_insert(conn, article, now))
+                        added.append(_insert(conn, article, now, changes.bands))
                 done = [f for f in changes.files if last_batch.get(f.path) == number]
                 _write_files(conn, done, applied.failed)
                 applied.queued += _queue_deliveries(conn, added, now)
@@ -224,7 +238,7 @@ def _edit(conn: Database, changes: Changes, failed: list[tuple[str, str]], now: 
                 (article.title, article.body, article_id),
             )
             conn.execute("DELETE FROM story_bands WHERE article_id = ?", (article_id,))
-            _record_bands(conn, article_id, article, stories.shingles(_text(article)))
+            record_bands(conn, article_id, article, known_bands(article, changes.bands))
     if changes.removed_ids:
         # A story whose first article went: the next one leads it.
         conn.execute(
@@ -345,7 +359,7 @@ def _is_fatal(exc: sqlite3.DatabaseError) -> bool:
     return any(word in text for word in words)
 
 
-def _insert(conn: Database, article: Article, now: float) -> int:
+def _insert(conn: Database, article: Article, now: float, bands: Bands) -> int:
     """A new article, its search entry and its story; returns its id."""
     cursor = conn.execute(
         f"INSERT INTO articles ({', '.join(_ARTICLE_COLUMNS)}, added_at, updated_at)"
@@ -359,83 +373,9 @@ def _insert(conn: Database, article: Article, now: float) -> int:
     )
     conn.execute(
         "UPDATE articles SET story_id = ? WHERE id = ?",
-        (_story_of(conn, article_id, article), article_id),
+        (story_of(conn, article_id, article, known_bands(article, bands)), article_id),
     )
     return article_id
-
-
-def _story_of(conn: Database, article_id: int, article: Article) -> int:
-    """The story a new article belongs to: the story of an article with the same canonical
-    URL, or of one whose text it nearly repeats (candidates by band keys); else its own. Also
-    records the article's band keys for the articles to come."""
-    key = stories.url_key(article.url)
-    own = stories.shingles(_text(article))
-    keys = _record_bands(conn, article_id, article, own)
-    if key:
-        row = conn.execute(
-            # Only earlier articles: they have their story already, also those of this run.
-            "SELECT coalesce(story_id, id) FROM articles WHERE url_key = ? AND id < ?"
-            " ORDER BY id LIMIT 1",
-            (key, article_id),
-        ).fetchone()
-        if row:
-            return int(row[0])
-    matches = candidates(conn, article_id, keys, article.published.timestamp())
-    # The likeliest first (most keys in common); same_text decides.
-    best = sorted(matches, key=lambda m: (-m[1], m[0]))[:CANDIDATES]
-    if not best:
-        return article_id
-    rows = {
-        int(r["id"]): r
-        for r in conn.execute(
-            f"SELECT id, story_id, title, blocks FROM articles"
-            f" WHERE id IN ({','.join('?' * len(best))})",
-            [m[0] for m in best],
-        )
-    }
-    for row in (rows[candidate] for candidate, _ in best):  # band rows go with their article
-        text = " ".join(t for t, _ in json.loads(row["blocks"]))
-        if stories.same_text(own, stories.shingles(f"{row['title']} {text}")):
-            return int(row["story_id"] or row["id"])
-    return article_id
-
-
-CANDIDATES = 5  # checked with same_text per new article, at most
-
-
-def candidates(
-    conn: Database, article_id: int, keys: Sequence[int], published: float
-) -> list[tuple[int, int]]:
-    """The articles published within MAX_DAYS_APART days of `published` that share a band key
-    with `keys`, with how many they share. Every row read is one of these (the index on
-    (band, published) bounds the scan by the window): as many as the window holds, whatever
-    the library's size."""
-    if not keys:
-        return []
-    window = stories.MAX_DAYS_APART * 86400
-    rows = conn.execute(
-        f"SELECT article_id, count(*) FROM story_bands WHERE band IN ({','.join('?' * len(keys))})"
-        " AND published BETWEEN ? AND ? AND article_id != ? GROUP BY article_id",
-        (*keys, published - window, published + window, article_id),
-    ).fetchall()
-    return [(int(r[0]), int(r[1])) for r in rows]
-
-
-def _record_bands(
-    conn: Database, article_id: int, article: Article, triples: frozenset[tuple[str, str, str]]
-) -> list[int]:
-    """Keep the article's band keys (stories.bands); returns them."""
-    keys = stories.bands(triples)
-    published = article.published.timestamp()
-    conn.executemany(
-        "INSERT INTO story_bands (band, published, article_id) VALUES (?, ?, ?)",
-        [(k, published, article_id) for k in keys],
-    )
-    return keys
-
-
-def _text(article: Article) -> str:
-    return f"{article.title} {article.body}"
 
 
 _ARTICLE_COLUMNS = (

@@ -117,7 +117,7 @@ class Applied:
 
 @dataclass
 class Changes:
-    """One index run's writes, applied in a single transaction by Store.apply."""
+    """One index run's writes, applied by Store.apply."""
 
     files: list[FileState]
     removed_files: list[str]
@@ -128,6 +128,9 @@ class Changes:
     report: dict[str, object]
     # (id, article): the same article in another file or place; only its location changes.
     relocated: list[tuple[int, Article]] = field(default_factory=list)
+    # Story band keys already computed (stories.text_bands), by content hash; the others are
+    # computed when written.
+    bands: dict[str, list[int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
