@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime
+import importlib.util
 import os
 import re
 import shlex
@@ -338,13 +339,24 @@ def count_verdicts(outputs: Sequence[str], runs: Sequence[int]) -> list[str]:
 # ---- running -------------------------------------------------------------------------------
 
 
+def _cpu_busy() -> str:
+    """`cpu_busy()` from bench/machine.py, beside this script (on sys.path when it is run)."""
+    try:
+        import machine
+    except ImportError:  # imported by its path (the tests): bench/ is not on sys.path
+        spec = importlib.util.spec_from_file_location(
+            "machine", Path(__file__).with_name("machine.py")
+        )
+        assert spec is not None and spec.loader is not None
+        machine = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(machine)
+    busy: str = machine.cpu_busy()
+    return busy
+
+
 def run_once(command: Sequence[str], number: int, out: Path) -> Run:
     """Run `command` once from the repository root, its output into `out`/run<number>.*"""
-    if str(Path(__file__).parent) not in sys.path:  # imported by path (the tests), not run
-        sys.path.insert(0, str(Path(__file__).parent))
-    from machine import cpu_busy  # bench/machine.py, beside this script
-
-    busy, load = cpu_busy(), os.getloadavg()
+    busy, load = _cpu_busy(), os.getloadavg()
     started = datetime.datetime.now(datetime.UTC)
     stdout, stderr = out / f"run{number}.stdout", out / f"run{number}.stderr"
     with stdout.open("wb") as out_file, stderr.open("wb") as err_file:
