@@ -140,6 +140,16 @@ def non_table_lines(text: str) -> list[str]:
     return [line.rstrip() for n, line in enumerate(lines) if n not in inside and line.strip()]
 
 
+def normal_separator(line: str) -> str:
+    """`line` (a `|---|` row, perhaps padded or without its outer pipes) as `|---|---:|`."""
+    cells = [cell.replace(" ", "") for cell in split_row(line)]
+    marks = [
+        (":" if cell.startswith(":") else "") + "---" + (":" if cell.endswith(":") else "")
+        for cell in cells
+    ]
+    return "|" + "|".join(marks) + "|"
+
+
 def shape(text: str) -> str:
     """`text` with each number replaced by `#` (its unit kept): what runs must share to merge."""
     return NUMBER.sub(lambda m: "#" + (m.group("unit") or ""), text)
@@ -254,7 +264,7 @@ def merge_table(tables: Sequence[Table], runs: Sequence[int], total: int) -> Tab
             cells[0] += _only_in([runs[t] for t, _row in members], total)
         rows.append(cells)
     first = tables[0]
-    return Table(first.header, first.separator, rows, first.context)
+    return Table(first.header, normal_separator(first.separator), rows, first.context)
 
 
 def merge_tables(

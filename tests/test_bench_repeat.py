@@ -71,6 +71,9 @@ def test_a_table_without_closing_pipes_is_read_too() -> None:
     (table,) = repeat.parse_tables(text)
     assert table.header == ["pattern", "format", "seconds", "outcome"]
     assert table.rows[1] == ['deep JSON `{"a":`', ".jsonl", "0.64", "refused: nested too deeply"]
+    merged = repeat.merge_table([table], [1], 1)
+    assert merged.separator == "|---|---|---|---|"
+    assert repeat.normal_separator("| :--- | ---: |:-:") == "|:---|---:|:---:|"
 
 
 def test_numbers_become_min_median_max_written_as_the_script_wrote_them() -> None:
