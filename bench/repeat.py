@@ -21,9 +21,12 @@ numbers equal in every run, stay as they are; text that differs between runs is 
 the runs it came from. PASS/FAIL lines are counted; other lines with numbers are merged the
 same way when every run printed them in the same shape.
 
+The command is run as given, without a shell: `python` is whichever is first on PATH (give the
+project's interpreter), and environment variables go through `env NAME=value ...`.
+
 A run that exits non-zero counts as failed: the report says so, with its exit status and the
 end of its stderr. Its output is still merged (a benchmark that exits 1 on a FAIL measured
-all the same) unless --drop-failed is given.
+all the same) unless --drop-failed is given. repeat.py then exits 1 (2 if it cannot start).
 """
 
 from __future__ import annotations
@@ -77,14 +80,14 @@ class Run:
     load: tuple[float, float, float]
     wall: float
     user: float
-    sys: float
+    system: float
     status: int  # the exit code, or minus the signal that killed it
     stdout: str
     stderr: str
 
     @property
     def cpu(self) -> float:
-        return self.user + self.sys
+        return self.user + self.system
 
     @property
     def failed(self) -> bool:
@@ -171,7 +174,7 @@ def _format(value: float, matches: Sequence[re.Match[str]]) -> str:
     decimals = max(len(m.group("decimals") or "") - 1 for m in matches)
     commas = any("," in m.group("digits") for m in matches)
     text = f"{value:{',' if commas else ''}.{max(decimals, 0)}f}"
-    if text.startswith("-") and float(text) == 0:
+    if text.startswith("-") and float(text.replace(",", "")) == 0:
         text = text[1:]
     return text + (matches[0].group("unit") or "")
 
@@ -207,7 +210,9 @@ def merge_cell(values: Sequence[str], runs: Sequence[int] | None = None) -> str:
         seen: dict[str, list[int]] = {}
         for value, run in zip(values, runs, strict=True):
             seen.setdefault(value, []).append(run)
-        return "; ".join(f"{value} ({_runs_label(numbers)})" for value, numbers in seen.items())
+        return "; ".join(
+            f"{value or '(empty)'} ({_runs_label(numbers)})" for value, numbers in seen.items()
+        )
     per_run = [list(NUMBER.finditer(v)) for v in values]
     bracket = len(per_run[0]) > 1
     out, last = [], 0
@@ -389,7 +394,7 @@ def run_once(command: Sequence[str], number: int, out: Path) -> Run:
         load=load,
         wall=wall,
         user=usage.ru_utime,
-        sys=usage.ru_stime,
+        system=usage.ru_stime,
         status=status,
         stdout=stdout.read_text(encoding="utf-8", errors="replace"),
         stderr=stderr.read_text(encoding="utf-8", errors="replace"),
@@ -427,7 +432,7 @@ def render_runs(command: Sequence[str], runs: Sequence[Run], out: Path) -> list[
         lines.append(
             f"| {run.number} | {run.started:%Y-%m-%d %H:%M:%S} | {run.cpu_busy}"
             f" | {' / '.join(f'{x:.2f}' for x in run.load)} | {run.wall:.3f}"
-            f" | {run.cpu:.3f} ({run.user:.3f} + {run.sys:.3f})"
+            f" | {run.cpu:.3f} ({run.user:.3f} + {run.system:.3f})"
             f" | {run.cpu / max(run.wall, 1e-9):.2f}"
             f" | {describe_status(run.status)} |"
         )
@@ -494,7 +499,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"output of each run in {out}", file=sys.stderr, flush=True)
     runs = []
     for number in range(1, args.runs + 1):
-        run = run_once(command, number, out)
+        try:
+            run = run_once(command, number, out)
+        except OSError as error:  # not found, not executable: no use trying again
+            print(f"repeat.py: cannot run {shlex.join(command)}: {error}", file=sys.stderr)
+            return 2
         print(
             f"run {number} of {args.runs}: {run.wall:.1f} s wall, {run.cpu:.1f} s CPU,"
             f" {describe_status(run.status)}",

@@ -94,6 +94,8 @@ def test_units_signs_and_percentages_are_kept() -> None:
     assert repeat.merge_cell(["-1.0 %", "-1.3 %", "-1.2 %"]) == "-1.3 / -1.2 / -1.0 %"
     assert repeat.merge_cell(["29.7/s", "29.5/s", "29.8/s"]) == "29.5/s / 29.7/s / 29.8/s"
     assert repeat.merge_cell(["0.0%", "0.0%", "0.0%"]) == "0.0%"
+    assert repeat.merge_cell(["-0.04", "0.01", "-1,000.00"]) == "-1,000.00 / -0.04 / 0.01"
+    assert repeat.merge_cell(["-0.1", "0.0", "0.1"]) == "-0.1 / 0.0 / 0.1"
 
 
 def test_numbers_inside_words_and_code_are_not_figures() -> None:
@@ -121,6 +123,7 @@ def test_text_that_differs_between_runs_is_listed_with_its_runs() -> None:
         == "read and summarized (runs 1, 3); refused: nested too deeply (run 2)"
     )
     assert repeat.merge_cell(["ok", "2.2 s"], [1, 3]) == "ok (run 1); 2.2 s (run 3)"
+    assert repeat.merge_cell(["", "1.2"]) == "(empty) (run 1); 1.2 (run 2)"
 
 
 def test_a_row_missing_from_a_run_is_merged_over_the_runs_that_have_it_and_says_so() -> None:
@@ -212,7 +215,7 @@ def _run(number: int, status: int, stderr: str = "") -> object:
         load=(0.5, 0.4, 0.3),
         wall=10.0 + number,
         user=15.0,
-        sys=1.0 + number,
+        system=1.0 + number,
         status=status,
         stdout=RUNS[number - 1],
         stderr=stderr,
@@ -269,3 +272,5 @@ def test_main_runs_the_command_and_saves_each_output(
         "run2.stdout",
     ]
     assert (tmp_path / "run2.stdout").read_text().startswith("| a | b |")
+    missing = [str(tmp_path / "no-such-command")]
+    assert repeat.main(["--runs", "1", "--out", str(tmp_path / "b"), "--", *missing]) == 2
