@@ -269,7 +269,8 @@ def merge_table(tables: Sequence[Table], runs: Sequence[int], total: int) -> Tab
             cells[0] += _only_in([runs[t] for t, _row in members], total)
         rows.append(cells)
     first = tables[0]
-    return Table(first.header, normal_separator(first.separator), rows, first.context)
+    context = merge_cell([t.context for t in tables], runs)
+    return Table(first.header, normal_separator(first.separator), rows, context)
 
 
 def merge_tables(

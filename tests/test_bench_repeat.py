@@ -138,6 +138,9 @@ def test_a_row_missing_from_a_run_is_merged_over_the_runs_that_have_it_and_says_
         "2.29x",
     ]
     assert merged.rows[0][1] == "14.100 / 15.339 / 16.002"
+    assert merged.context == (
+        "CPU busy just before the run: 0% / 3% / 12% (anything else running skews this)"
+    )
 
 
 def test_rows_whose_first_cells_hold_numbers_are_matched_by_position() -> None:
