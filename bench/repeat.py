@@ -466,7 +466,8 @@ def render_merged(runs: Sequence[Run], total: int) -> list[str]:
     ]
     for table, count in merge_tables(outputs, numbers):
         note = "" if count == len(runs) else f" (printed in {count} of {len(runs)} runs)"
-        lines += ["", f"after: {table.context}{note}" if table.context else note.strip(), ""]
+        heading = f"after: {table.context}{note}" if table.context else note.strip()
+        lines += ["", heading, ""] if heading else [""]
         lines += ["| " + " | ".join(table.header) + " |", table.separator]
         lines += ["| " + " | ".join(row) + " |" for row in table.rows]
     lines += ["", "## PASS / FAIL", ""]
