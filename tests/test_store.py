@@ -737,3 +737,30 @@ def test_apply_calls_before_write_with_each_transactions_articles_first(
         (["New 2", "New 3"], 3),
         (["New 4"], 5),
     ]
+
+
+def test_an_index_run_leaves_the_write_lock_free_after_each_half_second_held(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = [100.0]
+    sleeps: list[float] = []
+    monkeypatch.setattr(store_articles.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(store_articles.time, "sleep", lambda s: sleeps.append(round(s, 3)))
+    turns = store_articles._Turns()
+
+    def transaction(seconds: float, then_free: float = 0.0) -> None:
+        turns.wait()
+        with turns.holding():
+            clock[0] += seconds
+        clock[0] += then_free
+
+    for _ in range(3):
+        transaction(0.2)  # 0.6 s held back to back: the third is followed by a gap
+    transaction(0.2)
+    assert sleeps == [store_articles.BATCH_PAUSE]
+    transaction(0.3, then_free=0.15)  # waited for summaries: a gap of its own
+    transaction(0.3)
+    transaction(0.3)
+    assert sleeps == [store_articles.BATCH_PAUSE]
+    transaction(0.1)
+    assert sleeps == [store_articles.BATCH_PAUSE] * 2

@@ -33,6 +33,39 @@ log = logging.getLogger(__name__)
 # (about 1.5 ms an article with its search entry, story bands and deliveries).
 APPLY_BATCH = 500
 BATCH_PAUSE = 0.1
+# Seconds of write lock an index run holds, in one transaction or several, before a pause.
+HOLD = 0.5
+
+
+class _Turns:
+    """Gaps between an index run's transactions, for the other writers (the bot's sender).
+
+    SQLite has no queue for its write lock: a waiting writer polls it (every 100 ms once it has
+    waited a while), and back-to-back transactions would starve it. So after HOLD seconds of
+    lock held, a BATCH_PAUSE gap; time spent outside the lock anyway (waiting for summaries)
+    is such a gap too, and then none is added.
+    """
+
+    def __init__(self) -> None:
+        self.held = 0.0
+        self.released = time.monotonic()
+
+    def wait(self) -> None:
+        free = time.monotonic() - self.released
+        if free >= BATCH_PAUSE:
+            self.held = 0.0
+        elif self.held >= HOLD:
+            time.sleep(BATCH_PAUSE - free)
+            self.held = 0.0
+
+    @contextmanager
+    def holding(self) -> Iterator[None]:
+        taken = time.monotonic()
+        try:
+            yield
+        finally:
+            self.released = time.monotonic()
+            self.held += self.released - taken
 
 
 class Articles(Room):
@@ -103,20 +136,23 @@ class Articles(Room):
             changes.added[i : i + batch_size] for i in range(0, len(changes.added), batch_size)
         ]
         last_batch = {a.source: number for number, batch in enumerate(batches) for a in batch}
+        # Each file's row goes with the batch of its last article (grouped once: looking the
+        # files up per batch made a run of 40,000 new files quadratic).
+        files_of: dict[int, list[FileState]] = {}
+        for state in changes.files:
+            if state.path in last_batch:
+                files_of.setdefault(last_batch[state.path], []).append(state)
+        turns = _Turns()
         for number, batch in enumerate(batches):
-            if number:
-                # SQLite has no queue for its write lock: a waiting writer polls it (every 100
-                # ms once it has waited a while), and back-to-back batches would starve it.
-                time.sleep(BATCH_PAUSE)
             if before_write is not None:
                 before_write(batch)
-            with self.transaction() as conn:
+            turns.wait()
+            with turns.holding(), self.transaction() as conn:
                 added: list[int] = []
                 for article in batch:
                     with _one_article(conn, article, applied.failed):
                         added.append(_insert(conn, article, now, changes.bands))
-                done = [f for f in changes.files if last_batch.get(f.path) == number]
-                _write_files(conn, done, applied.failed)
+                _write_files(conn, files_of.get(number, []), applied.failed)
                 applied.queued += _queue_deliveries(conn, added, now)
                 applied.added_ids.extend(added)
         with self.transaction() as conn:
