@@ -27,13 +27,16 @@ from .config import Settings, SummaryOptions
 from .errors import NewsbotError
 from .folder import Failure
 from .store import ArticleRef, Changes, FileState, Store, SummaryKey
+from .store.articles import APPLY_BATCH
 
 log = logging.getLogger(__name__)
 
 # Below this many files or summaries a process pool costs more to start than it saves.
 _POOL_THRESHOLD = 8
-# New articles written per transaction while summaries are still being made: small enough that
-# the last batch, written after the workers are done, is short (the rest overlaps their work).
+# New articles written per transaction while summaries are still being made: a twentieth of
+# them, so that the last batch, written after the workers are done, is short (the rest
+# overlaps their work); no fewer than this, and no more than the store's own batch (smaller
+# transactions write more pages each: the story band keys' index is touched at random).
 _OVERLAP_BATCH = 100
 
 Progress = Callable[[str, int, int], None]
@@ -137,9 +140,8 @@ def _index(settings: Settings, store: Store, *, progress: Progress | None) -> Re
             bands=bands,
         )
         if summaries.pending:
-            applied = store.apply(
-                changes, batch_size=_OVERLAP_BATCH, before_write=summaries.wait_for
-            )
+            size = min(APPLY_BATCH, max(_OVERLAP_BATCH, len(diff.added) // 20))
+            applied = store.apply(changes, batch_size=size, before_write=summaries.wait_for)
         else:
             applied = store.apply(changes)
     report.added_ids, report.queued = applied.added_ids, applied.queued

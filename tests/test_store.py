@@ -739,14 +739,10 @@ def test_apply_calls_before_write_with_each_transactions_articles_first(
     ]
 
 
-def test_an_index_run_leaves_the_write_lock_free_after_each_half_second_held(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_an_index_run_leaves_the_write_lock_free_after_each_half_second_held() -> None:
     clock = [100.0]
     sleeps: list[float] = []
-    monkeypatch.setattr(store_articles.time, "monotonic", lambda: clock[0])
-    monkeypatch.setattr(store_articles.time, "sleep", lambda s: sleeps.append(round(s, 3)))
-    turns = store_articles._Turns()
+    turns = store_articles._Turns(lambda: clock[0], lambda s: sleeps.append(round(s, 3)))
 
     def transaction(seconds: float, then_free: float = 0.0) -> None:
         turns.wait()

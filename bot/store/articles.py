@@ -46,25 +46,30 @@ class _Turns:
     is such a gap too, and then none is added.
     """
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.clock, self.sleep = clock, sleep
         self.held = 0.0
-        self.released = time.monotonic()
+        self.released = clock()
 
     def wait(self) -> None:
-        free = time.monotonic() - self.released
+        free = self.clock() - self.released
         if free >= BATCH_PAUSE:
             self.held = 0.0
         elif self.held >= HOLD:
-            time.sleep(BATCH_PAUSE - free)
+            self.sleep(BATCH_PAUSE - free)
             self.held = 0.0
 
     @contextmanager
     def holding(self) -> Iterator[None]:
-        taken = time.monotonic()
+        taken = self.clock()
         try:
             yield
         finally:
-            self.released = time.monotonic()
+            self.released = self.clock()
             self.held += self.released - taken
 
 
