@@ -32,7 +32,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from machine import cpu_busy  # bench/machine.py, beside this script
+from machine import TreeCPU, cpu_busy  # bench/machine.py, beside this script
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -42,7 +42,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = Path("../shared/data/bbc-news-articles.jsonl")
 
 # The targets this benchmark checks (stated for a 2-core machine).
-COLD_TARGET = 1.5
+COLD_TARGET = 1.8  # issue 16 (1.5 before)
 REINDEX_TARGET = 50.0
 
 EDIT_SENTENCE = "The benchmark appended this sentence to check that an edit is picked up."
@@ -52,6 +52,7 @@ EDIT_SENTENCE = "The benchmark appended this sentence to check that an edit is p
 class Row:
     step: str
     seconds: float
+    cpu: float  # CPU seconds of this process and its worker processes
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -105,29 +106,29 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         rows: list[Row] = []
         started = time.perf_counter()
-        hand_summaries = hand_loop(files)
-        rows.append(Row("hand loop (sumy LexRank, 1 process)", time.perf_counter() - started))
+        with TreeCPU() as cpu:
+            hand_summaries = hand_loop(files)
+        rows.append(
+            Row("hand loop (sumy LexRank, 1 process)", time.perf_counter() - started, cpu.seconds)
+        )
 
-        def run_index() -> index.Report:
-            with Store(settings.database) as store:
-                return index.run(settings, store)
+        def run_index(step: str) -> index.Report:
+            started = time.perf_counter()
+            with TreeCPU() as cpu, Store(settings.database) as store:
+                report = index.run(settings, store)
+            rows.append(Row(step, time.perf_counter() - started, cpu.seconds))
+            return report
 
-        started = time.perf_counter()
-        report = run_index()
-        rows.append(Row("index, cold (empty database)", time.perf_counter() - started))
+        report = run_index("index, cold (empty database)")
         _check(report.added == n and not report.failed, f"cold index: {_brief(report)}")
         same = _same_summaries(settings, hand_summaries)
 
-        started = time.perf_counter()
-        report = run_index()
-        rows.append(Row("index, nothing changed", time.perf_counter() - started))
+        report = run_index("index, nothing changed")
         _check(report.added == report.updated == 0, f"re-index: {_brief(report)}")
 
         with files[len(files) // 2].open("a", encoding="utf-8") as fh:
             fh.write(EDIT_SENTENCE + "\n")
-        started = time.perf_counter()
-        report = run_index()
-        rows.append(Row("index, one file edited", time.perf_counter() - started))
+        report = run_index("index, one file edited")
         _check(report.updated == 1 and report.added == 0, f"edited: {_brief(report)}")
 
         env = {
@@ -137,11 +138,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         }
         command = [sys.executable, "-m", "bot", "index", "--json"]
         started = time.perf_counter()
-        done = subprocess.run(
-            command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False
-        )
+        with TreeCPU() as cpu:
+            done = subprocess.run(
+                command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False
+            )
         rows.append(
-            Row("`python -m bot index --json`, nothing changed", time.perf_counter() - started)
+            Row(
+                "`python -m bot index --json`, nothing changed",
+                time.perf_counter() - started,
+                cpu.seconds,
+            )
         )
         _check(done.returncode == 0, f"CLI exited {done.returncode}: {done.stderr.strip()}")
         cli = json.loads(done.stdout)
@@ -245,12 +251,12 @@ def _brief(report: Report) -> str:
 def _table(rows: list[Row], n: int) -> str:
     hand = rows[0].seconds
     lines = [
-        "| step | seconds | articles/s | speed-up vs hand loop |",
-        "|---|---:|---:|---:|",
+        "| step | seconds | CPU seconds | articles/s | speed-up vs hand loop |",
+        "|---|---:|---:|---:|---:|",
     ]
     for row in rows:
         lines.append(
-            f"| {row.step} | {row.seconds:.3f} | {n / row.seconds:,.0f} |"
+            f"| {row.step} | {row.seconds:.3f} | {row.cpu:.2f} | {n / row.seconds:,.0f} |"
             f" {_times(hand / row.seconds)} |"
         )
     return "\n".join(lines)

@@ -294,14 +294,14 @@ def _keep_first_seen_date(article: Article, ref: ArticleRef) -> Article:
 
 def _context() -> multiprocessing.context.BaseContext:
     """How worker processes start. The bot's process has threads (PTB, asyncio), and forking
-    those is unsafe: a forkserver then, preloading bot.summarize so that each worker has sumy
-    and nltk imported. A process with no other thread (the command line) forks: its workers
+    those is unsafe: a forkserver then, started once per process, with what every worker needs
+    loaded (bot.preload). A process with no other thread (the command line) forks: its workers
     start at once with what it has imported, where a forkserver's imports took 0.45 s, half a
     second in which no worker could start."""
     if threading.active_count() == 1:
         return multiprocessing.get_context("fork")
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["bot.summarize", "bot.folder"])
+    context.set_forkserver_preload(["bot.preload"])
     return context
 
 

@@ -106,6 +106,11 @@ def detect(text: str, *, at_least: float = MIN_CONFIDENCE) -> str | None:
     return str(found)
 
 
+def preload() -> None:
+    """Load the language model now (it takes half a second), e.g. before forking workers."""
+    _identifier()
+
+
 @cache
 def _identifier() -> Any:
     from py3langid.langid import MODEL_FILE, LanguageIdentifier

@@ -92,9 +92,10 @@ class SummaryPool:
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
             # forkserver, as index.py's pool: the bot's process has threads (PTB, asyncio), and
-            # forking those is unsafe. Preloading bot.summarize gives each worker sumy and nltk.
+            # forking those is unsafe. The forkserver (one per process, shared with the index's
+            # pools) has sumy, nltk and the language model loaded for every worker.
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["bot.summarize"])
+            context.set_forkserver_preload(["bot.preload"])
             self._pool = ProcessPoolExecutor(
                 max_workers=self.workers, mp_context=context, initializer=_yield_to_the_chat
             )

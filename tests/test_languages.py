@@ -126,3 +126,12 @@ def test_a_sumy_language_without_a_punkt_model_is_summarized_not_just_led() -> N
     lead = summarize(doc, Options(algorithm="lead", sentences=2))
     assert len(summary) == 2 and summary != lead  # rated, not the first two
     assert summary[0].startswith("Київська міська рада")
+
+
+def test_the_model_is_loaded_ahead_of_the_first_detection_when_preloaded() -> None:
+    # bot.preload does this in a forkserver, so that the workers it forks inherit the model.
+    languages._identifier.cache_clear()
+    languages.preload()
+    assert languages._identifier.cache_info().currsize == 1
+    assert languages.detect("Der Bundestag hat am Montag ein neues Gesetz beschlossen.") == "de"
+    assert languages._identifier.cache_info().misses == 1
