@@ -760,3 +760,19 @@ def test_an_index_run_leaves_the_write_lock_free_after_each_half_second_held() -
     assert sleeps == [store_articles.BATCH_PAUSE]
     transaction(0.1)
     assert sleeps == [store_articles.BATCH_PAUSE] * 2
+
+
+def test_missing_summaries_are_the_keys_without_a_cached_one_of_that_method_and_length(
+    engine_store: Store,
+) -> None:
+    cached = SummaryKey("h1", "lede", 3, "en")
+    engine_store.put_summaries([(cached, ["One."])])
+    other_length = SummaryKey("h1", "lede", 5, "en")
+    other_text = SummaryKey("h2", "lede", 3, "en")
+    many = {SummaryKey(f"x{i}", "lede", 3, "en") for i in range(1200)}  # over a chunk
+    assert engine_store.missing_summaries([cached, other_length, other_text, *many]) == {
+        other_length,
+        other_text,
+        *many,
+    }
+    assert engine_store.missing_summaries([]) == set()
