@@ -141,7 +141,7 @@ def _index(settings: Settings, store: Store, *, progress: Progress | None) -> Re
         )
         if summaries.pending:
             size = min(APPLY_BATCH, max(_OVERLAP_BATCH, len(diff.added) // 20))
-            applied = store.apply(changes, batch_size=size, before_write=summaries.wait_for)
+            applied = store.apply(changes, batch_size=size, summaries=summaries.made_for)
         else:
             applied = store.apply(changes)
     report.added_ids, report.queued = applied.added_ids, applied.queued
@@ -307,9 +307,8 @@ def _context() -> multiprocessing.context.BaseContext:
 
 class _Summaries:
     """The run's summaries (default method and length) that the cache lacks: made by the workers
-    in the order the store writes their articles, and stored just before those are written
-    (Store.apply's before_write), so that no article is listed before its summary is ready
-    while the workers go on with the next ones."""
+    in the order the store writes their articles, and handed to Store.apply as it writes each
+    batch (in the batch's transaction), while the workers go on with the next ones."""
 
     def __init__(
         self,
@@ -320,7 +319,6 @@ class _Summaries:
         progress: Progress | None,
     ) -> None:
         self.options = summary_options(settings)
-        self.store = store
         self.progress = progress
         wanted: dict[SummaryKey, Article] = {}
         # The store writes the updated articles first, then the new ones in order.
@@ -333,8 +331,8 @@ class _Summaries:
         made = workers.summarize([(wanted[key], self.options) for key in keys])
         self._made = zip(keys, made, strict=True)
 
-    def wait_for(self, articles: Sequence[Article]) -> None:
-        """Store the summaries of `articles` that are still being made, once they are."""
+    def made_for(self, articles: Sequence[Article]) -> list[tuple[SummaryKey, list[str]]]:
+        """The summaries of `articles` that the cache lacks, once the workers have made them."""
         needed = {summary_key(a, self.options) for a in articles} & self.pending
         made: list[tuple[SummaryKey, list[str]]] = []
         while needed:
@@ -344,8 +342,7 @@ class _Summaries:
             made.append((key, sentences))
             if self.progress:
                 self.progress("summarize", self.total - len(self.pending), self.total)
-        if made:
-            self.store.put_summaries(made)
+        return made
 
 
 class _Workers:

@@ -717,7 +717,7 @@ def test_band_keys_made_before_apply_are_the_ones_stored(engine_store: Store) ->
     )
 
 
-def test_apply_calls_before_write_with_each_transactions_articles_first(
+def test_apply_writes_each_batch_with_the_summaries_asked_for_it_first(
     engine_store: Store,
 ) -> None:
     (old,) = add(engine_store, article("Old", "An old body."))
@@ -725,18 +725,21 @@ def test_apply_calls_before_write_with_each_transactions_articles_first(
     edited = article("Old, edited", "An edited body.")
     seen: list[tuple[list[str], int]] = []
 
-    def before_write(articles: Sequence[Article]) -> None:
-        # Nothing of these articles is written yet when the hook runs.
+    def summaries(articles: Sequence[Article]) -> list[tuple[SummaryKey, list[str]]]:
+        # Asked before the articles are written.
         seen.append(([a.title for a in articles], engine_store.count()))
+        return [(SummaryKey(a.content_hash, "lede", 3, "en"), [a.title]) for a in articles]
 
     changes = Changes([], [], new, [(old, edited)], [], {})
-    engine_store.apply(changes, batch_size=2, before_write=before_write)
+    engine_store.apply(changes, batch_size=2, summaries=summaries)
     assert seen == [
         (["Old, edited"], 1),
         (["New 0", "New 1"], 1),
         (["New 2", "New 3"], 3),
         (["New 4"], 5),
     ]
+    for a in [edited, *new]:
+        assert engine_store.summary(SummaryKey(a.content_hash, "lede", 3, "en")) == [a.title]
 
 
 def test_an_index_run_leaves_the_write_lock_free_after_each_half_second_held() -> None:

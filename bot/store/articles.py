@@ -22,10 +22,12 @@ from .records import (
     FileState,
     StoredArticle,
     StoreUnavailable,
+    SummaryKey,
     _from_epoch,
 )
 from .room import Database, Room, Row, rows_in_chunks
 from .story_bands import Bands, known_bands, record_bands, story_of
+from .summaries import write_summaries
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +37,10 @@ APPLY_BATCH = 500
 BATCH_PAUSE = 0.1
 # Seconds of write lock an index run holds, in one transaction or several, before a pause.
 HOLD = 0.5
+
+
+SummariesOf = Callable[[Sequence[Article]], Sequence[tuple[SummaryKey, Sequence[str]]]]
+"""The summaries to write with these articles (those the cache does not have yet)."""
 
 
 class _Turns:
@@ -119,7 +125,7 @@ class Articles(Room):
         changes: Changes,
         *,
         batch_size: int = APPLY_BATCH,
-        before_write: Callable[[Sequence[Article]], None] | None = None,
+        summaries: SummariesOf | None = None,
     ) -> Applied:
         """Write one index run, and queue the new articles for their subscribers.
 
@@ -127,15 +133,15 @@ class Articles(Room):
         writes too): first removals, moves and updates, then the new articles `batch_size` at
         a time, each batch with its deliveries. A file's row is written with its last article,
         so a crash part way leaves files that the next run reads again, never an article lost.
-        `before_write(articles)` is called before each transaction with the articles it
-        writes (the index run stores their summaries then, so that no article is listed
-        before its summary is ready, while the workers go on with the next ones).
+        `summaries(articles)`, asked before each transaction (the index run waits there for
+        its workers to make them, outside the lock), gives summaries written in the same
+        transaction as those articles: no article is ever listed without its summary.
         """
         now = time.time()
         applied = Applied([], 0, [])
-        if before_write is not None:
-            before_write([article for _, article in changes.updated])
+        made = summaries([a for _, a in changes.updated]) if summaries else []
         with self.transaction() as conn:
+            write_summaries(conn, made)
             _edit(conn, changes, applied.failed, now)
         batches = [
             changes.added[i : i + batch_size] for i in range(0, len(changes.added), batch_size)
@@ -149,10 +155,10 @@ class Articles(Room):
                 files_of.setdefault(last_batch[state.path], []).append(state)
         turns = _Turns()
         for number, batch in enumerate(batches):
-            if before_write is not None:
-                before_write(batch)
+            made = summaries(batch) if summaries else []
             turns.wait()
             with turns.holding(), self.transaction() as conn:
+                write_summaries(conn, made)
                 added: list[int] = []
                 for article in batch:
                     with _one_article(conn, article, applied.failed):

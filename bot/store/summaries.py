@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from .records import (
     SummaryKey,
 )
-from .room import Room, rows_in_chunks
+from .room import Database, Room, rows_in_chunks
 
 
 class Summaries(Room):
@@ -53,12 +53,18 @@ class Summaries(Room):
 
     def put_summaries(self, items: Sequence[tuple[SummaryKey, Sequence[str]]]) -> None:
         with self.transaction() as conn:
-            conn.executemany(
-                "INSERT INTO summaries (content_hash, algorithm, sentences, language, summary)"
-                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (content_hash, algorithm, sentences,"
-                " language) DO UPDATE SET summary = excluded.summary",
-                [
-                    (k.content_hash, k.algorithm, k.sentences, k.language, json.dumps(list(s)))
-                    for k, s in items
-                ],
-            )
+            write_summaries(conn, items)
+
+
+def write_summaries(conn: Database, items: Sequence[tuple[SummaryKey, Sequence[str]]]) -> None:
+    """Cache these summaries, in the caller's transaction."""
+    if items:
+        conn.executemany(
+            "INSERT INTO summaries (content_hash, algorithm, sentences, language, summary)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (content_hash, algorithm, sentences,"
+            " language) DO UPDATE SET summary = excluded.summary",
+            [
+                (k.content_hash, k.algorithm, k.sentences, k.language, json.dumps(list(s)))
+                for k, s in items
+            ],
+        )
