@@ -22,14 +22,17 @@ log = logging.getLogger(__name__)
 # The title counts this many times the body in BM25.
 TITLE_WEIGHT = 10.0
 # Search ranks the newest this-many matches of a query (all of them, in a smaller library).
-RANK_WINDOW = 2000
+# bm25 costs FTS5 about 2.5 µs a match (positions, the article's length), 5 ms for 2,000: at
+# 1,000,000 articles, 2,000 kept a word in 1 % of them at 19 ms p95, with the chat's own work.
+RANK_WINDOW = 1000
 # A term (word, phrase, word*) in more than this many articles is a stop word for the ranking:
 # bm25 weighs each term by how many articles have it (IDF), and FTS5 counts them all on every
-# search, ranking window or not: "the" cost 200 ms at 1,000,000 articles. A stop word still
-# selects (every hit has it); it ranks only by being in the title, then the newest first. Its
-# bm25 weight would be small: ln(N / n) is 2.3 for a word in a tenth of the articles, and
-# FTS5 gives next to none (1e-6) to a word in half of them.
-STOP_WORD_ARTICLES = 20_000
+# search, window or not: "the" took 44 ms at 1,000,000 articles (bench/search_scale.py), 9 as
+# a stop word. A stop word still selects (every hit has it); it ranks only by being in the
+# title, then the newest first. Its bm25 weight is small: ln(N / n) is 2.3 for a word in a
+# tenth of the articles, FTS5 gives next to none (1e-6) to a word in half of them. Deciding
+# costs up to this many matches read (a phrase's with their positions: 8 ms for 20,000).
+STOP_WORD_ARTICLES = 10_000
 # Snippets are cut in Python from the first this-many characters of a body: FTS5's snippet()
 # weighs every match in a body against every other, and took minutes on a 5 MB article.
 SNIPPET_SOURCE_CHARS = 64 * 1024
