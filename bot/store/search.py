@@ -1,4 +1,5 @@
-"""FTS5 search: ranking over the newest matches, snippets, stems of typed word beginnings."""
+"""FTS5 search: ranking over the newest matches (common words as stop words), snippets, stems
+of typed word beginnings."""
 
 from __future__ import annotations
 
@@ -197,10 +198,10 @@ class Search(Room):
 
     def _stop_words(self, parsed: ParsedQuery | None) -> tuple[list[str], list[Term]]:
         """The FTS5 expressions of the terms looked for that rank by bm25, and the stop words:
-        terms in more than STOP_WORD_ARTICLES articles (counted up to there, in a millisecond
-        or two). An excluded term never ranks (no hit has it), but bm25 would count it too:
-        when it is a stop word, the ranking leaves it out (the stop words returned are only
-        those looked for). Empty lists: rank by bm25 over the query as it is."""
+        terms in more than STOP_WORD_ARTICLES articles (counted up to there: 1 ms for a word,
+        up to 4 for a phrase). An excluded term never ranks (no hit has it), but bm25 would
+        count it too: when it is a stop word, the ranking leaves it out (the stop words
+        returned are only those looked for). Empty lists: rank by bm25 over the query as is."""
         if parsed is None:
             return [], []
         looked_for = [t for group in parsed.groups for t in group]
