@@ -495,6 +495,71 @@ def test_search_ranks_only_the_newest_matches_of_a_very_common_word(
     assert engine_store.search("storm 4").total == 1  # a rarer query is ranked whole
 
 
+def _stop_word_library(db: Store) -> list[int]:
+    """Six articles with "storm" (a stop word when STOP_WORD_ARTICLES is 2), two of them with
+    "flood" too, one with "storm" in its title, the oldest."""
+    return add(
+        db,
+        article("Storm over the coast", "Rain.", days=0),
+        article("Weather", "Storm storm storm storm. Flood flood.", ordinal=1, days=1),
+        article("Weather", "A storm. " + "Calm day. " * 40 + "A flood.", ordinal=2, days=2),
+        article("Weather", "Storm storm storm, a storm again.", ordinal=3, days=3),
+        article("Weather", "Storm.", ordinal=4, days=4),
+        article("Weather", "Storm and gales, and a storm.", ordinal=5, days=5),
+    )
+
+
+def test_a_stop_word_ranks_by_title_then_newest(monkeypatch: pytest.MonkeyPatch) -> None:
+    with Store(":memory:") as db:
+        ids = _stop_word_library(db)
+        monkeypatch.setattr(store_search, "STOP_WORD_ARTICLES", 2)
+        result = db.search("storm", limit=10)
+    # Not by how often the word is in an article: its title first, then the newest first.
+    assert [h.id for h in result.hits] == [ids[0], *reversed(ids[1:])]
+    assert result.total == 6
+
+
+def test_a_stop_word_leaves_the_ranking_to_the_other_words(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with Store(":memory:") as db:
+        ids = _stop_word_library(db)
+        exact = db.search("flood storm", limit=10)
+        either = db.search("flood OR storm", limit=10)
+        monkeypatch.setattr(store_search, "STOP_WORD_ARTICLES", 2)
+        stopped = db.search("flood storm", limit=10)
+        stopped_either = db.search("flood OR storm", limit=10)
+        flood = db.search("flood", limit=10)
+    # The articles with "flood" in the order "flood" alone gives, as ranking all of them does.
+    assert [h.id for h in stopped.hits] == [h.id for h in flood.hits] == [h.id for h in exact.hits]
+    assert stopped.total == exact.total == 2
+    # With OR: those after them have none of the other words; newest first (title first).
+    assert [h.id for h in stopped_either.hits] == [
+        *(h.id for h in flood.hits),
+        ids[0],
+        ids[5],
+        ids[4],
+        ids[3],
+    ]
+    assert stopped_either.total == either.total == 6
+
+
+def test_an_excluded_stop_word_leaves_the_ranking_as_it_was(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with Store(":memory:") as db:
+        _stop_word_library(db)
+        add(db, article("Flood", "A flood, no wind.", ordinal=9, days=9))
+        add(db, article("Quiet", "A flood, and a long quiet day after it.", ordinal=10, days=8))
+        add(db, *(article("Sunny", "Sun.", ordinal=20 + i, days=i) for i in range(6)))
+        exact = db.search("flood -storm", limit=10)
+        # "storm" (in 6 articles) is a stop word, "flood" (in 4) is not.
+        monkeypatch.setattr(store_search, "STOP_WORD_ARTICLES", 4)
+        stopped = db.search("flood -storm", limit=10)
+    assert [(h.id, h.score) for h in stopped.hits] == [(h.id, h.score) for h in exact.hits]
+    assert stopped.total == exact.total == 2 and exact.hits[0].score > 0.1
+
+
 def test_a_word_said_again_is_looked_for_once() -> None:
     parsed = parse_query("harbour " * 32)
     assert parsed is not None and (parsed.strict, parsed.relaxed) == ('"harbour"', None)

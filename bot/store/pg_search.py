@@ -13,7 +13,6 @@ import logging
 from collections.abc import Sequence
 
 from ..query import Filter, ParsedQuery, Term, pick_stem, stem_candidates
-from . import search as fts5
 from .records import MARK_END, MARK_START, Hit, SearchResult, _from_epoch
 from .room import Database
 from .search import TITLE_WEIGHT, snippet_window
@@ -25,11 +24,11 @@ WEIGHTS = f"{{0, 0, {1 / TITLE_WEIGHT:g}, 1}}"
 # Rank divided by 1 + the logarithm of the document's length: a long article does not win by
 # length alone (as bm25's length normalisation).
 NORMALIZATION = 1
-# Search ranks the newest this-many matches of a query, a quarter of SQLite's
-# search.RANK_WINDOW: ranking a match costs PostgreSQL about 13 µs at 100,000 articles (its
-# tsvector is TOASTed: decompressed from a table of its own, then scored), 2,000 of them 26 ms
-# of the 30 a search may take.
-RANK_WINDOW = fts5.RANK_WINDOW // 4
+# Search ranks the newest this-many matches of a query (SQLite: search.RANK_WINDOW): ranking a
+# match costs PostgreSQL about 13 µs at 100,000 articles (its tsvector is TOASTed:
+# decompressed from a table of its own, then scored), 2,000 of them 26 ms of the 30 a search
+# may take.
+RANK_WINDOW = 500
 # Snippets come from the first this-many characters of a body (SQLite: 64 kB): ts_headline
 # takes about 1 ms per 4 kB marked (7 ms for a 37 kB article, and a page shows five).
 SNIPPET_SOURCE = 4 * 1024

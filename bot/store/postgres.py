@@ -303,7 +303,13 @@ class PostgresStore(Store):
         return pg_search.queries(parsed)
 
     def _search(
-        self, match: str, highlight: str, limit: int, offset: int, language: str | None = None
+        self,
+        match: str,
+        highlight: str,
+        limit: int,
+        offset: int,
+        language: str | None = None,
+        parsed: ParsedQuery | None = None,
     ) -> SearchResult:
         with self._search_settings():
             return pg_search.search(self.conn, match, highlight, limit, offset, language)

@@ -1,4 +1,5 @@
-"""FTS5 search: ranking over the newest matches, snippets, stems of typed word beginnings."""
+"""FTS5 search: ranking over the newest matches (common words as stop words), snippets, stems
+of typed word beginnings."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import sqlite3
 from bisect import bisect_left
 from collections.abc import Sequence
 
-from ..query import ParsedQuery, parse_query, pick_stem, stem_candidates
+from ..query import ParsedQuery, Term, parse_query, pick_stem, stem_candidates
 from .records import (
     MARK_END,
     MARK_START,
@@ -15,14 +16,24 @@ from .records import (
     SearchResult,
     _from_epoch,
 )
-from .room import Database, Room
+from .room import Database, Room, Row
 
 log = logging.getLogger(__name__)
 
 # The title counts this many times the body in BM25.
 TITLE_WEIGHT = 10.0
 # Search ranks the newest this-many matches of a query (all of them, in a smaller library).
-RANK_WINDOW = 2000
+# bm25 costs FTS5 about 2.5 µs a match (positions, the article's length), 5 ms for 2,000: at
+# 1,000,000 articles, 2,000 kept a word in 1 % of them at 19 ms p95, with the chat's own work.
+RANK_WINDOW = 1000
+# A term (word, phrase, word*) in more than this many articles is a stop word for the ranking:
+# bm25 weighs each term by how many articles have it (IDF), and FTS5 counts them all on every
+# search, window or not: "the" took 44 ms at 1,000,000 articles (bench/search_scale.py), 9 as
+# a stop word. A stop word still selects (every hit has it); it ranks only by being in the
+# title, then the newest first. Its bm25 weight is small: ln(N / n) is 2.3 for a word in a
+# tenth of the articles, FTS5 gives next to none (1e-6) to a word in half of them. Deciding
+# costs up to this many matches read (a phrase's with their positions: 8 ms for 20,000).
+STOP_WORD_ARTICLES = 10_000
 # Snippets are cut in Python from the first this-many characters of a body: FTS5's snippet()
 # weighs every match in a body against every other, and took minutes on a 5 MB article.
 SNIPPET_SOURCE_CHARS = 64 * 1024
@@ -55,9 +66,9 @@ class Search(Room):
     ) -> SearchResult:
         """The query's hits; when every word is needed and none matches, any of them."""
         strict, relaxed, highlight = self._expressions(parsed)
-        result = self._search(strict, highlight, limit, offset, language)
+        result = self._search(strict, highlight, limit, offset, language, parsed)
         if result.total == 0 and relaxed:
-            result = self._search(relaxed, highlight, limit, offset, language)
+            result = self._search(relaxed, highlight, limit, offset, language, parsed)
             return SearchResult(result.hits, result.total, relaxed=True)
         return result
 
@@ -71,13 +82,20 @@ class Search(Room):
         return _stem_of(self.conn, prefix)
 
     def _search(
-        self, match: str, highlight: str, limit: int, offset: int, language: str | None = None
+        self,
+        match: str,
+        highlight: str,
+        limit: int,
+        offset: int,
+        language: str | None = None,
+        parsed: ParsedQuery | None = None,
     ) -> SearchResult:
         """Rank in FTS5 alone over the newest RANK_WINDOW matches, then read the page's rows.
 
         FTS5 scores every match before LIMIT applies: a word in every article cost 230 ms at
         100,000 articles. Ranking the newest matches only (found by rowid, without scoring)
-        keeps it near 10 ms; below the window the results are exactly those of ranking all.
+        keeps it near 10 ms; below the window the results are exactly those of ranking all,
+        unless a term of the query (`parsed`) is a stop word (STOP_WORD_ARTICLES).
         """
         args: tuple[str, ...] = ()
         index, where = "articles_id_published", ""
@@ -89,16 +107,7 @@ class Search(Room):
             low, total = self._window(match, index, where, args)
             if not total:
                 return SearchResult((), 0)
-            # The date tie-break reads a covering index, not the (large) article rows.
-            ranked = self.conn.execute(
-                f"""SELECT f.rowid AS id, bm25(articles_fts, {TITLE_WEIGHT}, 1.0) AS score
-                   FROM articles_fts f JOIN articles a INDEXED BY {index}
-                     ON a.id = f.rowid
-                   WHERE articles_fts MATCH ? AND f.rowid >= ? {where}
-                   ORDER BY score, a.published DESC, a.id DESC
-                   LIMIT ? OFFSET ?""",
-                (match, low, *args, limit, offset),
-            ).fetchall()
+            ranked = self._rank(match, low, index, where, args, parsed, limit, offset)
             ids = [int(r["id"]) for r in ranked]
             marks = ",".join("?" * len(ids))
             snippets = self._snippets(ids, highlight)
@@ -131,25 +140,106 @@ class Search(Room):
         )
         return SearchResult(hits, int(total))
 
+    def _rank(
+        self,
+        match: str,
+        low: int,
+        index: str,
+        where: str,
+        args: tuple[str, ...],
+        parsed: ParsedQuery | None,
+        limit: int,
+        offset: int,
+    ) -> list[Row]:
+        """The page of the window's matches (from id `low`), best first: by bm25 over the
+        terms that are no stop words, then by a stop word in the title, then the newest."""
+        ranking, stop = self._stop_words(parsed)
+        # The date tie-break reads a covering index, not the (large) article rows.
+        if not ranking and not stop:
+            return self.conn.execute(
+                f"""SELECT f.rowid AS id, bm25(articles_fts, {TITLE_WEIGHT}, 1.0) AS score
+                   FROM articles_fts f JOIN articles a INDEXED BY {index}
+                     ON a.id = f.rowid
+                   WHERE articles_fts MATCH ? AND f.rowid >= ? {where}
+                   ORDER BY score, a.published DESC, a.id DESC
+                   LIMIT ? OFFSET ?""",
+                (match, low, *args, limit, offset),
+            ).fetchall()
+        # bm25 over the other terms alone (each article's own score: the same as in the
+        # whole query, less the stop words'), 0 where none of them is in the article.
+        score, scored, before = "0.0", "", []
+        if ranking:
+            score = "coalesce(s.score, 0.0)"
+            scored = f"""LEFT JOIN (SELECT rowid AS id,
+                               bm25(articles_fts, {TITLE_WEIGHT}, 1.0) AS score
+                             FROM articles_fts WHERE articles_fts MATCH ? AND rowid >= ?) s
+                           ON s.id = f.rowid"""
+            before = [" OR ".join(f"({t})" for t in ranking), low]
+        titles = [f"title : ({t.fts5})" if not t.column else t.fts5 for t in stop]
+        titles = [t for t, term in zip(titles, stop, strict=True) if term.column != "body"]
+        in_title, title_args = "0", []
+        if titles:
+            # With the query itself when it has rarer words: "the tsunami" reads the few
+            # articles with both, not every "the" in a title since the oldest tsunami. (Else
+            # not: a word beginning costs FTS5 as much again, each time it is in a statement.)
+            expression = " OR ".join(f"({t})" for t in titles)
+            in_title = """f.rowid IN (SELECT rowid FROM articles_fts
+                             WHERE articles_fts MATCH ? AND rowid >= ?)"""
+            title_args = [f"({expression}) AND ({match})" if ranking else expression, low]
+        return self.conn.execute(
+            f"""SELECT f.rowid AS id, {score} AS score, {in_title} AS in_title
+               FROM articles_fts f JOIN articles a INDEXED BY {index} ON a.id = f.rowid
+               {scored}
+               WHERE f.articles_fts MATCH ? AND f.rowid >= ? {where}
+               ORDER BY score, in_title DESC, a.published DESC, a.id DESC
+               LIMIT ? OFFSET ?""",
+            (*title_args, *before, match, low, *args, limit, offset),
+        ).fetchall()
+
+    def _stop_words(self, parsed: ParsedQuery | None) -> tuple[list[str], list[Term]]:
+        """The FTS5 expressions of the terms looked for that rank by bm25, and the stop words:
+        terms in more than STOP_WORD_ARTICLES articles (counted up to there: 1 ms for a word,
+        up to 4 for a phrase). An excluded term never ranks (no hit has it), but bm25 would
+        count it too: when it is a stop word, the ranking leaves it out (the stop words
+        returned are only those looked for). Empty lists: rank by bm25 over the query as is."""
+        if parsed is None:
+            return [], []
+        looked_for = [t for group in parsed.groups for t in group]
+        ranking: list[str] = []
+        stop: list[Term] = []
+        common = False
+        for term in {t.fts5: t for t in (*looked_for, *parsed.excluded)}.values():
+            found = self.conn.execute(
+                "SELECT count(*) FROM (SELECT 1 FROM articles_fts WHERE articles_fts MATCH ?"
+                " LIMIT ?)",
+                (term.fts5, STOP_WORD_ARTICLES + 1),
+            ).fetchone()[0]
+            if found <= STOP_WORD_ARTICLES:
+                if term in looked_for:
+                    ranking.append(term.fts5)
+                continue
+            common = True
+            if term in looked_for:
+                stop.append(term)
+        return (ranking, stop) if common else ([], [])
+
     def _window(self, match: str, index: str, where: str, args: tuple[str, ...]) -> tuple[int, int]:
-        """The lowest id of the newest RANK_WINDOW matches, and how many match from there."""
-        bound = self.conn.execute(
-            "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?"
-            " ORDER BY rowid DESC LIMIT 1 OFFSET ?",
-            (match, RANK_WINDOW - 1),
+        """The lowest id of the newest RANK_WINDOW matches, and how many match from there: one
+        pass over the newest matches (a prefix query costs FTS5 a merge of every word it may
+        stand for per statement: 4 ms at 300,000 articles)."""
+        newest, low = self.conn.execute(
+            "SELECT count(*), min(rowid) FROM (SELECT rowid FROM articles_fts"
+            " WHERE articles_fts MATCH ? ORDER BY rowid DESC LIMIT ?)",
+            (match, RANK_WINDOW),
         ).fetchone()
-        low = int(bound[0]) if bound else 0
+        low = int(low or 0)
         if not where:
-            total = self.conn.execute(
-                "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ? AND rowid >= ?",
-                (match, low),
-            ).fetchone()[0]
-        else:
-            total = self.conn.execute(
-                f"""SELECT count(*) FROM articles_fts f JOIN articles a INDEXED BY {index}
-                   ON a.id = f.rowid WHERE articles_fts MATCH ? AND f.rowid >= ? {where}""",
-                (match, low, *args),
-            ).fetchone()[0]
+            return low, int(newest)
+        total = self.conn.execute(
+            f"""SELECT count(*) FROM articles_fts f JOIN articles a INDEXED BY {index}
+               ON a.id = f.rowid WHERE articles_fts MATCH ? AND f.rowid >= ? {where}""",
+            (match, low, *args),
+        ).fetchone()[0]
         return low, int(total)
 
     def _snippets(self, ids: Sequence[int], highlight: str) -> dict[int, str]:
