@@ -14,6 +14,7 @@ from telegram.ext import CallbackContext
 from bot import opml
 from bot.chat import render, texts
 from bot.chat.app import AnyApplication, build_application, close_news, open_news
+from bot.chat.jobs import start_up_indexed
 from bot.chat.i18n import translator
 from bot.chat.jobs import feeds_job
 from bot.chat.local import LOCAL_TOKEN, LocalBotApi, LocalUser
@@ -90,6 +91,7 @@ async def chat(settings: Settings) -> AsyncIterator[Chat]:
     with FeedServer() as server:
         async with app:
             await open_news(app)
+            await start_up_indexed(app)
             await app.start()
             yield Chat(app, api, app.bot_data["news"], server)
             await app.stop()
