@@ -18,6 +18,7 @@ import pytest
 from bot import chart
 from bot.chat import texts
 from bot.chat.app import AnyApplication, build_application, close_news, open_news
+from bot.chat.jobs import start_up_indexed
 from bot.chat.handlers import news
 from bot.chat.i18n import Translator, translator
 from bot.chat.local import LOCAL_TOKEN, Call, LocalBotApi, LocalUser
@@ -106,6 +107,7 @@ async def chat(settings: Settings, write: WriteFile) -> AsyncIterator[Chat]:
     app = build_application(settings, token=LOCAL_TOKEN, request=api, rate_limit=False)
     async with app:
         await open_news(app)
+        await start_up_indexed(app)
         await app.start()
         yield Chat(app, api, LocalUser(app.bot, user_id=7, chat_id=7))
         await app.stop()
@@ -138,6 +140,7 @@ async def test_the_bot_starts_and_answers_when_the_start_up_index_run_fails(
     app = build_application(settings, token=LOCAL_TOKEN, request=api, rate_limit=False)
     async with app:
         await open_news(app)
+        await start_up_indexed(app)
         await app.start()
         try:
             calls = await Chat(app, api, LocalUser(app.bot, user_id=7, chat_id=7)).send("/help")
