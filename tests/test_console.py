@@ -6,15 +6,24 @@ from pathlib import Path
 
 import pytest
 
-from bot import opml
+from bot import index, opml
 from bot.config import Settings
 from bot.console import chat, terminal_language
+from bot.store import open_store
 
 from .conftest import REPO, SAMPLE_PAGE, WriteFile, png_size
 from .feed_server import FeedServer
 
 
+def indexed(settings: Settings) -> None:
+    """The folder indexed before the chat starts: the chat answers at once while its own
+    start-up run goes on in the background, and these tests want the articles there."""
+    with open_store(settings.database) as store:
+        index.run(settings, store)
+
+
 async def run_chat(settings: Settings, lines: list[str], language: str | None = None) -> str:
+    indexed(settings)
     out = io.StringIO()
     stdin = io.StringIO("\n".join(lines) + "\n")
     assert await chat(settings, stdin=stdin, stdout=out, language=language) == 0
@@ -118,6 +127,7 @@ async def test_a_photo_is_saved_to_a_file_and_its_path_printed(
     settings: Settings, write: WriteFile, tmp_path: Path
 ) -> None:
     write("sample.txt", SAMPLE_PAGE.read_bytes())
+    indexed(settings)
     out = io.StringIO()
     lines = io.StringIO("/stats\n")
     assert await chat(settings, stdin=lines, stdout=out, photos=tmp_path) == 0
