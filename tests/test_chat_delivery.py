@@ -24,9 +24,9 @@ from telegram.error import InvalidToken, TimedOut
 
 from bot.chat import texts
 from bot.chat.app import AnyApplication, build_application, close_news, open_news
-from bot.chat.jobs import start_up_indexed
 from bot.chat.delivery import Sender
 from bot.chat.errors import DATABASE_STATUS, TOKEN_REFUSED, TOKEN_STATUS, stopped_for
+from bot.chat.jobs import start_up_indexed
 from bot.chat.local import LOCAL_TOKEN, Call, LocalBotApi, LocalUser
 from bot.config import Settings
 from bot.news import News, digest_due

@@ -14,9 +14,8 @@ from telegram.ext import CallbackContext
 from bot import opml
 from bot.chat import render, texts
 from bot.chat.app import AnyApplication, build_application, close_news, open_news
-from bot.chat.jobs import start_up_indexed
 from bot.chat.i18n import translator
-from bot.chat.jobs import feeds_job
+from bot.chat.jobs import feeds_job, start_up_indexed
 from bot.chat.local import LOCAL_TOKEN, LocalBotApi, LocalUser
 from bot.config import FeedSettings, Settings
 from bot.news import News

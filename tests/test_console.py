@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,7 @@ from bot.config import Settings
 from bot.console import chat, terminal_language
 from bot.store import open_store
 
-from .conftest import REPO, SAMPLE_PAGE, WriteFile, png_size
+from .conftest import REPO, SAMPLE_PAGE, HeldIndex, WriteFile, png_size
 from .feed_server import FeedServer
 
 
@@ -113,6 +115,50 @@ async def test_the_terminal_speaks_the_locales_language(
     write("sample.txt", SAMPLE_PAGE.read_bytes())
     out = await run_chat(settings, ["/latest"], language="de")
     assert "> /latest\nNeueste Nachrichten (1–2 von 2)" in out
+
+
+class Output(io.StringIO):
+    """The terminal's output, telling (`noted`) when the note that the folder is indexed is in."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.noted = threading.Event()
+
+    def write(self, text: str) -> int:
+        if "the articles folder is indexed" in text:
+            self.noted.set()
+        return super().write(text)
+
+
+class Typed(io.StringIO):
+    """Lines typed one at a time, each made by a step (which may wait for something first)."""
+
+    def __init__(self, steps: list[Callable[[], str]]) -> None:
+        super().__init__()
+        self.steps: Iterator[Callable[[], str]] = iter(steps)
+
+    def readline(self, size: int | None = -1, /) -> str:  # type: ignore[override]  # typeshed
+        step = next(self.steps, None)
+        return step() if step else ""
+
+
+async def test_the_terminal_answers_while_the_folder_is_indexed_and_notes_when_it_is(
+    settings: Settings, write: WriteFile, held_index: HeldIndex
+) -> None:
+    write("sample.txt", SAMPLE_PAGE.read_bytes())
+    out = Output()
+
+    def once_indexed() -> str:
+        held_index.release.set()
+        out.noted.wait()
+        return "/latest\n"
+
+    typed = Typed([lambda: "/latest\n", once_indexed])
+    assert await chat(settings, stdin=typed, stdout=out) == 0
+    text = out.getvalue()
+    assert "> /latest\n⏳ I am indexing the articles" in text
+    assert "[the articles folder is indexed: 2 articles]" in text
+    assert "> /latest\nLatest news (1–2 of 2)" in text
 
 
 def test_the_locale_gives_the_terminal_users_language() -> None:
