@@ -354,6 +354,7 @@ def _load(path: Path) -> Corpus:
 
 async def measure(settings: Settings, library: Library, args: argparse.Namespace) -> SizeResult:
     from bot.chat.app import build_application, close_news, open_news
+    from bot.chat.jobs import start_up_indexed
     from bot.chat.local import LOCAL_TOKEN, LocalBotApi, LocalUser
     from bot.news import News
 
@@ -361,6 +362,7 @@ async def measure(settings: Settings, library: Library, args: argparse.Namespace
     app = build_application(settings, token=LOCAL_TOKEN, request=api, rate_limit=False)
     await app.initialize()
     await open_news(app)
+    await start_up_indexed(app)
     try:
         news = app.bot_data["news"]
         assert isinstance(news, News)

@@ -278,6 +278,7 @@ async def deliver(
 ) -> Outcome:
     from bot import index
     from bot.chat.app import build_application, close_news, open_news
+    from bot.chat.jobs import start_up_indexed
     from bot.store import QUEUED, SENDING, Store
 
     logs = _capture_logs()
@@ -304,6 +305,7 @@ async def deliver(
     profiler = cProfile.Profile() if profile else None
     try:
         await open_news(app)
+        await start_up_indexed(app)
         await app.start()
         news = app.bot_data["news"]
         sampler: asyncio.Task[None] | None = None

@@ -184,6 +184,7 @@ def _fill(settings: Settings, stories: list[tuple[str, list[str]]], args: Any) -
 
 async def _measure(settings: Settings, args: Any) -> Outcome:
     from bot.chat.app import build_application, close_news, open_news
+    from bot.chat.jobs import start_up_indexed
     from bot.chat.local import LOCAL_TOKEN, LocalBotApi, LocalUser
 
     replies: dict[int, list[tuple[float, str]]] = {}
@@ -197,6 +198,7 @@ async def _measure(settings: Settings, args: Any) -> Outcome:
     app = build_application(settings, token=LOCAL_TOKEN, request=api, rate_limit=False)
     await app.initialize()
     await open_news(app)
+    await start_up_indexed(app)
     await app.start()
     sent: list[Sent] = []
 

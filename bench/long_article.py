@@ -125,6 +125,7 @@ async def chat_while_summarizing(
     """/latest latencies (ms) with nobody reading, while `ids` are read again and again from
     the cache, and while they are read one after the other uncached; the last reads' seconds."""
     from bot.chat.app import build_application, close_news, open_news
+    from bot.chat.jobs import start_up_indexed
     from bot.chat.local import LOCAL_TOKEN, LocalBotApi, LocalUser
     from bot.news import News
 
@@ -132,6 +133,7 @@ async def chat_while_summarizing(
     app = build_application(settings, token=LOCAL_TOKEN, request=api, rate_limit=False)
     await app.initialize()
     await open_news(app)
+    await start_up_indexed(app)
     try:
         news = app.bot_data["news"]
         assert isinstance(news, News)

@@ -21,10 +21,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
-from .chat import render
+from .chat import jobs, render
 from .chat.app import build_application, close_news, open_news
 from .chat.local import LOCAL_TOKEN, Call, LocalBotApi, LocalUser
 from .config import Settings
+from .news import News
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +34,12 @@ PROMPT = "> "
 FILE_COMMAND = "/file"
 MAX_FILE_BYTES = 20 * 2**20
 WELCOME = (
-    "newsbot terminal chat: the bot as Telegram users see it, on {articles}.\n"
+    "newsbot terminal chat: the bot as Telegram users see it, on {articles} (indexed in the"
+    " background: the bot answers meanwhile).\n"
     "Type /start, /latest, /search words, or a number to press a button; /file PATH sends a"
     " file. Ctrl-D quits.\n"
 )
+INDEXED = "the articles folder is indexed: {count:,} articles"
 
 
 class Terminal:
@@ -69,7 +72,9 @@ class Terminal:
         elif call.method == "answerInlineQuery":
             results = _json(p.get("results")) or []
             titles = [f"  {r.get('title', '')}" for r in results if isinstance(r, dict)]
-            self._print("Inline results:\n" + ("\n".join(titles) or "  (none)"))
+            button = _json(p.get("button"))
+            above = f"[{button.get('text', '')}]\n" if isinstance(button, dict) else ""
+            self._print(f"{above}Inline results:\n" + ("\n".join(titles) or "  (none)"))
 
     def _save(self, call: Call) -> None:
         """A file from the bot, saved in the current folder under its name."""
@@ -143,8 +148,7 @@ async def chat(
     api = LocalBotApi(on_call=terminal.show)
     application = build_application(settings, token=LOCAL_TOKEN, request=api, rate_limit=False)
     async with application:
-        print(f"Indexing {settings.articles_dir} …", file=stdout, flush=True)
-        await open_news(application)
+        await open_news(application)  # the folder is indexed in the background meanwhile
         user = LocalUser(
             application.bot,
             user_id=local_user_id,
@@ -153,12 +157,26 @@ async def chat(
         )
         print(WELCOME.format(articles=settings.articles_dir), file=stdout, flush=True)
         await application.start()  # runs what handlers start in the background (/reload)
+        # One line's echo and replies are printed together; the note that the folder is
+        # indexed waits for them rather than landing in between.
+        turn = asyncio.Lock()
+        note = asyncio.create_task(_note_when_indexed(application, terminal, turn))
         try:
-            await _loop(application, api, user, terminal, stdin, stdout)
+            await _loop(application, api, user, terminal, stdin, stdout, turn)
         finally:
+            note.cancel()
             await application.stop()  # waits for those to finish
-            await close_news(application)
+            await close_news(application)  # stops the start-up index run if it still goes
     return 0
+
+
+async def _note_when_indexed(application: Any, terminal: Terminal, turn: asyncio.Lock) -> None:
+    """When the start-up index run ends: a note of how many articles there are now."""
+    await jobs.start_up_indexed(application)
+    news = application.bot_data.get("news")
+    if isinstance(news, News):
+        async with turn:
+            terminal.show_note(INDEXED.format(count=news.count()))
 
 
 async def _loop(
@@ -168,6 +186,7 @@ async def _loop(
     terminal: Terminal,
     stdin: TextIO,
     stdout: TextIO,
+    turn: asyncio.Lock,
 ) -> None:
     interactive = stdin.isatty()
     while True:
@@ -177,23 +196,35 @@ async def _loop(
         if not line:
             return
         text = line.strip()
-        if not text:
-            continue
-        if not interactive:
-            print(f"{PROMPT}{text}", file=stdout, flush=True)
-        if text.isdigit() and 1 <= int(text) <= len(terminal.buttons):
-            data, message = terminal.buttons[int(text) - 1]
-            update = user.press(data, message)
-        elif re.match(rf"@{re.escape(api.username)}\b", text):
-            update = user.inline(text.split(maxsplit=1)[1] if " " in text else "")
-        elif text.split()[0] == FILE_COMMAND:
-            sent = _file(api, user, text.removeprefix(FILE_COMMAND).strip(), terminal)
-            if sent is None:
-                continue
-            update = sent
-        else:
-            update = user.message(text)
-        await application.process_update(update)
+        if text:
+            async with turn:
+                await _one_line(application, api, user, terminal, text, interactive, stdout)
+
+
+async def _one_line(
+    application: Any,
+    api: LocalBotApi,
+    user: LocalUser,
+    terminal: Terminal,
+    text: str,
+    interactive: bool,
+    stdout: TextIO,
+) -> None:
+    """One line typed: a message, a button press, an inline query or a file, to the bot."""
+    if not interactive:
+        print(f"{PROMPT}{text}", file=stdout, flush=True)
+    if text.isdigit() and 1 <= int(text) <= len(terminal.buttons):
+        data, message = terminal.buttons[int(text) - 1]
+        update = user.press(data, message)
+    elif re.match(rf"@{re.escape(api.username)}\b", text):
+        update = user.inline(text.split(maxsplit=1)[1] if " " in text else "")
+    elif text.split()[0] == FILE_COMMAND:
+        update = _file(api, user, text.removeprefix(FILE_COMMAND).strip(), terminal)
+        if update is None:
+            return
+    else:
+        update = user.message(text)
+    await application.process_update(update)
 
 
 def _file(api: LocalBotApi, user: LocalUser, name: str, terminal: Terminal) -> Any:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import queue
+import threading
 import time
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
@@ -71,6 +72,21 @@ class Entry:
 
 
 @dataclass(frozen=True)
+class Indexing:
+    """How far the running index run has come: `done` of `total` in `stage` ("read" or
+    "summarize", or whatever stage the index run reports; "" before it has counted the files)."""
+
+    stage: str
+    done: int
+    total: int
+
+
+class IndexStopped(Exception):
+    """An index run stopped because the bot is stopping (News.stop_indexing): nothing of it
+    was written but the summaries it made, which the next run finds cached."""
+
+
+@dataclass(frozen=True)
 class Page:
     entries: tuple[Entry, ...]
     offset: int
@@ -85,6 +101,10 @@ class News(ChatChoices):
         self.store = store
         self.summaries = summaries or SummaryPool()
         self._reload_lock = asyncio.Lock()
+        # The running index run's progress (None when none runs): written by its thread, read by
+        # the chat; one reference swapped whole, so a reader never sees half of one.
+        self._indexing: Indexing | None = None
+        self._stopping = threading.Event()
         self._search_turns = asyncio.Semaphore(SEARCH_THREADS)
         # Idle connections for searches; taken and given back by the worker threads.
         self._readers: queue.SimpleQueue[Store] = queue.SimpleQueue()
@@ -325,15 +345,44 @@ class News(ChatChoices):
     # -- the index run ---------------------------------------------------------------------------
 
     async def reload(self) -> index.Report:
-        """Run the index operation in a worker thread; one at a time."""
+        """Run the index operation in a worker thread; one at a time (the start-up run, /reload,
+        the automatic reload and feed polls all come here, so none overlaps another)."""
         async with self._reload_lock:
-            return await asyncio.to_thread(self._index)
+            self._indexing = Indexing("", 0, 0)
+            try:
+                return await asyncio.to_thread(self._index)
+            finally:
+                self._indexing = None
+
+    def indexing(self) -> Indexing | None:
+        """The running index run's progress; None when no index run is going on."""
+        return self._indexing
+
+    def filling(self) -> Indexing | None:
+        """The index run's progress while it fills a database that has no article yet (a first
+        start): what the chat says instead of "no articles". None otherwise. Asked only when a
+        list came back empty, so counting costs nothing in the usual case."""
+        progress = self._indexing
+        if progress is None or self.store.count():
+            return None
+        return progress
+
+    def stop_indexing(self) -> None:
+        """The bot is stopping: a running index run ends at its next progress report (raising
+        IndexStopped) instead of keeping the stop waiting for hours on a first start."""
+        self._stopping.set()
 
     def _index(self) -> index.Report:
         # Where the bot's database was removed, opening the path would make a new, empty one.
         self.store.check_file()
         with open_store(self.settings.database) as own:
-            return index.run(self.settings, own)
+            return index.run(self.settings, own, progress=self._progress)
+
+    def _progress(self, stage: str, done: int, total: int) -> None:
+        """index.run's progress callback, on the index run's thread."""
+        if self._stopping.is_set():
+            raise IndexStopped("the bot is stopping")
+        self._indexing = Indexing(stage, done, total)
 
     async def warm_up(self) -> None:
         """Import sumy and nltk now, and start the summary workers, so that the first 'More'

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import os
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,6 +18,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from bot import index
 from bot.chat import texts
 from bot.chat.local import LocalBotApi
 from bot.config import DEFAULT_CONFIG, Boilerplate, Settings, load_boilerplate, load_settings
@@ -143,6 +145,45 @@ def write(articles_dir: Path) -> WriteFile:
         return path
 
     return _write
+
+
+class HeldIndex:
+    """index.run held at its start until `release` is set, so that a test can do what it likes
+    while an index run is going on (the run is in a worker thread: threading Events, no timing).
+    `progress` is the run's progress callback, for the test to report stages and counts with;
+    with `fail` the run raises instead of indexing once released."""
+
+    def __init__(self) -> None:
+        self.started = threading.Event()
+        self.release = threading.Event()
+        self.fail = False
+        self.runs = 0
+        self.progress: index.Progress = lambda stage, done, total: None
+        self.real = index.run  # to index without being held
+
+    def run(
+        self, settings: Settings, store: Store, *, progress: index.Progress | None = None
+    ) -> index.Report:
+        self.runs += 1
+        if progress is not None:
+            self.progress = progress
+        self.started.set()
+        self.release.wait()
+        if self.fail:
+            raise RuntimeError("a bug in the index run")
+        return self.real(settings, store, progress=progress)
+
+
+@pytest.fixture
+def held_index(monkeypatch: pytest.MonkeyPatch) -> Iterator[HeldIndex]:
+    """Every index run through News waits for `held_index.release` (set at the end of the test
+    whatever happens, so that no run is left waiting)."""
+    held = HeldIndex()
+    monkeypatch.setattr("bot.index.run", held.run)
+    try:
+        yield held
+    finally:
+        held.release.set()
 
 
 def story(title: str, *sentences: str) -> str:

@@ -26,6 +26,7 @@ from bot.chat import texts
 from bot.chat.app import AnyApplication, build_application, close_news, open_news
 from bot.chat.delivery import Sender
 from bot.chat.errors import DATABASE_STATUS, TOKEN_REFUSED, TOKEN_STATUS, stopped_for
+from bot.chat.jobs import start_up_indexed
 from bot.chat.local import LOCAL_TOKEN, Call, LocalBotApi, LocalUser
 from bot.config import Settings
 from bot.news import News, digest_due
@@ -110,6 +111,7 @@ async def bot(settings: Settings, write: WriteFile, failures: list[Failure]) -> 
     app = build_application(settings, token=LOCAL_TOKEN, request=api, rate_limit=False)
     async with app:
         await open_news(app)
+        await start_up_indexed(app)
         news = app.bot_data["news"]
         clock = Clock()
         # The Application's own sender runs on real time; the tests drive one on their clock.
@@ -451,6 +453,7 @@ async def test_a_restart_in_the_middle_sends_what_was_queued_and_nothing_twice(
         app = build_application(settings, token=LOCAL_TOKEN, request=api, rate_limit=False)
         await app.initialize()
         await open_news(app)
+        await start_up_indexed(app)
         news = app.bot_data["news"]
         clock = Clock()
         return app, news, Sender(news, app.bot, per_second=3, per_chat_seconds=0, clock=clock)
@@ -913,6 +916,7 @@ async def test_automatic_reload_picks_up_new_files_and_delivers_them(
     )
     async with app:
         await open_news(app)
+        await start_up_indexed(app)
         await app.process_update(LocalUser(app.bot, user_id=1, chat_id=1).message("/subscribe"))
         await app.start()
         try:

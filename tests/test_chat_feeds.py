@@ -15,7 +15,7 @@ from bot import opml
 from bot.chat import render, texts
 from bot.chat.app import AnyApplication, build_application, close_news, open_news
 from bot.chat.i18n import translator
-from bot.chat.jobs import feeds_job
+from bot.chat.jobs import feeds_job, start_up_indexed
 from bot.chat.local import LOCAL_TOKEN, LocalBotApi, LocalUser
 from bot.config import FeedSettings, Settings
 from bot.news import News
@@ -90,6 +90,7 @@ async def chat(settings: Settings) -> AsyncIterator[Chat]:
     with FeedServer() as server:
         async with app:
             await open_news(app)
+            await start_up_indexed(app)
             await app.start()
             yield Chat(app, api, app.bot_data["news"], server)
             await app.stop()

@@ -4,6 +4,7 @@ Bot API that records what the bot sends (PTB's own test pattern)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
 import logging
@@ -20,14 +21,15 @@ from bot.chat import texts
 from bot.chat.app import AnyApplication, build_application, close_news, open_news
 from bot.chat.handlers import news
 from bot.chat.i18n import Translator, translator
+from bot.chat.jobs import START_UP_INDEX, start_up_indexed
 from bot.chat.local import LOCAL_TOKEN, Call, LocalBotApi, LocalUser
 from bot.chat.traffic import FairUpdateProcessor
 from bot.config import Settings
 from bot.news import News
-from bot.store import Store
+from bot.store import Store, open_store
 
 from . import telegram_html
-from .conftest import SAMPLE_PAGE, WriteFile, delivered, png_size, story
+from .conftest import SAMPLE_PAGE, HeldIndex, WriteFile, delivered, png_size, story
 
 ADMIN = 42
 
@@ -106,6 +108,7 @@ async def chat(settings: Settings, write: WriteFile) -> AsyncIterator[Chat]:
     app = build_application(settings, token=LOCAL_TOKEN, request=api, rate_limit=False)
     async with app:
         await open_news(app)
+        await start_up_indexed(app)
         await app.start()
         yield Chat(app, api, LocalUser(app.bot, user_id=7, chat_id=7))
         await app.stop()
@@ -127,25 +130,132 @@ def id_of(chat: Chat, title_start: str) -> int:
 # -- start and help -----------------------------------------------------------------------------
 
 
-async def test_the_bot_starts_and_answers_when_the_start_up_index_run_fails(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
-    def broken(*args: object, **kwargs: object) -> None:
-        raise RuntimeError("a bug in the index run")
-
-    monkeypatch.setattr("bot.index.run", broken)
-    api = LocalBotApi(username="newsbot")
+@contextlib.asynccontextmanager
+async def started_while_indexing(
+    settings: Settings, held: HeldIndex, api: LocalBotApi | None = None
+) -> AsyncIterator[Chat]:
+    """The bot started, its start-up index run going on (held) in the background. open_news
+    returning at all while the run is held is what lets the bot answer."""
+    api = api or LocalBotApi(username="newsbot")
     app = build_application(settings, token=LOCAL_TOKEN, request=api, rate_limit=False)
     async with app:
         await open_news(app)
         await app.start()
         try:
-            calls = await Chat(app, api, LocalUser(app.bot, user_id=7, chat_id=7)).send("/help")
-            assert "/latest" in only_text(calls)
+            await asyncio.to_thread(held.started.wait)
+            assert not app.bot_data[START_UP_INDEX].done()
+            yield Chat(app, api, LocalUser(app.bot, user_id=7, chat_id=7))
         finally:
+            held.release.set()
             await app.stop()
             await close_news(app)
-    assert "the start-up index run failed" in caplog.text
+
+
+def indexed_before(settings: Settings, held: HeldIndex) -> None:
+    """The folder as it is now indexed, as by an earlier run of the bot."""
+    with open_store(settings.database) as store:
+        held.real(settings, store)
+
+
+async def test_start_and_latest_are_answered_while_the_start_up_index_runs(
+    settings: Settings, write: WriteFile, held_index: HeldIndex
+) -> None:
+    write("sample.txt", SAMPLE_PAGE.read_bytes())
+    indexed_before(settings, held_index)
+    write("new.txt", story("Harbour cranes are replaced", "Two new cranes arrived on Monday."))
+    async with started_while_indexing(settings, held_index) as chat:
+        assert "/read 2" in only_text(await chat.send("/start"))
+        listed = only_text(await chat.send("/latest"))
+        assert "Latest news</b> (1–2 of 2)" in listed and "Harbour cranes" not in listed
+        held_index.release.set()
+        await start_up_indexed(chat.app)
+        assert "Harbour cranes are replaced" in only_text(await chat.send("/latest"))
+
+
+async def test_on_an_empty_database_the_chat_says_it_is_indexing_and_how_far(
+    settings: Settings, write: WriteFile, held_index: HeldIndex
+) -> None:
+    write("sample.txt", SAMPLE_PAGE.read_bytes())
+    async with started_while_indexing(settings, held_index) as chat:
+        assert "I am indexing the articles; they will be here soon" in only_text(
+            await chat.send("/latest")
+        )
+        held_index.progress("read", 1200, 5000)
+        reading = "I am indexing the articles: 1,200 of 5,000 files read."
+        assert reading in only_text(await chat.send("/latest"))
+        assert reading in only_text(await chat.send("/start"))
+        assert reading in only_text(await chat.send("/search harbour"))
+        assert reading in only_text(await chat.send("/read 1"))
+        assert reading in only_text(await chat.send("harbour"))
+        (answer,) = [c for c in await chat._process(chat.user.inline("")) if c.params]
+        button = answer.params["button"]
+        button = json.loads(button) if isinstance(button, str) else button
+        assert reading in button["text"] and answer.params["results"] in ([], "[]")
+        held_index.progress("summarize", 300, 4800)
+        assert "300 of 4,800 summarized." in only_text(await chat.send("/latest"))
+        held_index.progress("write", 7, 9)  # a stage the chat has no words for: the counts
+        assert "I am indexing the articles: 7 of 9." in only_text(await chat.send("/latest"))
+        german = chat.as_user(language_code="de")
+        assert "7 von 9" in only_text(await chat.send("/latest", german))
+        held_index.release.set()
+        await start_up_indexed(chat.app)
+        listed = only_text(await chat.send("/latest"))
+        assert "Latest news</b> (1–2 of 2)" in listed and "indexing" not in listed
+
+
+async def test_what_the_start_up_index_adds_is_listed_and_sent_to_subscribers(
+    settings: Settings, write: WriteFile, held_index: HeldIndex
+) -> None:
+    write("sample.txt", SAMPLE_PAGE.read_bytes())
+    indexed_before(settings, held_index)
+    with open_store(settings.database) as store:
+        store.subscribe(31, "private", "")  # subscribed while the bot ran before
+    write("new.txt", story("Harbour cranes are replaced", "Two new cranes arrived on Monday."))
+    api = LocalBotApi(username="newsbot")
+    async with started_while_indexing(settings, held_index, api) as chat:
+        assert not delivered(api)
+        held_index.release.set()
+        await start_up_indexed(chat.app)
+        assert "Harbour cranes are replaced" in only_text(await chat.send("/latest"))
+        for _ in range(500):  # the drain it asked for runs as a job of its own
+            if delivered(api):
+                break
+            await asyncio.sleep(0.01)
+        assert delivered(api) == {(31, "Harbour cranes are replaced"): 1}
+
+
+async def test_a_start_up_index_run_that_fails_is_logged_and_the_bot_goes_on_answering(
+    settings: Settings, write: WriteFile, held_index: HeldIndex, caplog: pytest.LogCaptureFixture
+) -> None:
+    write("sample.txt", SAMPLE_PAGE.read_bytes())
+    indexed_before(settings, held_index)
+    held_index.fail = True
+    async with started_while_indexing(settings, held_index) as chat:
+        assert "/latest" in only_text(await chat.send("/help"))
+        held_index.release.set()
+        await start_up_indexed(chat.app)
+        assert "the start-up index run failed" in caplog.text
+        assert "Latest news</b> (1–2 of 2)" in only_text(await chat.send("/latest"))
+        assert "/read 2" in only_text(await chat.send("/start"))
+
+
+async def test_a_stop_ends_a_start_up_index_run_that_is_still_going(
+    settings: Settings, write: WriteFile, held_index: HeldIndex
+) -> None:
+    write("sample.txt", SAMPLE_PAGE.read_bytes())
+    api = LocalBotApi(username="newsbot")
+    app = build_application(settings, token=LOCAL_TOKEN, request=api, rate_limit=False)
+    async with app:
+        await open_news(app)
+        news = app.bot_data["news"]
+        await asyncio.to_thread(held_index.started.wait)
+        task = app.bot_data[START_UP_INDEX]
+        closing = asyncio.ensure_future(close_news(app))
+        await asyncio.to_thread(held_index.release.set)  # the run reaches its first file...
+        await closing
+    assert task.done() and news.indexing() is None  # ...and stops there
+    with open_store(settings.database) as store:
+        assert store.count() == 0
 
 
 async def test_start_up_indexes_and_shows_the_command_menu_in_each_language(chat: Chat) -> None:

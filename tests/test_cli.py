@@ -303,6 +303,7 @@ def test_no_command_without_a_token_is_the_terminal_chat(
 ) -> None:
     write("sample.txt", SAMPLE_PAGE.read_bytes())
     monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    assert main(["index"]) == 0  # the chat answers at once; the articles are there already
     monkeypatch.setattr(sys, "stdin", io.StringIO("/latest\n"))
     assert main([]) == 0
     out = capsys.readouterr().out
@@ -340,21 +341,33 @@ def test_run_without_a_token_says_where_to_get_one(
 
 
 def test_the_module_runs_with_the_bundled_articles(tmp_path: Path) -> None:
-    """`python -m bot` with no token, on a fresh database: what the README's first command shows."""
+    """`python -m bot` with no token, on a fresh database: what the README's first command
+    shows. The chat answers at once and says when the folder is indexed; then /latest lists it."""
     environ = {k: v for k, v in os.environ.items() if k != "TELEGRAM_BOT_TOKEN"}
-    done = subprocess.run(
+    with subprocess.Popen(
         [sys.executable, "-m", "bot"],
-        input="/latest\n1\n",
-        capture_output=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
         cwd=REPO,
         env={**environ, "NEWSBOT_DATABASE": str(tmp_path / "fresh.sqlite3")},
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    assert "Latest news (1–5 of 10)" in done.stdout
-    assert "(edited) Harbour festival draws record crowds despite the rain" in done.stdout
+    ) as chat:
+        assert chat.stdin is not None and chat.stdout is not None
+        before = "".join(iter(lambda: _line_until(chat, "is indexed: 10 articles"), ""))
+        out, err = chat.communicate("/latest\n1\n", timeout=300)
+    assert chat.returncode == 0, err
+    assert "newsbot terminal chat" in before
+    assert "Latest news (1–5 of 10)" in out
+    assert "(edited) Harbour festival draws record crowds despite the rain" in out
+
+
+def _line_until(process: subprocess.Popen[str], wanted: str) -> str:
+    """The next line of the process's output, or "" once a line with `wanted` went by (or the
+    output ended)."""
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    return "" if not line or wanted in line else line
 
 
 def test_evaluate_prints_json_scores_for_each_method_and_names_the_default(

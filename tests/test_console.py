@@ -2,19 +2,30 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from bot import opml
+from bot import index, opml
 from bot.config import Settings
 from bot.console import chat, terminal_language
+from bot.store import open_store
 
-from .conftest import REPO, SAMPLE_PAGE, WriteFile, png_size
+from .conftest import REPO, SAMPLE_PAGE, HeldIndex, WriteFile, png_size
 from .feed_server import FeedServer
 
 
+def indexed(settings: Settings) -> None:
+    """The folder indexed before the chat starts: the chat answers at once while its own
+    start-up run goes on in the background, and these tests want the articles there."""
+    with open_store(settings.database) as store:
+        index.run(settings, store)
+
+
 async def run_chat(settings: Settings, lines: list[str], language: str | None = None) -> str:
+    indexed(settings)
     out = io.StringIO()
     stdin = io.StringIO("\n".join(lines) + "\n")
     assert await chat(settings, stdin=stdin, stdout=out, language=language) == 0
@@ -106,6 +117,50 @@ async def test_the_terminal_speaks_the_locales_language(
     assert "> /latest\nNeueste Nachrichten (1–2 von 2)" in out
 
 
+class Output(io.StringIO):
+    """The terminal's output, telling (`noted`) when the note that the folder is indexed is in."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.noted = threading.Event()
+
+    def write(self, text: str) -> int:
+        if "the articles folder is indexed" in text:
+            self.noted.set()
+        return super().write(text)
+
+
+class Typed(io.StringIO):
+    """Lines typed one at a time, each made by a step (which may wait for something first)."""
+
+    def __init__(self, steps: list[Callable[[], str]]) -> None:
+        super().__init__()
+        self.steps: Iterator[Callable[[], str]] = iter(steps)
+
+    def readline(self, size: int | None = -1, /) -> str:  # type: ignore[override]  # typeshed
+        step = next(self.steps, None)
+        return step() if step else ""
+
+
+async def test_the_terminal_answers_while_the_folder_is_indexed_and_notes_when_it_is(
+    settings: Settings, write: WriteFile, held_index: HeldIndex
+) -> None:
+    write("sample.txt", SAMPLE_PAGE.read_bytes())
+    out = Output()
+
+    def once_indexed() -> str:
+        held_index.release.set()
+        out.noted.wait()
+        return "/latest\n"
+
+    typed = Typed([lambda: "/latest\n", once_indexed])
+    assert await chat(settings, stdin=typed, stdout=out) == 0
+    text = out.getvalue()
+    assert "> /latest\n⏳ I am indexing the articles" in text
+    assert "[the articles folder is indexed: 2 articles]" in text
+    assert "> /latest\nLatest news (1–2 of 2)" in text
+
+
 def test_the_locale_gives_the_terminal_users_language() -> None:
     assert terminal_language({"LANG": "de_DE.UTF-8"}) == "de-de"
     assert terminal_language({"LC_ALL": "uk_UA.utf8", "LANG": "de_DE.UTF-8"}) == "uk-ua"
@@ -118,6 +173,7 @@ async def test_a_photo_is_saved_to_a_file_and_its_path_printed(
     settings: Settings, write: WriteFile, tmp_path: Path
 ) -> None:
     write("sample.txt", SAMPLE_PAGE.read_bytes())
+    indexed(settings)
     out = io.StringIO()
     lines = io.StringIO("/stats\n")
     assert await chat(settings, stdin=lines, stdout=out, photos=tmp_path) == 0

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 
 from bot.config import Settings
-from bot.news import MAX_SENTENCES, QUERY_DAYS, News, Pick
+from bot.news import MAX_SENTENCES, QUERY_DAYS, Indexing, IndexStopped, News, Pick
 from bot.store import Store
 from bot.summary_pool import SummaryPool
 
-from .conftest import SAMPLE_PAGE, WriteFile
+from .conftest import SAMPLE_PAGE, HeldIndex, WriteFile
 
 
 @pytest.fixture
@@ -113,6 +113,60 @@ async def test_reloads_take_turns(news: News, write: WriteFile) -> None:
     reports = await asyncio.gather(news.reload(), news.reload())
     assert sorted(r.added for r in reports) == [0, 1]
     assert news.count() == 3
+
+
+async def test_a_reload_asked_for_while_an_index_runs_waits_for_it(
+    settings: Settings, store: Store, write: WriteFile, held_index: HeldIndex
+) -> None:
+    write("sample.txt", SAMPLE_PAGE.read_bytes())
+    news = News(settings, store)
+    first = asyncio.ensure_future(news.reload())  # the start-up run, say
+    await asyncio.to_thread(held_index.started.wait)
+    second = asyncio.ensure_future(news.reload())  # a /reload meanwhile
+    await asyncio.sleep(0)  # (let it get as far as it can: the lock)
+    assert held_index.runs == 1 and not second.done()
+    held_index.release.set()
+    reports = [await first, await second]
+    assert held_index.runs == 2 and [r.added for r in reports] == [2, 0]
+
+
+async def test_a_running_index_tells_how_far_it_is_until_it_ends(
+    settings: Settings, store: Store, write: WriteFile, held_index: HeldIndex
+) -> None:
+    write("sample.txt", SAMPLE_PAGE.read_bytes())
+    news = News(settings, store)
+    assert news.indexing() is None and news.filling() is None
+    running = asyncio.ensure_future(news.reload())
+    await asyncio.to_thread(held_index.started.wait)
+    assert news.indexing() == Indexing("", 0, 0)  # not counted yet
+    held_index.progress("read", 3, 10)
+    assert news.indexing() == news.filling() == Indexing("read", 3, 10)
+    held_index.release.set()
+    await running
+    assert news.indexing() is None and news.filling() is None and news.count() == 2
+
+
+async def test_filling_is_told_only_while_the_database_has_no_article(
+    news: News, held_index: HeldIndex
+) -> None:
+    running = asyncio.ensure_future(news.reload())
+    await asyncio.to_thread(held_index.started.wait)
+    held_index.progress("read", 1, 1)
+    assert news.indexing() == Indexing("read", 1, 1)
+    assert news.filling() is None  # the chat has articles to show meanwhile
+    held_index.release.set()
+    await running
+
+
+async def test_an_index_run_stopped_by_the_bot_stopping_writes_no_article(
+    settings: Settings, store: Store, write: WriteFile
+) -> None:
+    write("sample.txt", SAMPLE_PAGE.read_bytes())
+    news = News(settings, store)
+    news.stop_indexing()
+    with pytest.raises(IndexStopped):
+        await news.reload()
+    assert news.count() == 0 and news.indexing() is None
 
 
 def test_within_one_update_a_chats_row_is_read_once_and_a_change_read_again(

@@ -41,6 +41,9 @@ ADMIN_ID = 31337
 REPLY_WITHIN = 2.0  # seconds from a message to its reply
 STOP_WITHIN = 5.0  # seconds from SIGTERM to exit
 START_WITHIN = 60.0  # a cap for a slow machine; a start takes about a second
+# The bot's log lines that end a start-up index run (bot/chat/jobs.py, index_at_start): done, or
+# failed and answering from the database as it is.
+START_UP_INDEX_ENDED = ("failed files)", "answering from the database as it is")
 
 SEARCH_WORD = "orchard"  # in exactly one headline below, and in no other article
 ARTICLES = {
@@ -109,8 +112,11 @@ class BotProcess:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, *, wait: bool = True) -> BotProcess:
-        """Start it; with wait, return once it polls for updates (fail the test if it does not)."""
+        """Start it; with wait, return once it polls for updates and its start-up index run (in
+        the background: the bot answers meanwhile) has ended, so that the folder's articles are
+        there (fail the test if either does not happen)."""
         polls = len(self.api.calls("getUpdates"))
+        indexed = self._start_up_indexes()
         with self.log.open("ab") as log:  # the child has its own descriptor
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "bot", *self.args],
@@ -130,7 +136,19 @@ class BotProcess:
             if not polling or process.poll() is not None:
                 self.kill()
                 pytest.fail(f"the bot never polled for updates; its output:\n{self.output}")
+            ended = self.api.wait_for(
+                lambda: self._start_up_indexes() > indexed or process.poll() is not None,
+                START_WITHIN,
+            )
+            if not ended or process.poll() is not None:
+                self.kill()
+                pytest.fail(f"the start-up index never ended; the bot's output:\n{self.output}")
         return self
+
+    def _start_up_indexes(self) -> int:
+        """How many start-up index runs the log says have ended (however they ended)."""
+        output = self.output
+        return sum(output.count(line) for line in START_UP_INDEX_ENDED)
 
     @property
     def running(self) -> bool:

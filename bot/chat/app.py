@@ -31,7 +31,6 @@ from telegram.ext import (
 from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
 from ..config import ConfigError, Settings
-from ..index import IndexRunError
 from ..news import News
 from ..store import DatabaseUnusable, StoreUnavailable, is_url, open_store
 from . import callbacks, jobs, texts
@@ -178,27 +177,14 @@ def register_handlers(application: AnyApplication, settings: Settings) -> None:
 
 
 async def open_news(application: AnyApplication) -> None:
-    """post_init: open the store, index the folder before answering, show the command menu."""
+    """post_init: open the store, start indexing the folder in the background, show the command
+    menu, start the jobs. The bot answers from the database as it is meanwhile: a first start
+    on a big folder indexes for hours, and a warm one for seconds (jobs.index_at_start)."""
     settings: Settings = application.bot_data["settings"]
     news = News(settings, open_store(settings.database))
     application.bot_data["news"] = news
     news.sync_feeds()
-    try:
-        report = await news.reload()
-        log.info(
-            "articles: %d (%d added, %d updated, %d removed, %d failed files)",
-            news.count(),
-            report.added,
-            report.updated,
-            report.removed,
-            len(report.failed),
-        )
-        for failure in report.failed:
-            log.warning("article file %s: %s", failure.path, failure.error)
-    except IndexRunError as exc:
-        log.error("%s; answering from the database as it is", exc)
-    except Exception:  # a bug in one index run must not keep the bot from answering at all
-        log.exception("the start-up index run failed; answering from the database as it is")
+    jobs.start_index(application)
     await news.warm_up()
     await set_commands(application, settings)
     service = Sender(
@@ -249,8 +235,9 @@ async def forget_old_queries(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def close_news(application: AnyApplication) -> None:
-    """post_shutdown: what Telegram answered is written (waiting for the database if it must),
-    then the store is closed."""
+    """post_shutdown: the start-up index run is stopped, what Telegram answered is written
+    (waiting for the database if it must), then the store is closed."""
+    await jobs.stop_index(application)
     service = application.bot_data.pop("sender", None)
     if isinstance(service, Sender):
         await service.finish()

@@ -16,10 +16,10 @@ import logging
 from datetime import time as clock_time
 from typing import Any
 
-from telegram.ext import Application, ContextTypes, JobQueue
+from telegram.ext import Application, CallbackContext, ContextTypes, JobQueue
 
 from .. import index
-from ..news import digest_due, zone_named
+from ..news import IndexStopped, News, digest_due, zone_named
 from ..store.records import Lease
 from .delivery import Sender
 from .errors import fatal_error, stop_for
@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 # leader killed is followed within this long after the server frees its lease (at once on a
 # machine that stays up; about 25 s of silence when the machine goes).
 LEAD_SECONDS = 5.0
+# Where the start-up index run's task is kept (bot_data).
+START_UP_INDEX = "start-up-index"
 # The jobs only the leader runs (and digest:<chat> per chat).
 LEADER_JOBS = frozenset(
     {"deliveries", "deliveries-now", "feeds", "reload", "digest-catch-up", "digest-sweep"}
@@ -114,6 +116,62 @@ async def after_index(
         context.job_queue.run_once(drain_job, 0, name="deliveries-now")
 
 
+def start_index(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """At start: the folder is indexed in a task of its own, so that the bot answers from the
+    database as it is meanwhile (News.reload takes runs one at a time: a /reload or the
+    automatic reload meanwhile waits for this one)."""
+    task = asyncio.get_running_loop().create_task(index_at_start(application), name=START_UP_INDEX)
+    application.bot_data[START_UP_INDEX] = task
+
+
+async def index_at_start(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """The start-up index run: logged as it ends, and what it added sent to subscribers right
+    away. Whatever goes wrong is logged and the bot goes on answering from the database."""
+    news: News = application.bot_data["news"]
+    try:
+        report = await news.reload()
+    except IndexStopped:
+        log.info("the start-up index run was stopped by the bot's stop; the next start resumes")
+        return
+    except index.IndexRunError as exc:
+        log.error("%s; answering from the database as it is", exc)
+        return
+    except Exception:  # a bug in one index run must not keep the bot from answering at all
+        log.exception("the start-up index run failed; answering from the database as it is")
+        return
+    log.info(
+        "articles: %d (%d added, %d updated, %d removed, %d failed files)",
+        news.count(),
+        report.added,
+        report.updated,
+        report.removed,
+        len(report.failed),
+    )
+    for failure in report.failed:
+        log.warning("article file %s: %s", failure.path, failure.error)
+    await after_index(CallbackContext(application), report)
+
+
+async def start_up_indexed(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Wait until the start-up index run has ended (however it ended): for the terminal
+    chat's note, the tests and the benchmarks."""
+    task = application.bot_data.get(START_UP_INDEX)
+    if task is not None:
+        await asyncio.shield(task)  # a waiter given up on leaves the run going
+
+
+async def stop_index(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """At a stop: the start-up index run ends at its next file or summary, and is waited for
+    (its thread writes to the database the stop is about to close)."""
+    task = application.bot_data.pop(START_UP_INDEX, None)
+    news = application.bot_data.get("news")
+    if task is None:
+        return
+    if isinstance(news, News):
+        news.stop_indexing()
+    await task
+
+
 async def digest_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     job = context.job
     if job is not None and job.chat_id is not None and leading(context):
@@ -175,6 +233,10 @@ def schedule_all(
 async def reload_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     """The automatic reload: the same operation as /reload, then the drain right away."""
     if not leading(context):
+        return
+    if sender(context).news.indexing() is not None:
+        # A run is going on (the start-up one may take hours): ticks queued behind it on the
+        # lock would only pile up; the next tick after it takes in what it did not see.
         return
     report = await sender(context).news.reload()
     if report.added or report.updated or report.removed:

@@ -26,7 +26,7 @@ from telegram import (
 from telegram.constants import ParseMode
 
 from ..articles import shorten
-from ..news import Entry, Page
+from ..news import Entry, Indexing, Page
 from ..store import MARK_END, MARK_START, ChatState, SearchResult, StoredArticle, Subscription
 from . import callbacks, texts
 from .callbacks import MAX_CALLBACK_DATA
@@ -132,13 +132,29 @@ def latest_page(tr: Translator, page: Page, size: int) -> Reply:
     return Reply(fit("\n".join(lines)), InlineKeyboardMarkup(keyboard))
 
 
-def start_message(tr: Translator, entries: Sequence[Entry]) -> str:
+def start_message(
+    tr: Translator, entries: Sequence[Entry], *, indexing: Indexing | None = None
+) -> str:
     if entries:
         lines = "\n".join(f"• {title(e.title)} — /read {e.id}" for e in entries)
         headlines = tr.format(texts.START_HEADLINES, lines=lines)
+    elif indexing is not None:
+        headlines = indexing_text(tr, indexing) + "\n\n"
     else:
         headlines = tr(texts.START_EMPTY)
     return fit(tr.format(texts.START, headlines=headlines))
+
+
+# The index run's stages with words of their own; any other is told by its counts alone.
+_STAGES = {"read": texts.INDEXING_READ, "summarize": texts.INDEXING_SUMMARIZED}
+
+
+def indexing_text(tr: Translator, progress: Indexing) -> str:
+    """How far the index run filling an empty database is, e.g. "1,200 of 5,000 files read"."""
+    if progress.total <= 0:  # still listing the folder: nothing counted yet
+        return tr(texts.INDEXING_STARTED)
+    message = _STAGES.get(progress.stage, texts.INDEXING_COUNTED)
+    return tr.format(message, done=progress.done, total=progress.total)
 
 
 def article_card(

@@ -37,6 +37,18 @@ START = N_(
 )
 START_HEADLINES = N_("<b>Newest</b>\n{lines}\n\n")
 START_EMPTY = N_("There are no articles yet.\n\n")
+# While the first index run fills an empty database: instead of "no articles", how far it is
+# (by stage: files read, then summarized; a stage without words of its own gets the counts).
+INDEXING_STARTED = N_(
+    "⏳ I am indexing the articles; they will be here soon. Ask again in a while."
+)
+INDEXING_READ = N_(
+    "⏳ I am indexing the articles: {done:,} of {total:,} files read. Ask again in a while."
+)
+INDEXING_SUMMARIZED = N_(
+    "⏳ I am indexing the articles: {done:,} of {total:,} summarized. Ask again in a while."
+)
+INDEXING_COUNTED = N_("⏳ I am indexing the articles: {done:,} of {total:,}. Ask again in a while.")
 
 HELP = N_(
     "<b>What I can do</b>\n\n"

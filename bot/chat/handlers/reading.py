@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from telegram import Update
+from telegram import InlineQueryResultsButton, Update
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
@@ -49,7 +49,8 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     page = news(context).latest(limit=3)
     remember_list(update, context, [e.id for e in page.entries])
-    await reply(update, Reply(render.start_message(tr, page.entries)))
+    indexing = None if page.entries else news(context).filling()
+    await reply(update, Reply(render.start_message(tr, page.entries, indexing=indexing)))
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -73,6 +74,8 @@ async def latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             return
     page = news(context).latest(limit=size, language=chat_language(update, context))
     remember_list(update, context, [e.id for e in page.entries])
+    if not page.entries and await _told_indexing(update, context):
+        return
     await reply(update, render.latest_page(tr, page, size))
 
 
@@ -228,6 +231,14 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         if stored is not None:
             summary = service.cached_summary(stored)
             results.append(render.inline_result(tr, stored, summary, context.bot.username))
+    indexing = None if results else service.filling()
+    if indexing is not None:
+        # Above the (empty) results: how far the first index run is; tapping it opens the
+        # bot's chat, whose /start says the same.
+        progress = render.plain(render.indexing_text(tr, indexing))
+        button = InlineQueryResultsButton(progress, start_parameter="indexing")
+        await query.answer([], cache_time=0, is_personal=False, button=button)
+        return
     await query.answer(results, cache_time=30, is_personal=False)
 
 
@@ -244,7 +255,19 @@ async def _send_article(
 ) -> None:
     tr = chat_translator(update, context)
     card = await _article_reply(tr, update, context, article_id, sentences, lead=lead)
+    if card is None and await _told_indexing(update, context):
+        return
     await reply(update, card or Reply(tr.format(texts.READ_UNKNOWN, id=article_id)))
+
+
+async def _told_indexing(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """Where a list or an article came back empty: if that is because the first index run is
+    still filling an empty database, say how far it is (and True) rather than "no articles"."""
+    indexing = news(context).filling()
+    if indexing is None:
+        return False
+    await reply(update, Reply(render.indexing_text(chat_translator(update, context), indexing)))
+    return True
 
 
 async def _ask_which(
@@ -307,6 +330,9 @@ async def _search_reply(
     except SearchTimeout:
         log.warning("search stopped at its time limit: %r", shorten(query, 100))
         return Reply(tr(texts.SEARCH_TOO_SLOW))
+    indexing = None if result.hits else service.filling()
+    if indexing is not None:
+        return Reply(render.indexing_text(tr, indexing))
     chat = update.effective_chat
     query_id = service.remember_query(chat.id, query[:2000]) if result.hits and chat else 0
     if result.hits:
