@@ -22,6 +22,7 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -57,6 +58,7 @@ class SummaryPool:
         # The function the workers run: a module-level one (it is pickled by name).
         self._job = job
         self._pool: ProcessPoolExecutor | None = None
+        self._making = threading.Lock()
 
     def start(self, language: str) -> None:
         """Make the pool now and have each worker build `language`'s tools, so that the first
@@ -90,6 +92,11 @@ class SummaryPool:
             self._pool = None
 
     def _executor(self) -> ProcessPoolExecutor:
+        # start() runs in a thread at the bot's warm-up while a summary may be asked for.
+        with self._making:
+            return self._make()
+
+    def _make(self) -> ProcessPoolExecutor:
         if self._pool is None:
             # forkserver, as index.py's pool: the bot's process has threads (PTB, asyncio), and
             # forking those is unsafe. The forkserver (one per process, shared with the index's

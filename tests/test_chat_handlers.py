@@ -172,6 +172,30 @@ async def test_start_and_latest_are_answered_while_the_start_up_index_runs(
         assert "Harbour cranes are replaced" in only_text(await chat.send("/latest"))
 
 
+async def test_the_first_answers_do_not_wait_for_the_summary_workers_to_start(
+    settings: Settings, write: WriteFile, held_index: HeldIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write("sample.txt", SAMPLE_PAGE.read_bytes())
+    indexed_before(settings, held_index)
+    warming = asyncio.Event()
+    warmed: list[bool] = []
+
+    async def slow_warm_up(self: News) -> None:
+        await warming.wait()  # the imports and the workers' start, held
+        warmed.append(True)
+
+    monkeypatch.setattr(News, "warm_up", slow_warm_up)
+    async with started_while_indexing(settings, held_index) as chat:
+        assert "/read 2" in only_text(await chat.send("/start"))
+        assert "Azerbaijan" in only_text(await chat.send("/read 1"))
+        assert not warmed
+        warming.set()
+        held_index.release.set()
+        await start_up_indexed(chat.app)
+        await asyncio.sleep(0)
+        assert warmed == [True]
+
+
 async def test_on_an_empty_database_the_chat_says_it_is_indexing_and_how_far(
     settings: Settings, write: WriteFile, held_index: HeldIndex
 ) -> None:

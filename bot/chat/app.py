@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 import time
@@ -185,7 +186,11 @@ async def open_news(application: AnyApplication) -> None:
     application.bot_data["news"] = news
     news.sync_feeds()
     jobs.start_index(application)
-    await news.warm_up()
+    # The summarizer's imports and workers take a second or two: not before the first answer
+    # (a summary asked for meanwhile starts the workers itself).
+    application.bot_data[WARM_UP] = asyncio.get_running_loop().create_task(
+        _warm_up(news), name=WARM_UP
+    )
     await set_commands(application, settings)
     service = Sender(
         news,
@@ -210,6 +215,16 @@ async def open_news(application: AnyApplication) -> None:
         application.job_queue.run_repeating(
             forget_old_queries, interval=86400, first=60, name="forget-old-queries"
         )
+
+
+WARM_UP = "warm-up"
+
+
+async def _warm_up(news: News) -> None:
+    try:
+        await news.warm_up()
+    except Exception:  # the first summary then starts them, or says what is wrong
+        log.exception("could not start the summary workers ahead of time")
 
 
 async def watch_database(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -238,6 +253,9 @@ async def close_news(application: AnyApplication) -> None:
     """post_shutdown: the start-up index run is stopped, what Telegram answered is written
     (waiting for the database if it must), then the store is closed."""
     await jobs.stop_index(application)
+    warming = application.bot_data.pop(WARM_UP, None)
+    if isinstance(warming, asyncio.Task):
+        await warming  # a second or two at most; it logs its own failure
     service = application.bot_data.pop("sender", None)
     if isinstance(service, Sender):
         await service.finish()
