@@ -397,6 +397,37 @@ def test_a_word_beginning_matches_words_as_written_not_only_their_stems(
     assert engine_store.search("elect*").total == 2
 
 
+def test_a_word_beginning_is_searched_as_the_words_it_stands_for_with_the_same_matches(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # SQLite reads "gov*" as ("govern" OR "governor" ...): FTS5 otherwise merges the lists of
+    # every such word over the whole library, in each statement. What matches is the same.
+    add(
+        store,
+        article("Government falls", "Ministers left.", days=3),
+        article("Governor speaks", "The hospitals were full.", ordinal=1, days=2),
+        article("Harbour news", "Gövernance of the port, said the governors.", ordinal=2, days=1),
+        article("Weather", "Rain.", ordinal=3),
+    )
+    searches = ["gov*", "GOV*", "title:gov*", "gov* -rain", "weather OR gov*", "Hospitals*"]
+    searches += ["electi*", "zzz*", "gov* port"]
+    assert '"governor"' in store._expanded(parse_query("gov*") or pytest.fail()).strict
+    expanded = {
+        q: (store.search(q).total, {h.title for h in store.search(q).hits}) for q in searches
+    }
+    assert expanded["gov*"] == (3, {"Government falls", "Governor speaks", "Harbour news"})
+    assert expanded["title:gov*"][0] == 2
+    assert expanded["Hospitals*"] == (1, {"Governor speaks"})
+    assert expanded["gov* port"] == (1, {"Harbour news"})
+    monkeypatch.setattr(store_search, "PREFIX_WORDS", 0)  # every beginning left to FTS5
+    assert {
+        q: (store.search(q).total, {h.title for h in store.search(q).hits}) for q in searches
+    } == expanded
+    monkeypatch.undo()
+    # The snippet still marks the words the beginning stood for.
+    assert "governors" in store.search("gov* port").hits[0].snippet
+
+
 def test_search_pages(engine_store: Store) -> None:
     add(engine_store, *(article(f"Storm {i}", "Wind.", ordinal=i, days=i) for i in range(5)))
     page = engine_store.search("storm", limit=2, offset=2)
