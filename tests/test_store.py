@@ -428,6 +428,35 @@ def test_a_word_beginning_is_searched_as_the_words_it_stands_for_with_the_same_m
     assert "governors" in store.search("gov* port").hits[0].snippet
 
 
+def test_a_phrase_of_common_words_is_looked_for_among_the_newest_articles_and_says_so(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each word of "red car" is in every article; the phrase only in the first and the last.
+    bodies = [
+        "A red car.",
+        "Car, red.",
+        "Red or car.",
+        "Car and red.",
+        "Red, then car.",
+        "A red car!",
+    ]
+    ids = add(store, *(article(f"A{i}", b, ordinal=i, days=i) for i, b in enumerate(bodies)))
+    whole = store.search('"red car"')
+    assert (whole.total, whole.searched) == (2, None)
+    # Past PHRASE_CANDIDATES articles with each word: only the newest 3 (where "red" and "car"
+    # are in 2 + 1), and the reply is told so.
+    monkeypatch.setattr(store_search, "PHRASE_CANDIDATES", 2)
+    newest = store.search('"red car"')
+    assert ([h.id for h in newest.hits], newest.total, newest.searched) == ([ids[-1]], 1, 3)
+    assert store.search('"car red"').searched == 3  # none among the newest: still said
+    assert store.search('"red car" or').total == 1
+    # A phrase with a rarer word is looked for everywhere; so is one that fills the window.
+    assert store.search('"then car"').searched is None
+    assert store.search("red car").searched is None
+    monkeypatch.setattr(store_search, "RANK_WINDOW", 1)
+    assert store.search('"red car"').searched is None
+
+
 def test_search_pages(engine_store: Store) -> None:
     add(engine_store, *(article(f"Storm {i}", "Wind.", ordinal=i, days=i) for i in range(5)))
     page = engine_store.search("storm", limit=2, offset=2)

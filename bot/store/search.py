@@ -51,6 +51,13 @@ SNIPPET_MAX_CHARS = 300
 # every statement that has it (14 ms for "gov*" at 1,000,000 articles, 4 times a search); as
 # words, it reads only the newest matches it needs. A beginning of more words is left to FTS5.
 PREFIX_WORDS = 64
+# A phrase reads the positions of every article with all its words, however seldom they follow
+# each other: "the government" (in 0.2 % of articles) cost 43 ms a statement at 1,000,000 and
+# bm25 counts it over the whole library. When each of its words is in more than this many
+# articles, the phrase is looked for among the newest articles where its rarest word is in this
+# many; if the window does not fill there, the search says it saw only the newest articles, and
+# the phrase ranks as a stop word (bm25 would read it everywhere).
+PHRASE_CANDIDATES = 10_000
 
 
 class Search(Room):
@@ -120,7 +127,7 @@ class Search(Room):
         FTS5 scores every match before LIMIT applies: a word in every article cost 230 ms at
         100,000 articles. Ranking the newest matches only (found by rowid, without scoring)
         keeps it near 10 ms; below the window the results are exactly those of ranking all,
-        unless a term of the query (`parsed`) is a stop word (STOP_WORD_ARTICLES).
+        unless a term (`parsed`) is a stop word or a phrase of common words (PHRASE_CANDIDATES).
         """
         args: tuple[str, ...] = ()
         index, where = "articles_id_published", ""
@@ -129,10 +136,12 @@ class Search(Room):
             index, where = "articles_id_published_language", "AND a.language = ?"
             args = (language,)
         try:
-            low, total = self._window(match, index, where, args)
+            low, total, searched = self._window(match, index, where, args, parsed)
             if not total:
-                return SearchResult((), 0)
-            ranked = self._rank(match, low, index, where, args, parsed, limit, offset)
+                return SearchResult((), 0, searched=searched)
+            ranked = self._rank(
+                match, low, index, where, args, parsed, limit, offset, searched is not None
+            )
             ids = [int(r["id"]) for r in ranked]
             marks = ",".join("?" * len(ids))
             snippets = self._snippets(ids, highlight)
@@ -163,7 +172,34 @@ class Search(Room):
             for r in ranked
             if r["id"] in rows
         )
-        return SearchResult(hits, int(total))
+        return SearchResult(hits, int(total), searched=searched)
+
+    def _phrase_bound(self, parsed: ParsedQuery | None) -> int:
+        """The lowest id to look for the query's phrases from, 0 for the whole library: where
+        the rarest word of a phrase is in PHRASE_CANDIDATES articles, when every one of its
+        words is in more (the latest such bound of the phrases)."""
+        bound = 0
+        for term in {t.fts5: t for g in (parsed.groups if parsed else ()) for t in g}.values():
+            if len(term.words) < 2:
+                continue
+            lows = []
+            for word in dict.fromkeys(w.lower() for w in term.words):
+                found, low = self.conn.execute(
+                    "SELECT count(*), min(rowid) FROM (SELECT rowid FROM articles_fts"
+                    " WHERE articles_fts MATCH ? ORDER BY rowid DESC LIMIT ?)",
+                    ('"' + word + '"', PHRASE_CANDIDATES + 1),
+                ).fetchone()
+                if found <= PHRASE_CANDIDATES:
+                    break
+                lows.append(int(low))
+            else:
+                bound = max(bound, min(lows))
+        return bound
+
+    def _newest_count(self, bound: int) -> int:
+        """About how many articles have an id from `bound` on (the span of ids)."""
+        newest = self.conn.execute("SELECT max(id) FROM articles").fetchone()[0]
+        return max(0, int(newest or 0) - bound + 1)
 
     def _rank(
         self,
@@ -175,10 +211,12 @@ class Search(Room):
         parsed: ParsedQuery | None,
         limit: int,
         offset: int,
+        bounded: bool = False,
     ) -> list[Row]:
         """The page of the window's matches (from id `low`), best first: by bm25 over the
-        terms that are no stop words, then by a stop word in the title, then the newest."""
-        ranking, stop = self._stop_words(parsed)
+        terms that are no stop words, then by a stop word in the title, then the newest.
+        `bounded`: only the newest articles were searched, and the phrases are stop words."""
+        ranking, stop = self._stop_words(parsed, bounded)
         # The date tie-break reads a covering index, not the (large) article rows.
         if not ranking and not stop:
             return self.conn.execute(
@@ -221,7 +259,9 @@ class Search(Room):
             (*title_args, *before, match, low, *args, limit, offset),
         ).fetchall()
 
-    def _stop_words(self, parsed: ParsedQuery | None) -> tuple[list[str], list[Term]]:
+    def _stop_words(
+        self, parsed: ParsedQuery | None, bounded: bool = False
+    ) -> tuple[list[str], list[Term]]:
         """The FTS5 expressions of the terms looked for that rank by bm25, and the stop words:
         terms in more than STOP_WORD_ARTICLES articles (counted up to there: 1 ms for a word,
         up to 4 for a phrase). An excluded term never ranks (no hit has it), but bm25 would
@@ -234,11 +274,13 @@ class Search(Room):
         stop: list[Term] = []
         common = False
         for term in {t.fts5: t for t in (*looked_for, *parsed.excluded)}.values():
-            found = self.conn.execute(
-                "SELECT count(*) FROM (SELECT 1 FROM articles_fts WHERE articles_fts MATCH ?"
-                " LIMIT ?)",
-                (term.fts5, STOP_WORD_ARTICLES + 1),
-            ).fetchone()[0]
+            found = STOP_WORD_ARTICLES + 1
+            if not bounded or len(term.words) < 2:
+                found = self.conn.execute(
+                    "SELECT count(*) FROM (SELECT 1 FROM articles_fts WHERE articles_fts MATCH ?"
+                    " LIMIT ?)",
+                    (term.fts5, STOP_WORD_ARTICLES + 1),
+                ).fetchone()[0]
             if found <= STOP_WORD_ARTICLES:
                 if term in looked_for:
                     ranking.append(term.fts5)
@@ -248,24 +290,28 @@ class Search(Room):
                 stop.append(term)
         return (ranking, stop) if common else ([], [])
 
-    def _window(self, match: str, index: str, where: str, args: tuple[str, ...]) -> tuple[int, int]:
-        """The lowest id of the newest RANK_WINDOW matches, and how many match from there: one
-        pass over the newest matches (a prefix query costs FTS5 a merge of every word it may
-        stand for per statement: 4 ms at 300,000 articles)."""
+    def _window(
+        self, match: str, index: str, where: str, args: tuple[str, ...], parsed: ParsedQuery | None
+    ) -> tuple[int, int, int | None]:
+        """The lowest id of the newest RANK_WINDOW matches, how many match from there, and
+        about how many of the newest articles were searched (None: all; see _phrase_bound): one
+        pass over the newest matches."""
+        bound = self._phrase_bound(parsed)
         newest, low = self.conn.execute(
             "SELECT count(*), min(rowid) FROM (SELECT rowid FROM articles_fts"
-            " WHERE articles_fts MATCH ? ORDER BY rowid DESC LIMIT ?)",
-            (match, RANK_WINDOW),
+            " WHERE articles_fts MATCH ? AND rowid >= ? ORDER BY rowid DESC LIMIT ?)",
+            (match, bound, RANK_WINDOW),
         ).fetchone()
         low = int(low or 0)
+        searched = None if newest >= RANK_WINDOW or not bound else self._newest_count(bound)
         if not where:
-            return low, int(newest)
+            return low, int(newest), searched
         total = self.conn.execute(
             f"""SELECT count(*) FROM articles_fts f JOIN articles a INDEXED BY {index}
                ON a.id = f.rowid WHERE articles_fts MATCH ? AND f.rowid >= ? {where}""",
             (match, low, *args),
         ).fetchone()[0]
-        return low, int(total)
+        return low, int(total), searched
 
     def _snippets(self, ids: Sequence[int], highlight: str) -> dict[int, str]:
         """A few words of each body around the query's words, marked, from the body's first
