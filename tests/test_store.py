@@ -426,6 +426,9 @@ def test_a_word_beginning_is_searched_as_the_words_it_stands_for_with_the_same_m
     monkeypatch.undo()
     # The snippet still marks the words the beginning stood for.
     assert "governors" in store.search("gov* port").hits[0].snippet
+    # The words are listed again once the index changes: a new word is found at once.
+    add(store, article("Govzilla", "A new word.", ordinal=9, days=9))
+    assert store.search("gov*").total == 4
 
 
 def test_a_phrase_of_common_words_is_looked_for_among_the_newest_articles_and_says_so(

@@ -63,6 +63,9 @@ PHRASE_CANDIDATES = 10_000
 class Search(Room):
     """Ranked search over the articles."""
 
+    # (what the database was when listed, {typed word beginning: its words}): see _words_of.
+    _prefix_cache: tuple[object, dict[str, tuple[str, ...] | None]] = (None, {})
+
     def search(
         self,
         query: str,
@@ -85,8 +88,21 @@ class Search(Room):
         return expand_prefixes(parsed, self._words_of)
 
     def _words_of(self, prefix: str) -> tuple[str, ...] | None:
+        """_words_of, kept until the index changes: listing them reads every word's list to
+        count its articles (fts5vocab): 5.5 ms for "gov*" at 1,000,000 articles."""
         try:
-            return _words_of(self.conn, prefix)
+            # FTS5's structure record (its segments, and a counter of changes): rewritten by
+            # every write to the index, from any connection.
+            changed = self.conn.execute(
+                "SELECT block FROM articles_fts_data WHERE id = 10"
+            ).fetchone()
+            changed = changed[0] if changed else None
+            if self._prefix_cache[0] != changed or len(self._prefix_cache[1]) > 1000:
+                self._prefix_cache = (changed, {})
+            words = self._prefix_cache[1]
+            if prefix not in words:
+                words[prefix] = _words_of(self.conn, prefix)
+            return words[prefix]
         except sqlite3.OperationalError:
             if self._limit_reached:
                 raise
