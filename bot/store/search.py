@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from bisect import bisect_left
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from ..query import (
     ParsedQuery,
@@ -190,27 +190,34 @@ class Search(Room):
         )
         return SearchResult(hits, int(total), searched=searched)
 
-    def _phrase_bound(self, parsed: ParsedQuery | None) -> int:
+    def _phrase_bounds(self, parsed: ParsedQuery | None) -> Iterator[int]:
         """The lowest id to look for the query's phrases from, 0 for the whole library: where
         the rarest word of a phrase is in PHRASE_CANDIDATES articles, when every one of its
-        words is in more (the latest such bound of the phrases)."""
-        bound = 0
-        for term in {t.fts5: t for g in (parsed.groups if parsed else ()) for t in g}.values():
-            if len(term.words) < 2:
-                continue
-            lows = []
-            for word in dict.fromkeys(w.lower() for w in term.words):
-                found, low = self.conn.execute(
-                    "SELECT count(*), min(rowid) FROM (SELECT rowid FROM articles_fts"
-                    " WHERE articles_fts MATCH ? ORDER BY rowid DESC LIMIT ?)",
-                    ('"' + word + '"', PHRASE_CANDIDATES + 1),
-                ).fetchone()
-                if found <= PHRASE_CANDIDATES:
+        words is in more (the latest such bound of the phrases). First a higher bound, from
+        each phrase's first word alone: where the window fills above it, that is enough."""
+        phrases = {t.fts5: t for g in (parsed.groups if parsed else ()) for t in g}.values()
+        words = [list(dict.fromkeys(w.lower() for w in t.words)) for t in phrases]
+        words = [w for w in words if len(w) > 1]
+        bounds = [[self._word_bound(w[0])] for w in words]
+        guess = max((b[0] for b in bounds), default=0)
+        yield guess
+        for phrase, lows in zip(words, bounds, strict=True):
+            for word in phrase[1:]:
+                if not lows[-1]:
                     break
-                lows.append(int(low))
-            else:
-                bound = max(bound, min(lows))
-        return bound
+                lows.append(self._word_bound(word))
+        bound = max((min(lows) for lows in bounds), default=0)
+        if bound < guess:
+            yield bound
+
+    def _word_bound(self, word: str) -> int:
+        """Where a word is in PHRASE_CANDIDATES of the newest articles; 0 if in fewer."""
+        found, low = self.conn.execute(
+            "SELECT count(*), min(rowid) FROM (SELECT rowid FROM articles_fts"
+            " WHERE articles_fts MATCH ? ORDER BY rowid DESC LIMIT ?)",
+            ('"' + word + '"', PHRASE_CANDIDATES + 1),
+        ).fetchone()
+        return int(low) if found > PHRASE_CANDIDATES else 0
 
     def _newest_count(self, bound: int) -> int:
         """About how many articles have an id from `bound` on (the span of ids)."""
@@ -312,12 +319,14 @@ class Search(Room):
         """The lowest id of the newest RANK_WINDOW matches, how many match from there, and
         about how many of the newest articles were searched (None: all; see _phrase_bound): one
         pass over the newest matches."""
-        bound = self._phrase_bound(parsed)
-        newest, low = self.conn.execute(
-            "SELECT count(*), min(rowid) FROM (SELECT rowid FROM articles_fts"
-            " WHERE articles_fts MATCH ? AND rowid >= ? ORDER BY rowid DESC LIMIT ?)",
-            (match, bound, RANK_WINDOW),
-        ).fetchone()
+        for bound in self._phrase_bounds(parsed):
+            newest, low = self.conn.execute(
+                "SELECT count(*), min(rowid) FROM (SELECT rowid FROM articles_fts"
+                " WHERE articles_fts MATCH ? AND rowid >= ? ORDER BY rowid DESC LIMIT ?)",
+                (match, bound, RANK_WINDOW),
+            ).fetchone()
+            if newest >= RANK_WINDOW:
+                break
         low = int(low or 0)
         searched = None if newest >= RANK_WINDOW or not bound else self._newest_count(bound)
         if not where:
