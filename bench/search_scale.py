@@ -22,10 +22,12 @@ each after the machine's load is read. CPU time (the whole process, every thread
 beside wall time.
 
 The "matches" column is the total a search shows: at most search.RANK_WINDOW (the newest
-matches are ranked, and counted). FTS5 costs that grow with the library whatever the ranking
-does, and show here: a word beginning (word*) merges the lists of every word it may stand for,
-in every statement that has it; a phrase reads the positions of every article with all of its
-words, however seldom they follow each other.
+matches are ranked, and counted), with how many of the newest articles were searched when not
+all were (a phrase of common words: search.PHRASE_CANDIDATES). FTS5 costs that grow with the
+library whatever the ranking does show here: a word beginning (word*) merges the lists of every
+word it may stand for, in every statement that has it, unless said as those words (at most
+search.PREFIX_WORDS); a phrase reads the positions of every article with all of its words,
+however seldom they follow each other (hence search.PHRASE_CANDIDATES).
 
 Usage: python bench/search_scale.py [--articles 1000000] [--dir /work/tmp-search]
        [--updates 40] [--runs 3] [--reuse PATH] [--keep]
@@ -427,15 +429,19 @@ def _summary(
 
 
 def _match_counts(path: Path) -> dict[str, str]:
-    """How many articles each kind's texts match (the store's total), e.g. "1,000 / 10"."""
+    """How many articles each kind's texts match (the store's total), e.g. "1,000 / 10"; "in
+    the newest 98,000" where only those were searched (a phrase of common words)."""
     from bot.store import Store
+
+    def shown(total: int, searched: int | None) -> str:
+        return f"{total:,}" + ("" if searched is None else f" in the newest {searched:,}")
 
     store = Store(path)
     try:
         out = {}
         for kind, (language, texts) in KINDS.items():
-            totals = [store.search(t, language=language).total for t in texts]
-            out[kind] = " / ".join(f"{n:,}" for n in totals)
+            results = [store.search(t, language=language) for t in texts]
+            out[kind] = " / ".join(shown(r.total, r.searched) for r in results)
         return out
     finally:
         store.close()

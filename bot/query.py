@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 # At most this many words of a query reach FTS5; the rest of a pasted essay is noise. A word
 # repeated counts once: "harbour" 32 times is one phrase for FTS5, not 32 to weigh and mark.
@@ -25,12 +25,18 @@ class Term:
     prefix: bool = False
     stem: str | None = None
     column: str | None = None
+    # A word beginning's indexed words, listed by the store (see expand_prefixes): FTS5 then
+    # reads them as words, not the beginning (same matches, cheaper).
+    expanded: tuple[str, ...] = ()
 
     @property
     def fts5(self) -> str:
         """This term as an FTS5 expression: words quoted, so no FTS5 syntax gets in."""
         term = '"' + " ".join(self.words) + '"'
-        if self.prefix:
+        if self.prefix and self.expanded:
+            words = (*self.expanded, self.stem) if self.stem else self.expanded
+            term = "(" + " OR ".join('"' + w.replace('"', '""') + '"' for w in words) + ")"
+        elif self.prefix:
             term += "*"
             if self.stem:
                 term = f'({term} OR "{self.stem}")'
@@ -55,6 +61,8 @@ _OPERATORS = {"AND", "OR", "NOT", "NEAR"}
 
 StemOf = Callable[[str], str | None]
 """stem_of(prefix): the indexed stem a typed word beginning stands for ("electi" -> "elect")."""
+WordsOf = Callable[[str], tuple[str, ...] | None]
+"""words_of(prefix): the indexed words a typed word beginning stands for (None: too many)."""
 
 
 def parse_query(text: str, stem_of: StemOf | None = None) -> ParsedQuery | None:
@@ -67,6 +75,28 @@ def parse_query(text: str, stem_of: StemOf | None = None) -> ParsedQuery | None:
     groups, excluded = _terms(text, stem_of)
     if not groups:
         return None
+    return _parsed(groups, excluded)
+
+
+def expand_prefixes(parsed: ParsedQuery, words_of: WordsOf) -> ParsedQuery:
+    """The same query with each word beginning (word*) said as the indexed words it stands
+    for, where `words_of` lists them (None: left a beginning). The matches are the same."""
+    listed: dict[str, tuple[str, ...] | None] = {}
+
+    def expand(term: Term) -> Term:
+        if not term.prefix:
+            return term
+        if term.words[0] not in listed:
+            listed[term.words[0]] = words_of(term.words[0])
+        words = listed[term.words[0]]
+        return replace(term, expanded=words) if words else term
+
+    groups = [[expand(t) for t in g] for g in parsed.groups]
+    excluded = [expand(t) for t in parsed.excluded]
+    return _parsed(groups, excluded) if any(listed.values()) else parsed
+
+
+def _parsed(groups: list[list[Term]], excluded: list[Term]) -> ParsedQuery:
     strict = _any_group(groups) + "".join(f" NOT {term.fts5}" for term in excluded)
     all_terms = [t.fts5 for g in groups for t in g]
     relaxed = None

@@ -42,6 +42,20 @@ def test_callback_data_stays_under_64_bytes_at_the_largest_ids() -> None:
         render.button("x", "x" * 65)
 
 
+def test_a_search_of_the_newest_articles_only_says_so_found_or_not() -> None:
+    hit = Hit(7, "<t>", "s", NOW, None, "s.txt", 1.0)
+    for result in (
+        SearchResult((hit,), 1, searched=300_000),
+        SearchResult((), 0, searched=300_000),
+    ):
+        reply = render.search_page(EN, result, '"the <government>"', 1, 0, 5)
+        telegram_html.assert_valid(reply.text)
+        assert "only the newest 300000 articles or so were searched" in reply.text
+        assert "&lt;government&gt;" in reply.text
+    whole = render.search_page(EN, SearchResult((hit,), 1), "q", 1, 0, 5)
+    assert "newest" not in whole.text
+
+
 def test_a_long_summary_is_cut_between_sentences_under_4096() -> None:
     summary = [f"Sentence {i} " + "word " * 60 + "." for i in range(20)]
     reply = render.article_card(EN, stored(Block("x.")), summary, sentences=20, more=False)

@@ -397,6 +397,69 @@ def test_a_word_beginning_matches_words_as_written_not_only_their_stems(
     assert engine_store.search("elect*").total == 2
 
 
+def test_a_word_beginning_is_searched_as_the_words_it_stands_for_with_the_same_matches(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # SQLite reads "gov*" as ("govern" OR "governor" ...): FTS5 otherwise merges the lists of
+    # every such word over the whole library, in each statement. What matches is the same.
+    add(
+        store,
+        article("Government falls", "Ministers left.", days=3),
+        article("Governor speaks", "The hospitals were full.", ordinal=1, days=2),
+        article("Harbour news", "Gövernance of the port, said the governors.", ordinal=2, days=1),
+        article("Weather", "Rain.", ordinal=3),
+    )
+    searches = ["gov*", "GOV*", "title:gov*", "gov* -rain", "weather OR gov*", "Hospitals*"]
+    searches += ["electi*", "zzz*", "gov* port"]
+    assert '"governor"' in store._expanded(parse_query("gov*") or pytest.fail()).strict
+    expanded = {
+        q: (store.search(q).total, {h.title for h in store.search(q).hits}) for q in searches
+    }
+    assert expanded["gov*"] == (3, {"Government falls", "Governor speaks", "Harbour news"})
+    assert expanded["title:gov*"][0] == 2
+    assert expanded["Hospitals*"] == (1, {"Governor speaks"})
+    assert expanded["gov* port"] == (1, {"Harbour news"})
+    monkeypatch.setattr(store_search, "PREFIX_WORDS", 0)  # every beginning left to FTS5
+    assert {
+        q: (store.search(q).total, {h.title for h in store.search(q).hits}) for q in searches
+    } == expanded
+    monkeypatch.undo()
+    # The snippet still marks the words the beginning stood for.
+    assert "governors" in store.search("gov* port").hits[0].snippet
+    # The words are listed again once the index changes: a new word is found at once.
+    add(store, article("Govzilla", "A new word.", ordinal=9, days=9))
+    assert store.search("gov*").total == 4
+
+
+def test_a_phrase_of_common_words_is_looked_for_among_the_newest_articles_and_says_so(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each word of "red car" is in every article; the phrase only in the first and the last.
+    bodies = [
+        "A red car.",
+        "Car, red.",
+        "Red or car.",
+        "Car and red.",
+        "Red, then car.",
+        "A red car!",
+    ]
+    ids = add(store, *(article(f"A{i}", b, ordinal=i, days=i) for i, b in enumerate(bodies)))
+    whole = store.search('"red car"')
+    assert (whole.total, whole.searched) == (2, None)
+    # Past PHRASE_CANDIDATES articles with each word: only the newest 3 (where "red" and "car"
+    # are in 2 + 1), and the reply is told so.
+    monkeypatch.setattr(store_search, "PHRASE_CANDIDATES", 2)
+    newest = store.search('"red car"')
+    assert ([h.id for h in newest.hits], newest.total, newest.searched) == ([ids[-1]], 1, 3)
+    assert store.search('"car red"').searched == 3  # none among the newest: still said
+    assert store.search('"red car" or').total == 1
+    # A phrase with a rarer word is looked for everywhere; so is one that fills the window.
+    assert store.search('"then car"').searched is None
+    assert store.search("red car").searched is None
+    monkeypatch.setattr(store_search, "RANK_WINDOW", 1)
+    assert store.search('"red car"').searched is None
+
+
 def test_search_pages(engine_store: Store) -> None:
     add(engine_store, *(article(f"Storm {i}", "Wind.", ordinal=i, days=i) for i in range(5)))
     page = engine_store.search("storm", limit=2, offset=2)

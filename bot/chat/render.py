@@ -231,8 +231,12 @@ def full_text_page(
 def search_page(
     tr: Translator, result: SearchResult, query: str, query_id: int, offset: int, size: int
 ) -> Reply:
+    newest = (
+        "" if result.searched is None else tr.format(texts.SEARCH_NEWEST, count=result.searched)
+    )
     if not result.hits:
-        return Reply(tr.format(texts.SEARCH_NONE, query=esc(shorten(query, 100))))
+        none = tr.format(texts.SEARCH_NONE, query=esc(shorten(query, 100)))
+        return Reply(f"{none}\n{newest}" if newest else none)
     first, last = offset + 1, offset + len(result.hits)
     lines = [
         tr.format(
@@ -245,6 +249,8 @@ def search_page(
     ]
     if result.relaxed:
         lines.append(tr(texts.SEARCH_RELAXED))
+    if newest:
+        lines.append(newest)
     lines.append(tr.format(texts.LIST_HINT, id=result.hits[0].id))
     lines.append("")
     for hit in result.hits:

@@ -115,6 +115,10 @@ SEARCH_EXPIRED = N_("This button has expired; search again.")
 SEARCH_TOO_SLOW = N_("That search took too long; try fewer words.")
 SEARCH_TITLE = N_("🔎 <b>{query}</b> ({first}–{last} of {total})")
 SEARCH_RELAXED = N_("<i>No article has all those words; these have some of them.</i>")
+# A phrase of common words is looked for among the newest articles only (store.search).
+SEARCH_NEWEST = N_(
+    "<i>A phrase of common words: only the newest {count} articles or so were searched.</i>"
+)
 
 FULL_TEXT_TITLE = N_("<b>{title}</b> — page {page} of {pages}")
 

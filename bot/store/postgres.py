@@ -302,6 +302,9 @@ class PostgresStore(Store):
     def _expressions(self, parsed: ParsedQuery) -> tuple[str, str | None, str]:
         return pg_search.queries(parsed)
 
+    def _expanded(self, parsed: ParsedQuery) -> ParsedQuery:
+        return parsed  # a word beginning is a prefix tsquery here (pg_search.tsquery)
+
     def _search(
         self,
         match: str,

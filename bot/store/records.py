@@ -105,6 +105,9 @@ class SearchResult:
     total: int
     # True when no article had every word and the hits have any of them instead.
     relaxed: bool = False
+    # When only the newest articles were searched (a phrase of common words: see
+    # search.PHRASE_CANDIDATES), about how many; None: the whole library.
+    searched: int | None = None
 
 
 @dataclass

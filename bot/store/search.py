@@ -6,9 +6,16 @@ from __future__ import annotations
 import logging
 import sqlite3
 from bisect import bisect_left
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
-from ..query import ParsedQuery, Term, parse_query, pick_stem, stem_candidates
+from ..query import (
+    ParsedQuery,
+    Term,
+    expand_prefixes,
+    parse_query,
+    pick_stem,
+    stem_candidates,
+)
 from .records import (
     MARK_END,
     MARK_START,
@@ -39,10 +46,25 @@ STOP_WORD_ARTICLES = 10_000
 SNIPPET_SOURCE_CHARS = 64 * 1024
 SNIPPET_WORDS = 24
 SNIPPET_MAX_CHARS = 300
+# A word beginning (word*) that stands for at most this many indexed words is searched as those
+# words: FTS5 merges a beginning's lists of every word into one, over the whole library, in
+# every statement that has it (14 ms for "gov*" at 1,000,000 articles, 4 times a search); as
+# words, it reads only the newest matches it needs. A beginning of more words is left to FTS5.
+PREFIX_WORDS = 64
+# A phrase reads the positions of every article with all its words, however seldom they follow
+# each other: "the government" (in 0.2 % of articles) cost 43 ms a statement at 1,000,000 and
+# bm25 counts it over the whole library. When each of its words is in more than this many
+# articles, the phrase is looked for among the newest articles where its rarest word is in this
+# many; if the window does not fill there, the search says it saw only the newest articles, and
+# the phrase ranks as a stop word (bm25 would read it everywhere).
+PHRASE_CANDIDATES = 10_000
 
 
 class Search(Room):
     """Ranked search over the articles."""
+
+    # (what the database was when listed, {typed word beginning: its words}): see _words_of.
+    _prefix_cache: tuple[object, dict[str, tuple[str, ...] | None]] = (None, {})
 
     def search(
         self,
@@ -59,7 +81,33 @@ class Search(Room):
             parsed = parse_query(query, self.stem_of)
             if parsed is None:
                 return SearchResult((), 0)
-            return self._ranked(parsed, limit, offset, language)
+            return self._ranked(self._expanded(parsed), limit, offset, language)
+
+    def _expanded(self, parsed: ParsedQuery) -> ParsedQuery:
+        """The query with its word beginnings said as the words they stand for (PREFIX_WORDS)."""
+        return expand_prefixes(parsed, self._words_of)
+
+    def _words_of(self, prefix: str) -> tuple[str, ...] | None:
+        """_words_of, kept until the index changes: listing them reads every word's list to
+        count its articles (fts5vocab): 5.5 ms for "gov*" at 1,000,000 articles."""
+        try:
+            # FTS5's structure record (its segments, and a counter of changes): rewritten by
+            # every write to the index, from any connection.
+            changed = self.conn.execute(
+                "SELECT block FROM articles_fts_data WHERE id = 10"
+            ).fetchone()
+            changed = changed[0] if changed else None
+            if self._prefix_cache[0] != changed or len(self._prefix_cache[1]) > 1000:
+                self._prefix_cache = (changed, {})
+            words = self._prefix_cache[1]
+            if prefix not in words:
+                words[prefix] = _words_of(self.conn, prefix)
+            return words[prefix]
+        except sqlite3.OperationalError:
+            if self._limit_reached:
+                raise
+            log.exception("the words of %r could not be listed", prefix)
+            return None
 
     def _ranked(
         self, parsed: ParsedQuery, limit: int, offset: int, language: str | None
@@ -95,7 +143,7 @@ class Search(Room):
         FTS5 scores every match before LIMIT applies: a word in every article cost 230 ms at
         100,000 articles. Ranking the newest matches only (found by rowid, without scoring)
         keeps it near 10 ms; below the window the results are exactly those of ranking all,
-        unless a term of the query (`parsed`) is a stop word (STOP_WORD_ARTICLES).
+        unless a term (`parsed`) is a stop word or a phrase of common words (PHRASE_CANDIDATES).
         """
         args: tuple[str, ...] = ()
         index, where = "articles_id_published", ""
@@ -104,10 +152,12 @@ class Search(Room):
             index, where = "articles_id_published_language", "AND a.language = ?"
             args = (language,)
         try:
-            low, total = self._window(match, index, where, args)
+            low, total, searched = self._window(match, index, where, args, parsed)
             if not total:
-                return SearchResult((), 0)
-            ranked = self._rank(match, low, index, where, args, parsed, limit, offset)
+                return SearchResult((), 0, searched=searched)
+            ranked = self._rank(
+                match, low, index, where, args, parsed, limit, offset, searched is not None
+            )
             ids = [int(r["id"]) for r in ranked]
             marks = ",".join("?" * len(ids))
             snippets = self._snippets(ids, highlight)
@@ -138,7 +188,41 @@ class Search(Room):
             for r in ranked
             if r["id"] in rows
         )
-        return SearchResult(hits, int(total))
+        return SearchResult(hits, int(total), searched=searched)
+
+    def _phrase_bounds(self, parsed: ParsedQuery | None) -> Iterator[int]:
+        """The lowest id to look for the query's phrases from, 0 for the whole library: where
+        the rarest word of a phrase is in PHRASE_CANDIDATES articles, when every one of its
+        words is in more (the latest such bound of the phrases). First a higher bound, from
+        each phrase's first word alone: where the window fills above it, that is enough."""
+        phrases = {t.fts5: t for g in (parsed.groups if parsed else ()) for t in g}.values()
+        words = [list(dict.fromkeys(w.lower() for w in t.words)) for t in phrases]
+        words = [w for w in words if len(w) > 1]
+        bounds = [[self._word_bound(w[0])] for w in words]
+        guess = max((b[0] for b in bounds), default=0)
+        yield guess
+        for phrase, lows in zip(words, bounds, strict=True):
+            for word in phrase[1:]:
+                if not lows[-1]:
+                    break
+                lows.append(self._word_bound(word))
+        bound = max((min(lows) for lows in bounds), default=0)
+        if bound < guess:
+            yield bound
+
+    def _word_bound(self, word: str) -> int:
+        """Where a word is in PHRASE_CANDIDATES of the newest articles; 0 if in fewer."""
+        found, low = self.conn.execute(
+            "SELECT count(*), min(rowid) FROM (SELECT rowid FROM articles_fts"
+            " WHERE articles_fts MATCH ? ORDER BY rowid DESC LIMIT ?)",
+            ('"' + word + '"', PHRASE_CANDIDATES + 1),
+        ).fetchone()
+        return int(low) if found > PHRASE_CANDIDATES else 0
+
+    def _newest_count(self, bound: int) -> int:
+        """About how many articles have an id from `bound` on (the span of ids)."""
+        newest = self.conn.execute("SELECT max(id) FROM articles").fetchone()[0]
+        return max(0, int(newest or 0) - bound + 1)
 
     def _rank(
         self,
@@ -150,10 +234,12 @@ class Search(Room):
         parsed: ParsedQuery | None,
         limit: int,
         offset: int,
+        bounded: bool = False,
     ) -> list[Row]:
         """The page of the window's matches (from id `low`), best first: by bm25 over the
-        terms that are no stop words, then by a stop word in the title, then the newest."""
-        ranking, stop = self._stop_words(parsed)
+        terms that are no stop words, then by a stop word in the title, then the newest.
+        `bounded`: only the newest articles were searched, and the phrases are stop words."""
+        ranking, stop = self._stop_words(parsed, bounded)
         # The date tie-break reads a covering index, not the (large) article rows.
         if not ranking and not stop:
             return self.conn.execute(
@@ -196,7 +282,9 @@ class Search(Room):
             (*title_args, *before, match, low, *args, limit, offset),
         ).fetchall()
 
-    def _stop_words(self, parsed: ParsedQuery | None) -> tuple[list[str], list[Term]]:
+    def _stop_words(
+        self, parsed: ParsedQuery | None, bounded: bool = False
+    ) -> tuple[list[str], list[Term]]:
         """The FTS5 expressions of the terms looked for that rank by bm25, and the stop words:
         terms in more than STOP_WORD_ARTICLES articles (counted up to there: 1 ms for a word,
         up to 4 for a phrase). An excluded term never ranks (no hit has it), but bm25 would
@@ -209,11 +297,13 @@ class Search(Room):
         stop: list[Term] = []
         common = False
         for term in {t.fts5: t for t in (*looked_for, *parsed.excluded)}.values():
-            found = self.conn.execute(
-                "SELECT count(*) FROM (SELECT 1 FROM articles_fts WHERE articles_fts MATCH ?"
-                " LIMIT ?)",
-                (term.fts5, STOP_WORD_ARTICLES + 1),
-            ).fetchone()[0]
+            found = STOP_WORD_ARTICLES + 1
+            if not bounded or len(term.words) < 2:
+                found = self.conn.execute(
+                    "SELECT count(*) FROM (SELECT 1 FROM articles_fts WHERE articles_fts MATCH ?"
+                    " LIMIT ?)",
+                    (term.fts5, STOP_WORD_ARTICLES + 1),
+                ).fetchone()[0]
             if found <= STOP_WORD_ARTICLES:
                 if term in looked_for:
                     ranking.append(term.fts5)
@@ -223,24 +313,30 @@ class Search(Room):
                 stop.append(term)
         return (ranking, stop) if common else ([], [])
 
-    def _window(self, match: str, index: str, where: str, args: tuple[str, ...]) -> tuple[int, int]:
-        """The lowest id of the newest RANK_WINDOW matches, and how many match from there: one
-        pass over the newest matches (a prefix query costs FTS5 a merge of every word it may
-        stand for per statement: 4 ms at 300,000 articles)."""
-        newest, low = self.conn.execute(
-            "SELECT count(*), min(rowid) FROM (SELECT rowid FROM articles_fts"
-            " WHERE articles_fts MATCH ? ORDER BY rowid DESC LIMIT ?)",
-            (match, RANK_WINDOW),
-        ).fetchone()
+    def _window(
+        self, match: str, index: str, where: str, args: tuple[str, ...], parsed: ParsedQuery | None
+    ) -> tuple[int, int, int | None]:
+        """The lowest id of the newest RANK_WINDOW matches, how many match from there, and
+        about how many of the newest articles were searched (None: all; see _phrase_bound): one
+        pass over the newest matches."""
+        for bound in self._phrase_bounds(parsed):
+            newest, low = self.conn.execute(
+                "SELECT count(*), min(rowid) FROM (SELECT rowid FROM articles_fts"
+                " WHERE articles_fts MATCH ? AND rowid >= ? ORDER BY rowid DESC LIMIT ?)",
+                (match, bound, RANK_WINDOW),
+            ).fetchone()
+            if newest >= RANK_WINDOW:
+                break
         low = int(low or 0)
+        searched = None if newest >= RANK_WINDOW or not bound else self._newest_count(bound)
         if not where:
-            return low, int(newest)
+            return low, int(newest), searched
         total = self.conn.execute(
             f"""SELECT count(*) FROM articles_fts f JOIN articles a INDEXED BY {index}
                ON a.id = f.rowid WHERE articles_fts MATCH ? AND f.rowid >= ? {where}""",
             (match, low, *args),
         ).fetchone()[0]
-        return low, int(total)
+        return low, int(total), searched
 
     def _snippets(self, ids: Sequence[int], highlight: str) -> dict[int, str]:
         """A few words of each body around the query's words, marked, from the body's first
@@ -313,6 +409,34 @@ def snippet_window(marked: str, *, more: bool = False) -> str:
         text += MARK_END
     text = text.replace(MARK_START + MARK_END, "")
     return ("…" if start else "") + text + ("…" if more or end < len(words) else "")
+
+
+def _words_of(conn: Database, prefix: str) -> tuple[str, ...] | None:
+    """The indexed words a typed word beginning stands for, as FTS5 matches it (the beginning
+    tokenized as the index's words are: "Hospitals" is "hospit"); None when there are more than
+    PREFIX_WORDS, none, or the beginning is not one token."""
+    # The same tokenizer as articles_fts (migration 0001).
+    conn.execute(
+        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.prefix_token USING fts5"
+        " (word, tokenize = 'porter unicode61 remove_diacritics 2')"
+    )
+    conn.execute(
+        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.prefix_token_vocab"
+        " USING fts5vocab(temp, prefix_token, row)"
+    )
+    conn.execute("DELETE FROM temp.prefix_token")
+    conn.execute("INSERT INTO temp.prefix_token (word) VALUES (?)", (prefix,))
+    tokens = [str(r[0]) for r in conn.execute("SELECT term FROM temp.prefix_token_vocab")]
+    if len(tokens) != 1:
+        return None
+    words = tuple(
+        str(r[0])
+        for r in conn.execute(
+            "SELECT term FROM temp.articles_vocab WHERE term >= ? AND term < ? LIMIT ?",
+            (tokens[0], tokens[0] + "\U0010ffff", PREFIX_WORDS + 1),
+        )
+    )
+    return words if 0 < len(words) <= PREFIX_WORDS else None
 
 
 def _stem_of(conn: Database, prefix: str) -> str | None:
