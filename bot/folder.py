@@ -101,13 +101,16 @@ def scan(root: Path) -> tuple[dict[str, Path], list[Failure]]:
     return found, refused
 
 
-def unchanged(path: Path, state: FileState | None) -> bool:
-    """The file has the size and modification time recorded: not even opened."""
+def changed_size(path: Path, state: FileState | None) -> int | None:
+    """None when the file has the size and modification time recorded (it is not even opened);
+    else its size (0 when it cannot be looked at: read says why)."""
     try:
         stat = path.stat()
     except OSError:
-        return False  # said by read, as the file's error
-    return state is not None and (state.size, state.mtime_ns) == (stat.st_size, stat.st_mtime_ns)
+        return 0
+    if state is not None and (state.size, state.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
+        return None
+    return stat.st_size
 
 
 Job = tuple[str, str, FileState | None]

@@ -113,14 +113,17 @@ def _index(settings: Settings, store: Store, *, progress: Progress | None) -> Re
     for failure in refused:
         log.warning("%s: %s", failure.path, failure.error)
     to_read: list[folder.Job] = []
+    sizes: list[int] = []
     for rel, path in sorted(on_disk.items()):
         state = known.get(rel)
-        if state is not None and folder.unchanged(path, state):
+        size = folder.changed_size(path, state)
+        if size is None and state is not None:
             _note_failures(state, report)  # a bad file is reported on every run
         else:
             to_read.append((rel, str(path), state))
+            sizes.append(size or 0)
     with _Workers(settings) as workers:
-        reads = workers.read(to_read, _read_options(settings), progress)
+        reads = workers.read(to_read, sizes, _read_options(settings), progress)
         changed, file_rows, bands = _collect(reads, report)
         removed_files = [rel for rel in known if rel not in on_disk]
         diff = _diff(store, changed, removed_files)
@@ -292,6 +295,25 @@ def _keep_first_seen_date(article: Article, ref: ArticleRef) -> Article:
     return replace(article, published=ref.published)
 
 
+# A batch of files sent to a worker holds about this many bytes at most (or one file).
+_BATCH_BYTES = 1 << 20
+
+
+def _batches(jobs: list[folder.Job], sizes: list[int], most: int) -> list[list[folder.Job]]:
+    """Batches of files to read: small enough to keep every worker busy to the end (and a stop
+    waits for one batch at most: a JSON Lines file of 1,000 articles is a second's work), big
+    enough that sending them costs little next to reading them."""
+    batches: list[list[folder.Job]] = [[]]
+    held = 0
+    for job, size in zip(jobs, sizes, strict=True):
+        if batches[-1] and (len(batches[-1]) >= most or held + size > _BATCH_BYTES):
+            batches.append([])
+            held = 0
+        batches[-1].append(job)
+        held += size
+    return batches
+
+
 def _context() -> multiprocessing.context.BaseContext:
     """How worker processes start. The bot's process has threads (PTB, asyncio), and forking
     those is unsafe: a forkserver then, started once per process, with what every worker needs
@@ -355,7 +377,11 @@ class _Workers:
         self.pool: ProcessPoolExecutor | None = None
 
     def read(
-        self, jobs: list[folder.Job], options: folder.ReadOptions, progress: Progress | None
+        self,
+        jobs: list[folder.Job],
+        sizes: list[int],
+        options: folder.ReadOptions,
+        progress: Progress | None,
     ) -> Iterator[folder.Read]:
         """Each file read (in the workers when there are enough), in the order of `jobs`."""
         if len(jobs) < _POOL_THRESHOLD or self.workers < 2:
@@ -363,10 +389,7 @@ class _Workers:
                 folder.read(Path(path), rel, state, options) for rel, path, state in jobs
             )
         else:
-            # Batches small enough to keep every worker busy to the end, big enough that
-            # sending them costs little next to reading them.
-            size = max(1, min(32, len(jobs) // (self.workers * 8)))
-            batches = [jobs[i : i + size] for i in range(0, len(jobs), size)]
+            batches = _batches(jobs, sizes, max(1, min(32, len(jobs) // (self.workers * 8))))
             results = self._pool().map(folder.read_batch, batches, repeat(options))
             reads = (read for batch in results for read in batch)
         for done, read in enumerate(reads, start=1):

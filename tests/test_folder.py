@@ -61,12 +61,14 @@ def test_a_file_touched_but_not_changed_gives_no_articles_and_its_new_time(
     assert again.state.mtime_ns == stat.st_mtime_ns + 5_000_000_000
 
 
-def test_unchanged_means_the_recorded_size_and_time(write: WriteFile, tmp_path: Path) -> None:
+def test_a_file_is_unchanged_with_the_recorded_size_and_time_else_its_size_is_given(
+    write: WriteFile, tmp_path: Path
+) -> None:
     path = write("a.txt", story("A", "A body."))
     stat = path.stat()
     state = FileState("a.txt", stat.st_size, stat.st_mtime_ns, "sha", None)
-    assert folder.unchanged(path, state)
-    assert not folder.unchanged(path, None)
+    assert folder.changed_size(path, state) is None
+    assert folder.changed_size(path, None) == stat.st_size
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1))
-    assert not folder.unchanged(path, state)
-    assert not folder.unchanged(tmp_path / "missing.txt", state)
+    assert folder.changed_size(path, state) == stat.st_size
+    assert folder.changed_size(tmp_path / "missing.txt", state) == 0

@@ -598,3 +598,16 @@ def test_a_file_that_takes_longer_than_the_budget_to_read_is_named_in_the_report
     ((path, error),) = [(f.path, f.error) for f in report.failed]
     assert path == "slow.txt"
     assert error.startswith("read in ") and error.endswith("s, over the 0 s budget per file")
+
+
+def test_files_go_to_the_workers_in_batches_of_a_few_files_or_about_a_megabyte() -> None:
+    jobs: list[folder.Job] = [(f"{i}.txt", f"/a/{i}.txt", None) for i in range(7)]
+    sizes = [10, 10, 10, 900_000, 300_000, 5_000_000, 10]
+    batches = index._batches(jobs, sizes, most=3)
+    assert [[rel for rel, _, _ in batch] for batch in batches] == [
+        ["0.txt", "1.txt", "2.txt"],  # three at most
+        ["3.txt"],  # the next one would pass a megabyte
+        ["4.txt"],
+        ["5.txt"],  # one big file alone
+        ["6.txt"],
+    ]

@@ -38,6 +38,7 @@ from bot.store import articles as store_articles
 from bot.store import search as store_search
 from bot.store import sqlite as sqlite_engine
 from bot.store.migrations import run_step
+from bot.store.room import Database
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -870,10 +871,11 @@ def test_apply_writes_each_batch_with_the_summaries_asked_for_it_first(
         assert engine_store.summary(SummaryKey(a.content_hash, "lede", 3, "en")) == [a.title]
 
 
-def test_an_index_run_leaves_the_write_lock_free_after_each_half_second_held() -> None:
+def test_an_index_run_leaves_the_write_lock_free_after_each_stretch_held() -> None:
     clock = [100.0]
     sleeps: list[float] = []
     turns = store_articles._Turns(lambda: clock[0], lambda s: sleeps.append(round(s, 3)))
+    hold, pause = store_articles.HOLD, store_articles.BATCH_PAUSE
 
     def transaction(seconds: float, then_free: float = 0.0) -> None:
         turns.wait()
@@ -881,16 +883,17 @@ def test_an_index_run_leaves_the_write_lock_free_after_each_half_second_held() -
             clock[0] += seconds
         clock[0] += then_free
 
-    for _ in range(3):
-        transaction(0.2)  # 0.6 s held back to back: the third is followed by a gap
-    transaction(0.2)
-    assert sleeps == [store_articles.BATCH_PAUSE]
-    transaction(0.3, then_free=0.15)  # waited for summaries: a gap of its own
-    transaction(0.3)
-    transaction(0.3)
-    assert sleeps == [store_articles.BATCH_PAUSE]
-    transaction(0.1)
-    assert sleeps == [store_articles.BATCH_PAUSE] * 2
+    transaction(0.7 * hold)
+    transaction(0.7 * hold)  # back to back: held longer than HOLD in all
+    assert sleeps == []
+    transaction(0.1 * hold)
+    assert sleeps == [pause]  # so this one waited first
+    transaction(0.7 * hold, then_free=1.5 * pause)  # waited for summaries: a gap of its own
+    transaction(0.7 * hold)
+    transaction(0.7 * hold)
+    assert sleeps == [pause]
+    transaction(0.1 * hold)
+    assert sleeps == [pause, pause]
 
 
 def test_missing_summaries_are_the_keys_without_a_cached_one_of_that_method_and_length(
@@ -907,3 +910,27 @@ def test_missing_summaries_are_the_keys_without_a_cached_one_of_that_method_and_
         *many,
     }
     assert engine_store.missing_summaries([]) == set()
+
+
+def test_a_batch_that_takes_long_is_written_in_transactions_that_do_not(
+    engine_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each article on its own (the time is always up): every article and every file kept,
+    # each file's row written with its last article.
+    monkeypatch.setattr(store_articles, "WRITE_SECONDS", 0.0)
+    new = [article(f"New {i}", f"Body {i}.", source=f"{i % 2}.txt", ordinal=i) for i in range(5)]
+    files = [FileState(f"{i}.txt", 10, 1, "sha", None) for i in range(2)]
+    commits: list[int] = []
+    real = engine_store.transaction
+
+    @contextlib.contextmanager
+    def counting() -> Iterator[Database]:
+        with real() as conn:
+            yield conn
+        commits.append(1)
+
+    monkeypatch.setattr(engine_store, "transaction", counting)
+    applied = engine_store.apply(Changes(files, [], new, [], [], {}), batch_size=10)
+    assert len(applied.added_ids) == 5 and engine_store.count() == 5
+    assert len(commits) == 1 + 5 + 1  # the edits, one per article, the run's report
+    assert set(engine_store.file_states()) == {"0.txt", "1.txt"}
