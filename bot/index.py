@@ -112,16 +112,7 @@ def _index(settings: Settings, store: Store, *, progress: Progress | None) -> Re
     report = Report(files=len(on_disk), failed=refused)
     for failure in refused:
         log.warning("%s: %s", failure.path, failure.error)
-    to_read: list[folder.Job] = []
-    sizes: list[int] = []
-    for rel, path in sorted(on_disk.items()):
-        state = known.get(rel)
-        size = folder.changed_size(path, state)
-        if size is None and state is not None:
-            _note_failures(state, report)  # a bad file is reported on every run
-        else:
-            to_read.append((rel, str(path), state))
-            sizes.append(size or 0)
+    to_read, sizes = _to_read(on_disk, known, report)
     with _Workers(settings) as workers:
         reads = workers.read(to_read, sizes, _read_options(settings), progress)
         changed, file_rows, bands = _collect(reads, report)
@@ -162,6 +153,24 @@ def _index(settings: Settings, store: Store, *, progress: Progress | None) -> Re
         report.seconds,
     )
     return report
+
+
+def _to_read(
+    on_disk: dict[str, Path], known: dict[str, FileState], report: Report
+) -> tuple[list[folder.Job], list[int]]:
+    """The files that changed (or are new), with their sizes; the others are not opened, and
+    their recorded failures go in the report (a bad file is reported on every run)."""
+    to_read: list[folder.Job] = []
+    sizes: list[int] = []
+    for rel, path in sorted(on_disk.items()):
+        state = known.get(rel)
+        size = folder.changed_size(path, state)
+        if size is None and state is not None:
+            _note_failures(state, report)
+        else:
+            to_read.append((rel, str(path), state))
+            sizes.append(size or 0)
+    return to_read, sizes
 
 
 def _read_options(settings: Settings) -> folder.ReadOptions:

@@ -985,6 +985,8 @@ def test_webhook_mode_answers_updates_posted_with_the_secret(bots: Bots) -> None
     # A later update from the same person, answered, shows the repeat is not still waiting:
     # one person's updates are handled in order.
     assert post("hook-secret_1") == 200
+    # /latest lists the folder's articles once the start-up index (in the background) is done.
+    assert bots.api.wait_for(lambda: process._start_up_indexes() > 0, START_WITHIN)
     assert post("hook-secret_1", update_id=2, text="/latest") == 200
 
     def replies(text: str) -> list[Call]:
