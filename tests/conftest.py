@@ -34,6 +34,9 @@ ENGINE = os.environ.get("NEWSBOT_TEST_ENGINE", "sqlite")
 sqlite_only = pytest.mark.skipif(
     ENGINE != "sqlite", reason="SQLite's own behaviour (its file and its write lock)"
 )
+fts5_only = pytest.mark.skipif(
+    ENGINE != "sqlite", reason="how FTS5 is asked (PostgreSQL's search is store/pg_search.py)"
+)
 
 # The terminal chat speaks the locale's language (LANG, LC_ALL): tests and the bots they start
 # get English unless a test asks for another.

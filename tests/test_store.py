@@ -40,6 +40,8 @@ from bot.store import sqlite as sqlite_engine
 from bot.store.migrations import run_step
 from bot.store.room import Database
 
+from .conftest import fts5_only
+
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
@@ -398,6 +400,7 @@ def test_a_word_beginning_matches_words_as_written_not_only_their_stems(
     assert engine_store.search("elect*").total == 2
 
 
+@fts5_only
 def test_a_word_beginning_is_searched_as_the_words_it_stands_for_with_the_same_matches(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -432,6 +435,7 @@ def test_a_word_beginning_is_searched_as_the_words_it_stands_for_with_the_same_m
     assert store.search("gov*").total == 4
 
 
+@fts5_only
 def test_a_phrase_of_common_words_is_looked_for_among_the_newest_articles_and_says_so(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
