@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import gc
 import json
@@ -39,7 +40,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -352,10 +353,14 @@ def _load(path: Path) -> Corpus:
 # -- measuring ----------------------------------------------------------------------------------
 
 
-async def measure(settings: Settings, library: Library, args: argparse.Namespace) -> SizeResult:
+@contextlib.asynccontextmanager
+async def local_bot(settings: Settings) -> AsyncIterator[tuple[Any, Any, Any]]:
+    """The whole Application on the in-process Bot API, opened as `run` opens it and its
+    start-up index run ended: (application, Bot API, News); closed on leaving (also used by
+    long_article.py and search_scale.py)."""
     from bot.chat.app import build_application, close_news, open_news
     from bot.chat.jobs import start_up_indexed
-    from bot.chat.local import LOCAL_TOKEN, LocalBotApi, LocalUser
+    from bot.chat.local import LOCAL_TOKEN, LocalBotApi
     from bot.news import News
 
     api = LocalBotApi(username="newsbot")
@@ -366,6 +371,16 @@ async def measure(settings: Settings, library: Library, args: argparse.Namespace
     try:
         news = app.bot_data["news"]
         assert isinstance(news, News)
+        yield app, api, news
+    finally:
+        await close_news(app)
+        await app.shutdown()
+
+
+async def measure(settings: Settings, library: Library, args: argparse.Namespace) -> SizeResult:
+    from bot.chat.local import LocalUser
+
+    async with local_bot(settings) as (app, api, news):
         if news.count() != library.size:
             raise SystemExit(f"chat_latency: {news.count()} articles, expected {library.size}")
         user = LocalUser(app.bot, user_id=7, chat_id=7)
@@ -411,9 +426,6 @@ async def measure(settings: Settings, library: Library, args: argparse.Namespace
                 done += 1
             api.calls.clear()
         stream_seconds = time.perf_counter() - started
-    finally:
-        await close_news(app)
-        await app.shutdown()
     return SizeResult(library, latencies, per_word, matches, done, stream_seconds)
 
 

@@ -34,7 +34,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from chat_latency import Corpus, _load, fill  # bench/chat_latency.py, beside this script
+from chat_latency import Corpus, _load, fill, local_bot  # bench/chat_latency.py, beside this script
 from machine import cpu_busy, describe
 
 if TYPE_CHECKING:
@@ -124,19 +124,9 @@ async def chat_while_summarizing(
 ) -> tuple[list[float], list[float], list[float], float]:
     """/latest latencies (ms) with nobody reading, while `ids` are read again and again from
     the cache, and while they are read one after the other uncached; the last reads' seconds."""
-    from bot.chat.app import build_application, close_news, open_news
-    from bot.chat.jobs import start_up_indexed
-    from bot.chat.local import LOCAL_TOKEN, LocalBotApi, LocalUser
-    from bot.news import News
+    from bot.chat.local import LocalUser
 
-    api = LocalBotApi(username="newsbot")
-    app = build_application(settings, token=LOCAL_TOKEN, request=api, rate_limit=False)
-    await app.initialize()
-    await open_news(app)
-    await start_up_indexed(app)
-    try:
-        news = app.bot_data["news"]
-        assert isinstance(news, News)
+    async with local_bot(settings) as (app, api, news):
         if way != "process":
             news.summaries.close()
             news.summaries = ThreadSummaries()  # type: ignore[assignment]
@@ -183,9 +173,6 @@ async def chat_while_summarizing(
 
         cached, _ = await during(read_cached)
         return quiet, cached, timings, seconds
-    finally:
-        await close_news(app)
-        await app.shutdown()
 
 
 async def _latest_for(app: Any, user: Any, count: int) -> list[float]:

@@ -54,7 +54,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from chat_latency import _check_reply  # bench/chat_latency.py, beside this script
+from chat_latency import _check_reply, local_bot  # bench/chat_latency.py, beside this script
 from machine import cpu_busy, describe
 
 FILL_BATCH = 500  # Store.apply's APPLY_BATCH: the transaction size a real index run uses
@@ -317,19 +317,14 @@ async def measure(
     fill: Fill, tmp: Path, args: argparse.Namespace, run: int
 ) -> dict[str, list[tuple[float, float]]]:
     """Per kind: (wall ms, CPU ms) of each /search update, through the whole Application."""
-    from bot.chat.app import build_application, close_news, open_news
-    from bot.chat.local import LOCAL_TOKEN, LocalBotApi, LocalUser
+    from bot.chat.local import LocalUser
     from bot.config import load_settings
 
     articles_dir = tmp / "articles"
     articles_dir.mkdir(exist_ok=True)
     settings = dataclasses.replace(load_settings(), articles_dir=articles_dir, database=fill.path)
-    api = LocalBotApi(username="newsbot")
-    app = build_application(settings, token=LOCAL_TOKEN, request=api, rate_limit=False)
-    await app.initialize()
-    await open_news(app)
     timings: dict[str, list[tuple[float, float]]] = {kind: [] for kind in KINDS}
-    try:
+    async with local_bot(settings) as (app, api, _):
         users = {}
         for number, (kind, (language, _)) in enumerate(KINDS.items()):
             user = LocalUser(app.bot, user_id=100 + number, chat_id=100 + number)
@@ -352,9 +347,6 @@ async def measure(
             seen[kind] += 1
             if seen[kind] > args.warmup:
                 timings[kind].append((wall * 1000, cpu * 1000))
-    finally:
-        await close_news(app)
-        await app.shutdown()
     return timings
 
 
