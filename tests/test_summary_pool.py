@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from bot.articles import Article, Block
 from bot.config import SummaryOptions
 from bot.summarize import safe_summarize_job
-from bot.summary_pool import SummaryPool
+from bot.summary_pool import Job, SummaryPool
 
 ARTICLE = Article(
     title="Bridge",
@@ -33,30 +33,27 @@ def dying(job: tuple[Article, SummaryOptions]) -> list[str]:
     os._exit(1)
 
 
-def test_a_summary_is_made_in_another_process() -> None:
-    pool = SummaryPool(workers=1, job=worker_pid)
+def summarized_once(job: Job | None = None) -> tuple[list[str], bool]:
+    """ARTICLE summarized by a pool of one worker running `job`, the pool then closed."""
+    pool = SummaryPool(workers=1, job=job)
     try:
-        (pid,), made = asyncio.run(pool.summarize(ARTICLE, OPTIONS))
+        return asyncio.run(pool.summarize(ARTICLE, OPTIONS))
     finally:
         pool.close()
+
+
+def test_a_summary_is_made_in_another_process() -> None:
+    (pid,), made = summarized_once(worker_pid)
     assert made and int(pid) != os.getpid()
 
 
 def test_the_worker_makes_the_summary_this_process_would() -> None:
-    pool = SummaryPool(workers=1)
-    try:
-        summary, made = asyncio.run(pool.summarize(ARTICLE, OPTIONS))
-    finally:
-        pool.close()
+    summary, made = summarized_once()
     assert made and summary == safe_summarize_job((ARTICLE, OPTIONS))
 
 
 def test_a_dying_worker_gives_the_lead_sentences_uncached() -> None:
-    pool = SummaryPool(workers=1, job=dying)
-    try:
-        summary, made = asyncio.run(pool.summarize(ARTICLE, OPTIONS))
-    finally:
-        pool.close()
+    summary, made = summarized_once(dying)
     assert not made
     assert summary == safe_summarize_job((ARTICLE, replace(OPTIONS, algorithm="lead")))
 
@@ -87,9 +84,5 @@ def test_closing_an_unused_pool_starts_nothing() -> None:
 
 
 def test_workers_give_way_to_the_chat() -> None:
-    pool = SummaryPool(workers=1, job=niceness)
-    try:
-        (nice,), _ = asyncio.run(pool.summarize(ARTICLE, OPTIONS))
-    finally:
-        pool.close()
+    (nice,), _ = summarized_once(niceness)
     assert int(nice) > os.nice(0) or int(nice) == 19
