@@ -131,6 +131,12 @@ def bands(triples: frozenset[tuple[str, str, str]]) -> list[int]:
     ]
 
 
+def article_shingles(title: str, body: str) -> frozenset[tuple[str, str, str]]:
+    """An article's word triples: its headline's and body's together (the body's blocks may be
+    joined by any space: only words count)."""
+    return shingles(f"{title} {body}")
+
+
 def text_bands(title: str, body: str) -> list[int]:
-    """An article's band keys: those of its headline and body together."""
-    return bands(shingles(f"{title} {body}"))
+    """An article's band keys (of article_shingles)."""
+    return bands(article_shingles(title, body))

@@ -65,10 +65,8 @@ def _fill_story_bands(conn: Database) -> None:
             [
                 (key, r["published"], r["id"])
                 for r in rows
-                for key in stories.bands(
-                    stories.shingles(
-                        " ".join([r["title"], *(t for t, _ in json.loads(r["blocks"]))])
-                    )
+                for key in stories.text_bands(
+                    r["title"], " ".join(t for t, _ in json.loads(r["blocks"]))
                 )
             ],
         )

@@ -32,7 +32,7 @@ def story_of(conn: Database, article_id: int, article: Article, keys: list[int])
     best = sorted(matches, key=lambda m: (-m[1], m[0]))[:CANDIDATES]
     if not best:
         return article_id
-    own = stories.shingles(_text(article))
+    own = stories.article_shingles(article.title, article.body)
     rows = {
         int(r["id"]): r
         for r in conn.execute(
@@ -43,7 +43,7 @@ def story_of(conn: Database, article_id: int, article: Article, keys: list[int])
     }
     for row in (rows[candidate] for candidate, _ in best):  # band rows go with their article
         text = " ".join(t for t, _ in json.loads(row["blocks"]))
-        if stories.same_text(own, stories.shingles(f"{row['title']} {text}")):
+        if stories.same_text(own, stories.article_shingles(row["title"], text)):
             return int(row["story_id"] or row["id"])
     return article_id
 
@@ -85,7 +85,3 @@ Bands = Mapping[str, list[int]]
 def known_bands(article: Article, known: Bands) -> list[int]:
     found = known.get(article.content_hash)
     return found if found is not None else stories.text_bands(article.title, article.body)
-
-
-def _text(article: Article) -> str:
-    return f"{article.title} {article.body}"
