@@ -82,8 +82,9 @@ class Indexing:
 
 
 class IndexStopped(Exception):
-    """An index run stopped because the bot is stopping (News.stop_indexing): nothing of it
-    was written but the summaries it made, which the next run finds cached."""
+    """An index run stopped because the bot is stopping (News.stop_indexing): what it wrote
+    stays (whole transactions: articles with their summaries, a file's row with its last
+    article), and the next run reads again the files it had not finished."""
 
 
 @dataclass(frozen=True)
