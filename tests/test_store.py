@@ -36,6 +36,7 @@ from bot.store import (
 )
 from bot.store import articles as store_articles
 from bot.store import search as store_search
+from bot.store import snippets as store_snippets
 from bot.store import sqlite as sqlite_engine
 from bot.store.migrations import run_step
 from bot.store.room import Database
@@ -465,6 +466,37 @@ def test_a_phrase_of_common_words_is_looked_for_among_the_newest_articles_and_sa
     assert store.search('"red car"').searched is None
 
 
+@fts5_only
+def test_a_phrase_looked_for_among_the_newest_ranks_title_matches_first_and_narrows_by_language(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # "red" and "car" in every article; the phrase in three bodies, and one older title.
+    rows = [
+        ("Car and red", "A red car.", "en"),
+        ("A red car", "Then a red car again.", "en"),
+        ("Car, red", "Red or car.", "de"),
+        ("Red and car", "Le red car.", "fr"),
+        ("Car and red", "The red car won.", "en"),
+    ]
+    ids = add(
+        store,
+        *(
+            dataclasses.replace(article(t, b, ordinal=i, days=i), language=lang)
+            for i, (t, b, lang) in enumerate(rows)
+        ),
+    )
+    monkeypatch.setattr(store_search, "PHRASE_CANDIDATES", 3)
+    newest = store.search('"red car"')
+    # Among the newest 4: the one with the phrase in its title first, then the newest.
+    assert newest.searched == 4
+    assert [h.id for h in newest.hits] == [ids[1], ids[4], ids[3]]
+    english = store.search('"red car"', language="en")
+    assert ([h.id for h in english.hits], english.total) == ([ids[1], ids[4]], 2)
+    assert store.search('"red car"', language="de").total == 0
+    # Snippets still mark the phrase where it is.
+    assert f"{MARK_START}red" in english.hits[1].snippet_marked
+
+
 def test_search_pages(engine_store: Store) -> None:
     add(engine_store, *(article(f"Storm {i}", "Wind.", ordinal=i, days=i) for i in range(5)))
     page = engine_store.search("storm", limit=2, offset=2)
@@ -651,7 +683,7 @@ def test_snippets_come_from_the_first_64_kb_of_a_body(engine_store: Store) -> No
     assert hits[near].startswith(f"The {MARK_START}harbour{MARK_END} reopened.")
     # A match only past the first 64 KB gives the text's beginning, unmarked.
     assert hits[far].startswith("Nothing happens") and MARK_START not in hits[far]
-    assert all(len(s) <= store_search.SNIPPET_MAX_CHARS + 2 for s in hits.values())
+    assert all(len(s) <= store_snippets.SNIPPET_MAX_CHARS + 2 for s in hits.values())
 
 
 def test_a_snippet_has_the_most_matches_and_whole_marks_where_cut() -> None:

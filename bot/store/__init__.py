@@ -40,7 +40,7 @@ from .records import (
     Subscription,
     SummaryKey,
 )
-from .search import snippet_window
+from .snippets import snippet_window
 from .sqlite import Store
 
 

@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from ..query import Filter, ParsedQuery, Term, pick_stem, stem_candidates
 from .records import MARK_END, MARK_START, Hit, SearchResult, _from_epoch
 from .room import Database
-from .search import TITLE_WEIGHT, snippet_window
+from .search import TITLE_WEIGHT
+from .snippets import snippet_window
 
 log = logging.getLogger(__name__)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from bisect import bisect_left
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 from ..query import (
     ParsedQuery,
@@ -16,17 +16,14 @@ from ..query import (
     pick_stem,
     stem_candidates,
 )
-from .records import (
-    MARK_END,
-    MARK_START,
-    Hit,
-    SearchResult,
-    _from_epoch,
-)
+from .records import Hit, SearchResult, _from_epoch
 from .room import Database, Room, Row
+from .snippets import snippets_of
 
 log = logging.getLogger(__name__)
 
+# articles_fts's tokenizer (migration 0001), for the scratch indexes that must match as it does.
+TOKENIZER = "porter unicode61 remove_diacritics 2"
 # The title counts this many times the body in BM25.
 TITLE_WEIGHT = 10.0
 # Search ranks the newest this-many matches of a query (all of them, in a smaller library).
@@ -41,11 +38,6 @@ RANK_WINDOW = 1000
 # tenth of the articles, FTS5 gives next to none (1e-6) to a word in half of them. Deciding
 # costs up to this many matches read (a phrase's with their positions: 8 ms for 20,000).
 STOP_WORD_ARTICLES = 10_000
-# Snippets are cut in Python from the first this-many characters of a body: FTS5's snippet()
-# weighs every match in a body against every other, and took minutes on a 5 MB article.
-SNIPPET_SOURCE_CHARS = 64 * 1024
-SNIPPET_WORDS = 24
-SNIPPET_MAX_CHARS = 300
 # A word beginning (word*) that stands for at most this many indexed words is searched as those
 # words: FTS5 merges a beginning's lists of every word into one, over the whole library, in
 # every statement that has it (14 ms for "gov*" at 1,000,000 articles, 4 times a search); as
@@ -56,8 +48,18 @@ PREFIX_WORDS = 64
 # bm25 counts it over the whole library. When each of its words is in more than this many
 # articles, the phrase is looked for among the newest articles where its rarest word is in this
 # many; if the window does not fill there, the search says it saw only the newest articles, and
-# the phrase ranks as a stop word (bm25 would read it everywhere).
-PHRASE_CANDIDATES = 10_000
+# the phrase ranks as a stop word (bm25 would read it everywhere). The cost is about 0.5 µs a
+# candidate per statement: 10,000 left that search at 22 ms p95 in chat at 1,000,000 (the newest
+# 126,000 articles searched), 5,000 at 18 ms (the newest 63,000).
+PHRASE_CANDIDATES = 5_000
+
+
+@dataclass(frozen=True)
+class _Bounded:
+    """A phrase of common words looked for among the newest articles only."""
+
+    ids: tuple[int, ...]  # every match there (fewer than RANK_WINDOW)
+    searched: int  # about how many of the newest articles that was
 
 
 class Search(Room):
@@ -152,15 +154,14 @@ class Search(Room):
             index, where = "articles_id_published_language", "AND a.language = ?"
             args = (language,)
         try:
-            low, total, searched = self._window(match, index, where, args, parsed)
+            low, total, found = self._window(match, index, where, args, parsed)
+            searched = found.searched if found else None
             if not total:
                 return SearchResult((), 0, searched=searched)
-            ranked = self._rank(
-                match, low, index, where, args, parsed, limit, offset, searched is not None
-            )
+            ranked = self._rank(match, low, index, where, args, parsed, limit, offset, found)
             ids = [int(r["id"]) for r in ranked]
             marks = ",".join("?" * len(ids))
-            snippets = self._snippets(ids, highlight)
+            snippets = snippets_of(self.conn, ids, highlight, TOKENIZER)
             rows = {
                 r["id"]: r
                 for r in self.conn.execute(
@@ -234,12 +235,13 @@ class Search(Room):
         parsed: ParsedQuery | None,
         limit: int,
         offset: int,
-        bounded: bool = False,
+        bounded: _Bounded | None = None,
     ) -> list[Row]:
         """The page of the window's matches (from id `low`), best first: by bm25 over the
         terms that are no stop words, then by a stop word in the title, then the newest.
-        `bounded`: only the newest articles were searched, and the phrases are stop words."""
-        ranking, stop = self._stop_words(parsed, bounded)
+        `bounded`: only the newest articles were searched, the phrases are stop words, and
+        these are all the matches."""
+        ranking, stop = self._stop_words(parsed, bounded is not None)
         # The date tie-break reads a covering index, not the (large) article rows.
         if not ranking and not stop:
             return self.conn.execute(
@@ -259,28 +261,60 @@ class Search(Room):
             scored = f"""LEFT JOIN (SELECT rowid AS id,
                                bm25(articles_fts, {TITLE_WEIGHT}, 1.0) AS score
                              FROM articles_fts WHERE articles_fts MATCH ? AND rowid >= ?) s
-                           ON s.id = f.rowid"""
+                           ON s.id = a.id"""
             before = [" OR ".join(f"({t})" for t in ranking), low]
-        titles = [f"title : ({t.fts5})" if not t.column else t.fts5 for t in stop]
-        titles = [t for t, term in zip(titles, stop, strict=True) if term.column != "body"]
-        in_title, title_args = "0", []
-        if titles:
-            # With the query itself when it has rarer words: "the tsunami" reads the few
-            # articles with both, not every "the" in a title since the oldest tsunami. (Else
-            # not: a word beginning costs FTS5 as much again, each time it is in a statement.)
-            expression = " OR ".join(f"({t})" for t in titles)
-            in_title = """f.rowid IN (SELECT rowid FROM articles_fts
-                             WHERE articles_fts MATCH ? AND rowid >= ?)"""
-            title_args = [f"({expression}) AND ({match})" if ranking else expression, low]
+        in_title, title_args = self._in_title(stop, match if ranking else None, low, bounded)
+        # The matches: known already when bounded (FTS5 would read every article with the
+        # phrase's words again, 3 ms for "the government" at 1,000,000), else the window's.
+        source = f"articles_fts f JOIN articles a INDEXED BY {index} ON a.id = f.rowid"
+        matches, match_args = "f.articles_fts MATCH ? AND f.rowid >= ?", [match, low]
+        if bounded is not None:
+            source = f"articles a INDEXED BY {index}"
+            matches = f"a.id IN ({','.join('?' * len(bounded.ids))})"
+            match_args = list(bounded.ids)
         return self.conn.execute(
-            f"""SELECT f.rowid AS id, {score} AS score, {in_title} AS in_title
-               FROM articles_fts f JOIN articles a INDEXED BY {index} ON a.id = f.rowid
-               {scored}
-               WHERE f.articles_fts MATCH ? AND f.rowid >= ? {where}
+            f"""SELECT a.id AS id, {score} AS score, {in_title} AS in_title
+               FROM {source} {scored}
+               WHERE {matches} {where}
                ORDER BY score, in_title DESC, a.published DESC, a.id DESC
                LIMIT ? OFFSET ?""",
-            (*title_args, *before, match, low, *args, limit, offset),
+            (*title_args, *before, *match_args, *args, limit, offset),
         ).fetchall()
+
+    def _in_title(
+        self, stop: list[Term], match: str | None, low: int, bounded: _Bounded | None
+    ) -> tuple[str, list[str | int]]:
+        """SQL true for the window's articles (from id `low`) with a stop word in the title, and
+        its arguments; `match`: the query, when it has rarer words."""
+        titles = [f"title : ({t.fts5})" if not t.column else t.fts5 for t in stop]
+        titles = [t for t, term in zip(titles, stop, strict=True) if term.column != "body"]
+        if not titles:
+            return "0", []
+        expression = " OR ".join(f"({t})" for t in titles)
+        if bounded is not None:
+            # The few matches' titles alone, in a scratch index with no content (emptied at
+            # once): FTS5 would read the phrase's words in every article from `low` on.
+            conn = self.conn
+            conn.execute(
+                "CREATE VIRTUAL TABLE IF NOT EXISTS temp.title_check USING fts5"
+                f" (title, body, content = '', tokenize = '{TOKENIZER}')"
+            )
+            conn.execute("INSERT INTO temp.title_check (title_check) VALUES ('delete-all')")
+            conn.execute(
+                "INSERT INTO temp.title_check (rowid, title, body) SELECT id, title, ''"
+                f" FROM articles WHERE id IN ({','.join('?' * len(bounded.ids))})",
+                bounded.ids,
+            )
+            return "a.id IN (SELECT rowid FROM temp.title_check WHERE title_check MATCH ?)", [
+                expression
+            ]
+        # With the query itself when it has rarer words: "the tsunami" reads the few
+        # articles with both, not every "the" in a title since the oldest tsunami. (Else
+        # not: a word beginning costs FTS5 as much again, each time it is in a statement.)
+        in_title = (
+            "a.id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? AND rowid >= ?)"
+        )
+        return in_title, [f"({expression}) AND ({match})" if match else expression, low]
 
     def _stop_words(
         self, parsed: ParsedQuery | None, bounded: bool = False
@@ -315,110 +349,55 @@ class Search(Room):
 
     def _window(
         self, match: str, index: str, where: str, args: tuple[str, ...], parsed: ParsedQuery | None
-    ) -> tuple[int, int, int | None]:
-        """The lowest id of the newest RANK_WINDOW matches, how many match from there, and
-        about how many of the newest articles were searched (None: all; see _phrase_bound): one
-        pass over the newest matches."""
+    ) -> tuple[int, int, _Bounded | None]:
+        """The lowest id of the newest RANK_WINDOW matches, how many match from there, and,
+        when a phrase was looked for among the newest articles only (see _phrase_bounds) and
+        had fewer matches there, which: one pass over the newest matches."""
         for bound in self._phrase_bounds(parsed):
-            newest, low = self.conn.execute(
-                "SELECT count(*), min(rowid) FROM (SELECT rowid FROM articles_fts"
-                " WHERE articles_fts MATCH ? AND rowid >= ? ORDER BY rowid DESC LIMIT ?)",
-                (match, bound, RANK_WINDOW),
-            ).fetchone()
+            newest, low, ids = self._newest_matches(match, bound)
             if newest >= RANK_WINDOW:
                 break
-        low = int(low or 0)
-        searched = None if newest >= RANK_WINDOW or not bound else self._newest_count(bound)
+        bounded = None
+        if newest < RANK_WINDOW and bound:
+            bounded = _Bounded(ids, self._newest_count(bound))
         if not where:
-            return low, int(newest), searched
+            return low, newest, bounded
+        if bounded is not None:
+            # Counted among the matches known, not by FTS5 reading the phrase's words again.
+            marks = ",".join("?" * len(ids))
+            total = self.conn.execute(
+                f"SELECT count(*) FROM articles a INDEXED BY {index} WHERE a.id IN ({marks})"
+                f" {where}",
+                (*ids, *args),
+            ).fetchone()[0]
+            return low, int(total), bounded
         total = self.conn.execute(
             f"""SELECT count(*) FROM articles_fts f JOIN articles a INDEXED BY {index}
                ON a.id = f.rowid WHERE articles_fts MATCH ? AND f.rowid >= ? {where}""",
             (match, low, *args),
         ).fetchone()[0]
-        return low, int(total), searched
+        return low, int(total), bounded
 
-    def _snippets(self, ids: Sequence[int], highlight: str) -> dict[int, str]:
-        """A few words of each body around the query's words, marked, from the body's first
-        SNIPPET_SOURCE_CHARS characters: highlight() in a scratch FTS5 table with the index's
-        tokenizer (so words are marked as they match: stems, phrases, prefixes), which is
-        linear in the text, then the best window picked in Python."""
-        if not ids:
-            return {}
-        conn = self.conn
-        # The same tokenizer as articles_fts (migration 0001).
-        conn.execute(
-            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.snippet_source USING fts5"
-            " (title, body, tokenize = 'porter unicode61 remove_diacritics 2')"
-        )
-        # Emptied before, not after: a search stopped by its time limit leaves its rows.
-        conn.execute("DELETE FROM temp.snippet_source")
-        marks = ",".join("?" * len(ids))
-        excerpts = {
-            int(r[0]): str(r[1] or "")
-            for r in conn.execute(
-                f"SELECT rowid, substr(body, 1, ?) FROM articles_fts WHERE rowid IN ({marks})",
-                (SNIPPET_SOURCE_CHARS, *ids),
-            )
-        }
-        conn.executemany(
-            "INSERT INTO temp.snippet_source (rowid, title, body) VALUES (?, '', ?)",
-            excerpts.items(),
-        )
-        marked = {
-            int(r[0]): str(r[1])
-            for r in conn.execute(
-                "SELECT rowid, highlight(snippet_source, 1, ?, ?) FROM temp.snippet_source"
-                " WHERE snippet_source MATCH ?",
-                (MARK_START, MARK_END, highlight),
-            )
-        }
-        return {
-            article_id: snippet_window(
-                marked.get(article_id, text), more=len(text) >= SNIPPET_SOURCE_CHARS
-            )
-            for article_id, text in excerpts.items()
-        }
-
-
-def snippet_window(marked: str, *, more: bool = False) -> str:
-    """SNIPPET_WORDS words of a text with marked matches: the window with the most marks (the
-    first such), starting a few words before one; '…' where text was left out (`more`: the
-    text itself is the beginning of a longer one). Marks come in pairs, even where cut."""
-    words = marked.split()
-    if not words:
-        return ""
-    hits = [i for i, word in enumerate(words) if MARK_START in word]
-    start = 0
-    if hits:
-
-        def marks_in(first: int) -> int:
-            return bisect_left(hits, first + SNIPPET_WORDS) - bisect_left(hits, first)
-
-        start = max((max(0, i - 3) for i in hits), key=lambda first: (marks_in(first), -first))
-    end = min(len(words), start + SNIPPET_WORDS)
-    before = " ".join(words[:start])
-    text = " ".join(words[start:end])
-    if len(text) > SNIPPET_MAX_CHARS:
-        cut = text.rfind(" ", 0, SNIPPET_MAX_CHARS)
-        text = text[: cut if cut > 0 else SNIPPET_MAX_CHARS]
-        more = True
-    if before.rfind(MARK_START) > before.rfind(MARK_END):  # a marked phrase began before
-        text = MARK_START + text
-    if text.rfind(MARK_START) > text.rfind(MARK_END):
-        text += MARK_END
-    text = text.replace(MARK_START + MARK_END, "")
-    return ("…" if start else "") + text + ("…" if more or end < len(words) else "")
+    def _newest_matches(self, match: str, bound: int) -> tuple[int, int, tuple[int, ...]]:
+        """How many of the newest RANK_WINDOW matches have an id from `bound` on, the lowest
+        of them, and (for _Bounded: with a bound, when fewer) which."""
+        # The ids as one text, made only when they are needed: 1,000 rows to Python cost 0.5 ms.
+        newest, low, ids = self.conn.execute(
+            "SELECT count(*), min(rowid), CASE WHEN ? AND count(*) < ? THEN group_concat(rowid)"
+            " END FROM (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? AND rowid >= ?"
+            " ORDER BY rowid DESC LIMIT ?)",
+            (bound > 0, RANK_WINDOW, match, bound, RANK_WINDOW),
+        ).fetchone()
+        return int(newest), int(low or 0), tuple(int(i) for i in (ids or "").split(",") if i)
 
 
 def _words_of(conn: Database, prefix: str) -> tuple[str, ...] | None:
     """The indexed words a typed word beginning stands for, as FTS5 matches it (the beginning
     tokenized as the index's words are: "Hospitals" is "hospit"); None when there are more than
     PREFIX_WORDS, none, or the beginning is not one token."""
-    # The same tokenizer as articles_fts (migration 0001).
     conn.execute(
         "CREATE VIRTUAL TABLE IF NOT EXISTS temp.prefix_token USING fts5"
-        " (word, tokenize = 'porter unicode61 remove_diacritics 2')"
+        f" (word, tokenize = '{TOKENIZER}')"
     )
     conn.execute(
         "CREATE VIRTUAL TABLE IF NOT EXISTS temp.prefix_token_vocab"
