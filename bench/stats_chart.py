@@ -133,13 +133,17 @@ def _parser() -> argparse.ArgumentParser:
 
 class _Clock:
     """Stands in for the `time` module in the store's modules while filling: time() is the
-    day being filled; sleep() (the pause between two write batches) does nothing."""
+    day being filled; sleep() (the pause between two write batches) does nothing; monotonic()
+    (how long a transaction has held the lock) is the real one."""
 
     def __init__(self) -> None:
         self.now = 0.0
 
     def time(self) -> float:
         return self.now
+
+    def monotonic(self) -> float:
+        return time.monotonic()
 
     def sleep(self, seconds: float) -> None:
         return None
