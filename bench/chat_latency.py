@@ -127,6 +127,9 @@ class Library:
     generate_seconds: float
     write_seconds: float
     megabytes: float
+    # Store.apply and put_summaries seconds for each tenth of the fill, first to last: a write
+    # phase that grows with the library shows here (the last tenth slower than the first).
+    tenths: tuple[float, ...] = ()
 
 
 @dataclasses.dataclass
@@ -197,6 +200,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 " MB; measuring ...",
                 flush=True,
             )
+            if library.tenths:
+                print(
+                    "write seconds per tenth of the fill, first to last: "
+                    + ", ".join(f"{t:.1f}" for t in library.tenths),
+                    flush=True,
+                )
             result = asyncio.run(measure(settings, library, args))
             results.append(result)
             print()
@@ -257,6 +266,7 @@ def fill(settings: Settings, corpus: Corpus, size: int, *, seed: int) -> Library
     start = datetime(2020, 1, 1, tzinfo=UTC)
     ids: list[int] = []
     generate = write = 0.0
+    tenths = [0.0] * 10
     with open_store(settings.database) as store:
         for first in range(0, size, FILL_BATCH):
             began = time.perf_counter()
@@ -279,6 +289,7 @@ def fill(settings: Settings, corpus: Corpus, size: int, *, seed: int) -> Library
             done = time.perf_counter()
             generate += wrote - began
             write += done - wrote
+            tenths[min(9, first * 10 // size)] += done - wrote
         if is_url(settings.database):
             # As autovacuum would have by then: the planner's statistics and visibility map.
             store.conn.execute("VACUUM ANALYZE")
@@ -290,7 +301,7 @@ def fill(settings: Settings, corpus: Corpus, size: int, *, seed: int) -> Library
             size_bytes = Path(settings.database).stat().st_size
         stories = store.count(heads_only=True)
     megabytes = int(size_bytes) / 1e6
-    return Library(size, tuple(ids), stories, generate, write, megabytes)
+    return Library(size, tuple(ids), stories, generate, write, megabytes, tuple(tenths))
 
 
 def _article(
