@@ -38,7 +38,9 @@ TOKEN = "123456:TEST-token-abcdefghijklmnop"
 SECRET = TOKEN.partition(":")[2]
 ADMIN_ID = 31337
 
-REPLY_WITHIN = 2.0  # seconds from a message to its reply
+# How long a test waits for a reply before it calls the bot silent: a bound for a slow or busy
+# machine, not a latency target (those are measured by bench/chat_latency.py).
+REPLY_WAIT = 30.0
 STOP_WITHIN = 5.0  # seconds from SIGTERM to exit
 START_WITHIN = 60.0  # a cap for a slow machine; a start takes about a second
 # The bot's log lines that end a start-up index run (bot/chat/jobs.py, index_at_start): done, or
@@ -238,33 +240,30 @@ class Chat:
     user_id: int
     language_code: str = "en"  # the language of the person's Telegram app
 
-    def send(self, text: str) -> float:
-        """Push the message; returns the fake's clock (time.monotonic) when it was pushed."""
-        pushed = time.monotonic()
+    def send(self, text: str) -> None:
         self.api.push_message(text, user_id=self.user_id, language_code=self.language_code)
-        return pushed
 
     def replies(self) -> list[Call]:
         return self.api.replies_to(self.user_id)
 
-    def wait_replies(self, count: int, timeout: float = REPLY_WITHIN) -> list[Call]:
+    def wait_replies(self, count: int, timeout: float = REPLY_WAIT) -> list[Call]:
         """Wait for at least count replies, then until the bot is idle; all replies so far."""
         self.api.wait_for(lambda: len(self.replies()) >= count, timeout)
         settle(self.api)
         return self.replies()
 
-    def ask(self, text: str) -> tuple[float, list[Call]]:
-        """Send text and return when it was sent and every reply the bot made to it."""
+    def ask(self, text: str) -> list[Call]:
+        """Send text and return every reply the bot made to it."""
         before = len(self.replies())
-        pushed = self.send(text)
-        return pushed, self.wait_replies(before + 1)[before:]
+        self.send(text)
+        return self.wait_replies(before + 1)[before:]
 
 
 def new_chat(api: FakeBotApi) -> Chat:
     return Chat(api, next(_user_ids))
 
 
-def settle(api: FakeBotApi, timeout: float = REPLY_WITHIN) -> None:
+def settle(api: FakeBotApi, timeout: float = REPLY_WAIT) -> None:
     """Return when the bot has answered a /help pushed now (and fail if it does not): it has
     fetched every update pushed before. Different people's updates are handled concurrently,
     so this does not prove each earlier one is done: callers first wait for the replies they
@@ -274,11 +273,10 @@ def settle(api: FakeBotApi, timeout: float = REPLY_WITHIN) -> None:
     assert api.wait_for(lambda: api.replies_to(sentinel), timeout), "the bot stopped answering"
 
 
-def check_reply(call: Call, pushed: float) -> None:
-    """One reply as Telegram would take it: sent in time, accepted, valid and short enough."""
+def check_reply(call: Call) -> None:
+    """One reply as Telegram would take it: accepted, valid and short enough."""
     text = call.text
     assert call.method == "sendMessage", f"{call.method} instead of a new message"
-    assert call.time - pushed <= REPLY_WITHIN, f"replied after {call.time - pushed:.2f} s"
     assert text.strip(), "an empty reply"
     assert len(text) <= 4096, f"{len(text)} characters"
     assert "Traceback" not in text, text
@@ -371,53 +369,53 @@ MESSAGES = [
 def test_every_message_gets_exactly_one_valid_reply(
     chat: Chat, known: Known, template: str
 ) -> None:
-    pushed, replies = chat.ask(template.format(id=known.id, word=SEARCH_WORD))
+    replies = chat.ask(template.format(id=known.id, word=SEARCH_WORD))
     assert len(replies) == 1, [r.text for r in replies]
-    check_reply(replies[0], pushed)
+    check_reply(replies[0])
 
 
 def test_read_shows_the_article_the_command_line_finds(chat: Chat, known: Known) -> None:
-    pushed, replies = chat.ask(f"/read {known.id}")
+    replies = chat.ask(f"/read {known.id}")
     assert len(replies) == 1
-    check_reply(replies[0], pushed)
+    check_reply(replies[0])
     assert html.escape(known.title, quote=False) in replies[0].text
 
 
 def test_read_of_a_missing_id_shows_no_article(chat: Chat, known: Known) -> None:
-    _, replies = chat.ask("/read 999999")
+    replies = chat.ask("/read 999999")
     assert len(replies) == 1
     assert not any(html.escape(t, quote=False) in replies[0].text for t in TITLES)
     assert replies[0].keyboard == []
 
 
 def test_search_lists_the_article_with_its_read_button(chat: Chat, known: Known) -> None:
-    pushed, replies = chat.ask(f"/search {SEARCH_WORD}")
+    replies = chat.ask(f"/search {SEARCH_WORD}")
     assert len(replies) == 1
-    check_reply(replies[0], pushed)
+    check_reply(replies[0])
     assert html.escape(known.title, quote=False) in replies[0].text
     buttons = [b.get("callback_data", "") for row in replies[0].keyboard for b in row]
     assert any(data.startswith(f"rd:{known.id}:") for data in buttons), buttons
 
 
 def test_plain_words_in_a_private_chat_search_like_the_search_command(chat: Chat) -> None:
-    _, by_command = chat.ask(f"/search {SEARCH_WORD}")
-    _, by_words = chat.ask(SEARCH_WORD)
+    by_command = chat.ask(f"/search {SEARCH_WORD}")
+    by_words = chat.ask(SEARCH_WORD)
     assert [r.text for r in by_words] == [r.text for r in by_command]
 
 
 def test_latest_lists_every_article(chat: Chat) -> None:
-    pushed, replies = chat.ask("/latest")
+    replies = chat.ask("/latest")
     assert len(replies) == 1
-    check_reply(replies[0], pushed)
+    check_reply(replies[0])
     for title in TITLES:
         assert html.escape(title, quote=False) in replies[0].text
 
 
 def test_a_german_user_gets_german_replies_and_a_german_menu(shared: Shared) -> None:
     german = Chat(shared.api, next(_user_ids), language_code="de")
-    pushed, replies = german.ask("/latest")
+    replies = german.ask("/latest")
     assert len(replies) == 1
-    check_reply(replies[0], pushed)
+    check_reply(replies[0])
     assert replies[0].text.startswith("<b>Neueste Nachrichten</b>"), replies[0].text
     menus = {c.params.get("language_code"): c for c in shared.api.calls("setMyCommands")}
     menu = {c["command"]: c["description"] for c in menus["de"].params["commands"]}
@@ -425,27 +423,25 @@ def test_a_german_user_gets_german_replies_and_a_german_menu(shared: Shared) -> 
 
 
 def test_pressing_the_first_latest_button_answers_the_press(chat: Chat) -> None:
-    _, replies = chat.ask("/latest")
+    replies = chat.ask("/latest")
     assert len(replies) == 1 and replies[0].ok
     latest = replies[0]
     assert latest.keyboard and latest.keyboard[0], "/latest has no inline keyboard"
     data = latest.keyboard[0][0]["callback_data"]
 
-    pressed = time.monotonic()
     query_id = chat.api.push_callback(data, latest)
 
     def answers() -> list[Call]:
         calls = chat.api.calls("answerCallbackQuery")
         return [c for c in calls if c.params.get("callback_query_id") == query_id]
 
-    shown = chat.api.wait_for(lambda: len(chat.replies()) > 1 and answers(), REPLY_WITHIN)
-    assert shown, f"pressing {data!r}: no message and answer within {REPLY_WITHIN} s"
+    shown = chat.api.wait_for(lambda: len(chat.replies()) > 1 and answers(), REPLY_WAIT)
+    assert shown, f"pressing {data!r}: no message and answer within {REPLY_WAIT} s"
     settle(chat.api)
     after = chat.replies()[1:]
     assert len(after) == 1, [c.text for c in after]
     reply = after[0]
     assert reply.method in ("editMessageText", "sendMessage")
-    assert reply.time - pressed <= REPLY_WITHIN
     assert reply.ok, reply.description
     assert telegram_html_problems(reply.text) == [], reply.text
     if reply.method == "editMessageText":
@@ -455,8 +451,8 @@ def test_pressing_the_first_latest_button_answers_the_press(chat: Chat) -> None:
 
 def test_stats_by_the_admin_brings_the_numbers_and_a_png_chart(shared: Shared) -> None:
     admin = Chat(shared.api, ADMIN_ID)
-    pushed, replies = admin.ask("/stats")
-    check_reply(replies[0], pushed)
+    replies = admin.ask("/stats")
+    check_reply(replies[0])
     assert "Articles: 3" in replies[0].text
 
     def photos() -> list[Call]:
@@ -517,9 +513,9 @@ def test_a_restart_answers_the_waiting_messages_once_and_nothing_twice(bots: Bot
     api = bots.api
     first = new_chat(api)
     bot = bots.start()
-    pushed, replies = first.ask("/latest")
+    replies = first.ask("/latest")
     assert len(replies) == 1
-    check_reply(replies[0], pushed)
+    check_reply(replies[0])
     assert bot.terminate() == 0, bot.output
 
     waiting = [new_chat(api) for _ in range(3)]
@@ -528,7 +524,7 @@ def test_a_restart_answers_the_waiting_messages_once_and_nothing_twice(bots: Bot
     assert all(chat.replies() == [] for chat in waiting)
 
     bot = bots.start()
-    answered = api.wait_for(lambda: all(chat.replies() for chat in waiting), REPLY_WITHIN)
+    answered = api.wait_for(lambda: all(chat.replies() for chat in waiting), REPLY_WAIT)
     assert answered, [len(chat.replies()) for chat in waiting]
     settle(api)
     assert bot.terminate() == 0, bot.output
@@ -547,7 +543,7 @@ def test_a_restart_answers_the_waiting_messages_once_and_nothing_twice(bots: Bot
     bot = bots.start()
     last = new_chat(api)
     last.send("/help")
-    assert api.wait_for(last.replies, REPLY_WITHIN), "the bot stopped answering"
+    assert api.wait_for(last.replies, REPLY_WAIT), "the bot stopped answering"
     new_replies = [c for c in api.calls() if c.method in ("sendMessage", "editMessageText")]
     assert [c.chat_id for c in new_replies[before:]] == [last.user_id], new_replies[before:]
     assert bot.terminate() == 0, bot.output
@@ -634,7 +630,7 @@ def remove_database(database: Path) -> None:
 def test_a_database_removed_while_running_stops_the_bot_with_one_line(bots: Bots) -> None:
     api = bots.api
     bot = bots.start()
-    _, replies = new_chat(api).ask("/subscribe")
+    replies = new_chat(api).ask("/subscribe")
     assert "Subscribed" in replies[0].text
     remove_database(bots.database)
     later = new_chat(api)
@@ -692,17 +688,17 @@ def test_a_new_article_reaches_each_matching_subscriber_once_across_a_restart(
     bot = bots.start()
     a, b, c = new_chat(api), new_chat(api), new_chat(api)
     for subscriber, text in ((a, "/subscribe"), (b, "/subscribe pelican"), (c, "/subscribe zz")):
-        _, replies = subscriber.ask(text)
+        replies = subscriber.ask(text)
         assert "Subscribed" in replies[0].text
     stranger = new_chat(api)
-    _, refused = stranger.ask("/reload")
+    refused = stranger.ask("/reload")
     assert "only the bot’s admins" in refused[0].text
 
     (bots.articles / "pelican.txt").write_text(
         story("Pelican colony returns to the lake", "Birdwatchers counted forty nests.")
     )
     admin = Chat(api, ADMIN_ID)
-    _, replies = admin.ask("/reload")
+    replies = admin.ask("/reload")
     report = admin.wait_replies(2)[-1].text
     assert "1 added" in report and "2 deliveries queued" in report, report
 
@@ -731,7 +727,7 @@ def test_a_new_article_reaches_each_matching_subscriber_once_across_a_restart(
     assert (len(markers(a)), len(markers(b)), len(markers(c))) == (1, 1, 0)
 
 
-def test_feeds_deliver_each_new_story_once_within_a_poll_and_list_broken_ones(
+def test_feeds_deliver_each_new_story_once_and_list_broken_ones(
     bots: Bots,
 ) -> None:
     api = bots.api
@@ -751,20 +747,18 @@ def test_feeds_deliver_each_new_story_once_within_a_poll_and_list_broken_ones(
         # The feed's first entry is taken and indexed before anyone subscribes.
         assert api.wait_for(lambda: bool(bots.search("gondola")), 15.0), bot.output
         reader = new_chat(api)
-        _, replies = reader.ask("/subscribe")
+        replies = reader.ask("/subscribe")
         assert "Subscribed" in replies[0].text
 
         new = item(2, "Bridge over the river approved", *BRIDGE)
         web.route("/a.xml", rss("A", new, old), content_type="text/xml")
         same = item(3, "Second river crossing gets the go-ahead", *BRIDGE)
         web.route("/b.xml", rss("B", same), content_type="text/xml")
-        posted = time.monotonic()
 
         def got(title: str) -> int:
             return sum(1 for r in reader.replies() if title in r.text)
 
         assert api.wait_for(lambda: got("Bridge over the river") + got("Second river"), 12.0)
-        assert time.monotonic() - posted < 3.0 + 3.0 + 2.0  # one poll interval, a tick, the send
 
         def another_poll_of_both(poll: int) -> tuple[str, str]:
             """Add a new story to each feed and wait until both have reached the reader and
@@ -786,7 +780,7 @@ def test_feeds_deliver_each_new_story_once_within_a_poll_and_list_broken_ones(
         assert got("Gondola lift") == 0  # taken before the subscription: not news to it
 
         admin = Chat(api, ADMIN_ID)
-        _, replies = admin.ask("/stats")
+        replies = admin.ask("/stats")
         assert "Broken: HTTP 500" in replies[0].text, replies[0].text
         assert bot.terminate() == 0, bot.output
 
@@ -814,7 +808,6 @@ def test_an_admin_imports_an_opml_file_and_export_gives_its_feeds_back(bots: Bot
         ]
         bot = bots.start(NEWSBOT_FEEDS_ALLOW_PRIVATE="1")
         admin = Chat(api, ADMIN_ID)
-        pushed = time.monotonic()
         api.push_document(ADMIN_ID, "my feeds.opml", opml.write(listed))
         assert api.wait_for(
             lambda: any("Imported" in r.text and r.status for r in admin.replies()), 20.0
@@ -822,7 +815,6 @@ def test_an_admin_imports_an_opml_file_and_export_gives_its_feeds_back(bots: Bot
         reading, report = admin.replies()
         for reply in (reading, report):
             assert reply.ok and telegram_html_problems(reply.text) == [], reply.text
-        assert reading.time - pushed <= REPLY_WITHIN
         assert report.text.startswith(
             "<b>Imported my feeds.opml</b>: 2 added, 0 already there, 1 failed."
         )
@@ -837,7 +829,7 @@ def test_an_admin_imports_an_opml_file_and_export_gives_its_feeds_back(bots: Bot
             """A call is recorded when it arrives, and answered (status set) a moment later."""
             return [c for c in api.calls("sendDocument") if c.status]
 
-        assert api.wait_for(answered, REPLY_WITHIN), bot.output
+        assert api.wait_for(answered, REPLY_WAIT), bot.output
         (sent,) = answered()
         assert sent.ok, sent.description
         assert sent.params["document"]["filename"] == "newsbot-feeds.opml"
@@ -856,8 +848,8 @@ def test_a_feed_story_whose_page_has_an_og_image_comes_as_one_message_with_its_p
         bot = bots.start(env=dict(NEWSBOT_FEEDS=f"A={web.url('/a.xml')}", **local))
         pictures, text_only = new_chat(api), new_chat(api)
         for reader in (pictures, text_only):
-            assert "Subscribed" in reader.ask("/subscribe")[1][0].text
-        assert "text only" in text_only.ask("/pictures off")[1][0].text
+            assert "Subscribed" in reader.ask("/subscribe")[0].text
+        assert "text only" in text_only.ask("/pictures off")[0].text
 
         og_image = '<meta property="og:image" content="/images/gondola-1200.jpg">'
         link = web.route(
@@ -979,7 +971,7 @@ def test_webhook_mode_answers_updates_posted_with_the_secret(bots: Bots) -> None
 
     assert post("wrong") == 403
     assert post("hook-secret_1") == 200
-    assert bots.api.wait_for(lambda: bots.api.replies_to(777), REPLY_WITHIN)
+    assert bots.api.wait_for(lambda: bots.api.replies_to(777), REPLY_WAIT)
     assert "What I can do" in bots.api.replies_to(777)[0].text
     # Telegram sends the same update again (it did not see the answer in time): answered once.
     # A later update from the same person, answered, shows the repeat is not still waiting:
@@ -994,7 +986,7 @@ def test_webhook_mode_answers_updates_posted_with_the_secret(bots: Bots) -> None
 
     # (The fake knows no chat 777, so each answer is refused, and the error handler's apology
     # follows it: count the answers themselves.)
-    assert bots.api.wait_for(lambda: replies("Latest news"), REPLY_WITHIN)
+    assert bots.api.wait_for(lambda: replies("Latest news"), REPLY_WAIT)
     assert len(replies("What I can do")) == 1, [c.text[:30] for c in bots.api.replies_to(777)]
     assert process.terminate() == 0, process.output
     assert TOKEN not in process.output
