@@ -5,6 +5,7 @@ Dockerfile's steps (tests/dockerfile.py)."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -265,10 +266,15 @@ def test_the_emulation_fails_when_a_run_step_fails(
     assert "Dockerfile line 3: RUN exited 3" in capsys.readouterr().err
 
 
-@pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed here")
 def test_nginx_accepts_its_configuration(tmp_path: Path) -> None:
+    nginx = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
+    if nginx is None:
+        # CI installs nginx (.ci/run) and must not skip this; elsewhere it is optional.
+        if os.environ.get("NEWSBOT_REQUIRE_NGINX"):
+            pytest.fail("nginx is not installed, and NEWSBOT_REQUIRE_NGINX is set")
+        pytest.skip("nginx is not installed here")
     done = subprocess.run(
-        ["nginx", "-t", "-p", str(tmp_path), "-e", "stderr", "-c", str(NGINX)],
+        [nginx, "-t", "-p", str(tmp_path), "-e", "stderr", "-c", str(NGINX)],
         capture_output=True,
         text=True,
         check=False,
