@@ -29,7 +29,6 @@ from bot.store import (
     StoreUnavailable,
     SummaryKey,
     is_url,
-    migrations,
     parse_query,
     pg_search,
     story_bands,
@@ -850,13 +849,16 @@ def test_articles_from_before_story_bands_get_theirs_and_find_their_duplicates(
                 " VALUES (?, ?, 'Old', ?, ?, 1, 0, 'h', 'f', 0, 0, ?)",
                 (f"{n}.txt#0", f"{n}.txt", f'[["{body}", false]]', T0.timestamp(), n + 1),
             )
-    monkeypatch.setattr(migrations, "FILL_CHUNK", 2)  # the articles in two chunks
+    monkeypatch.setattr(story_bands, "FILL_CHUNK", 2)  # the articles in two chunks
     with Store(path) as db:
         assert db.schema_version == len(MIGRATIONS)
         counts = db.conn.execute(
             "SELECT article_id, count(*) FROM story_bands GROUP BY article_id"
         ).fetchall()
         assert [tuple(r) for r in counts] == [(1, stories.BANDS), (3, stories.BANDS)]
+        # Copied by 0022 into the table keyed by period first.
+        periods = db.conn.execute("SELECT DISTINCT period FROM story_bands").fetchall()
+        assert [r[0] for r in periods] == [story_bands.period_of(T0.timestamp())]
         assert not db.conn.execute(
             "SELECT 1 FROM sqlite_master WHERE name = 'story_sketch'"
         ).fetchall()

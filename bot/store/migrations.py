@@ -12,13 +12,13 @@ an identity column.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from .. import stories
+from . import story_bands
 from .room import Database
 
 log = logging.getLogger(__name__)
@@ -43,34 +43,6 @@ def _fill_url_keys(conn: Database) -> None:
         "UPDATE articles SET url_key = ? WHERE id = ?",
         [(stories.url_key(r["url"]), r["id"]) for r in rows.fetchall()],
     )
-
-
-# Articles read at a time by _fill_story_bands.
-FILL_CHUNK = 1000
-
-
-def _fill_story_bands(conn: Database) -> None:
-    """0021_story_bands: each existing article's band keys (stories.bands), a chunk of articles
-    at a time (what is held in memory stays bounded, whatever the library's size)."""
-    last = 0
-    while True:
-        rows = conn.execute(
-            "SELECT id, title, blocks, published FROM articles WHERE id > ? ORDER BY id LIMIT ?",
-            (last, FILL_CHUNK),
-        ).fetchall()
-        if not rows:
-            return
-        conn.executemany(
-            "INSERT INTO story_bands (band, published, article_id) VALUES (?, ?, ?)",
-            [
-                (key, r["published"], r["id"])
-                for r in rows
-                for key in stories.text_bands(
-                    r["title"], " ".join(t for t, _ in json.loads(r["blocks"]))
-                )
-            ],
-        )
-        last = int(rows[-1]["id"])
 
 
 def _unaccent(conn: Database) -> None:
@@ -465,8 +437,28 @@ MIGRATIONS: tuple[Migration, ...] = (
                 PRIMARY KEY (band, published, article_id)
             ) WITHOUT ROWID""",
             "CREATE INDEX story_bands_article ON story_bands (article_id)",
-            _fill_story_bands,
+            story_bands.fill_bands,
             "DROP TABLE story_sketch",
+        ),
+    ),
+    (
+        # The band keys are random numbers: with them first in the key, a transaction's rows
+        # fell on as many random pages of an index that grows with the library, each written
+        # again at COMMIT (0.19 s for 2,000 new articles on an empty file, 1.88 s on 20,000).
+        # Keyed by period (three days) first, a run's rows fall on the pages of their periods.
+        "0022_story_bands_by_period",
+        (
+            """CREATE TABLE story_bands_by_period (
+                period INTEGER NOT NULL,
+                band INTEGER NOT NULL,
+                published REAL NOT NULL,
+                article_id INTEGER NOT NULL,
+                PRIMARY KEY (period, band, published, article_id)
+            ) WITHOUT ROWID""",
+            story_bands.copy_by_period,
+            "DROP TABLE story_bands",
+            "ALTER TABLE story_bands_by_period RENAME TO story_bands",
+            "CREATE INDEX story_bands_article ON story_bands (article_id)",
         ),
     ),
 )
