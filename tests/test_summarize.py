@@ -5,7 +5,12 @@ import sys
 from dataclasses import replace
 from datetime import UTC, datetime
 
+import numpy
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
+from sumy.summarizers.lex_rank import LexRankSummarizer
 
 from bot import languages, window
 from bot import summarize as summarize_module
@@ -333,3 +338,41 @@ def test_a_title_standing_in_for_a_missing_headline_is_not_rated_against() -> No
     assert stand_in.headline == ""
     options = Options(algorithm="news", sentences=2)
     assert summarize(stand_in, options) == summarize(untitled, options)
+
+
+# Sentences of a few words, repeated words and stop words among them: many pairs pass the
+# threshold, some sentences have no weight at all.
+_LEX_WORDS = st.sampled_from(["bridge", "council", "vote", "river", "the", "and", "of", "it"])
+_LEX_SENTENCES = st.lists(st.lists(_LEX_WORDS, max_size=8), min_size=1, max_size=12)
+
+
+def _lexrank_pair() -> tuple[LexRankSummarizer, LexRankSummarizer]:
+    t = tools("english")
+    pair = (LexRankSummarizer(t.stemmer), summarize_module.LexRank(t.stemmer))
+    for summarizer in pair:
+        summarizer.stop_words = t.stop_words
+    return pair
+
+
+@settings(max_examples=300, deadline=None)
+@given(_LEX_SENTENCES)
+def test_lexrank_matrix_is_sumys_exactly(words: list[list[str]]) -> None:
+    sumy_lexrank, ours = _lexrank_pair()
+    tf = sumy_lexrank._compute_tf(words)
+    idf = sumy_lexrank._compute_idf(words)
+    expected = sumy_lexrank._create_matrix(words, sumy_lexrank.threshold, tf, idf)
+    assert numpy.array_equal(ours._create_matrix(words, ours.threshold, tf, idf), expected)
+
+
+def test_lexrank_summaries_are_sumys() -> None:
+    t = tools("english")
+    texts = [p for p in SAMPLE_PAGE.read_text(encoding="utf-8").split("\n") if p.strip()]
+    document = ObjectDocumentModel(
+        [Paragraph([Sentence(x, t.tokenizer) for x in t.tokenizer.to_sentences(p)]) for p in texts]
+    )
+    assert len(document.sentences) > 10
+    sumy_lexrank, ours = _lexrank_pair()
+    for count in (1, 3, 5):
+        assert [str(s) for s in ours(document, count)] == [
+            str(s) for s in sumy_lexrank(document, count)
+        ]
