@@ -161,8 +161,7 @@ class LexRank(LexRankSummarizer):  # type: ignore[misc]
         for row, tf in enumerate(tf_metrics):
             for term, value in tf.items():
                 weights[row, terms[term]] = value * idf_metrics[term]
-        squares = (weights * weights).sum(axis=1)
-        norms = numpy.sqrt(squares)
+        norms = numpy.sqrt((weights * weights).sum(axis=1))
         # A sentence with no weight (only stop words, or words whose idf is 0) has cosines
         # 0/0: NaN, which passes no threshold, as sumy's 0 does not.
         with numpy.errstate(divide="ignore", invalid="ignore"):

@@ -4,6 +4,7 @@ import subprocess
 import sys
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy
 import pytest
@@ -346,12 +347,12 @@ _LEX_WORDS = st.sampled_from(["bridge", "council", "vote", "river", "the", "and"
 _LEX_SENTENCES = st.lists(st.lists(_LEX_WORDS, max_size=8), min_size=1, max_size=12)
 
 
-def _lexrank_pair() -> tuple[LexRankSummarizer, LexRankSummarizer]:
+def _lexrank_pair() -> tuple[Any, Any]:
+    """sumy's own LexRank and the one `lexrank` summaries are made with, built alike."""
     t = tools("english")
-    pair = (LexRankSummarizer(t.stemmer), summarize_module.LexRank(t.stemmer))
-    for summarizer in pair:
-        summarizer.stop_words = t.stop_words
-    return pair
+    ours = ALGORITHMS["lexrank"]
+    assert ours is not None
+    return summarize_module._with_stop_words(LexRankSummarizer)(t), ours(t)
 
 
 @settings(max_examples=300, deadline=None)
